@@ -1,0 +1,145 @@
+package fetch
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// maxSecretFileBytes bounds a "file:" header reference.
+const maxSecretFileBytes = 64 << 10
+
+// Redacted replaces every header value in logs.
+const Redacted = "[redacted]"
+
+var (
+	envRef      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	envName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	headerToken = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
+)
+
+// ResolveHeaders turns header references from the config into the values to
+// send. A reference is never a secret itself:
+//
+//   - "env:NAME" is the value of environment variable NAME;
+//   - "${NAME}" inside a string is replaced by NAME's value, so
+//     "Bearer ${PAYMENTS_TOKEN}" works;
+//   - "file:/run/secrets/x" is the content of that file, surrounding
+//     whitespace trimmed.
+//
+// A value with none of these forms is refused: literal values would put
+// secrets in config and workflow history. lookup reads environment
+// variables; nil means os.LookupEnv. Errors name the source, the header and
+// the variable or file, never a value.
+func ResolveHeaders(source string, refs map[string]string, lookup func(string) (string, bool)) (map[string]string, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	out := make(map[string]string, len(refs))
+	names := make([]string, 0, len(refs))
+	for name := range refs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var errs []error
+	for _, name := range names {
+		fail := func(format string, args ...any) {
+			errs = append(errs, &Error{Source: source, Target: fmt.Sprintf("header %q", name), Kind: KindBadRequest, Err: fmt.Errorf(format, args...)})
+		}
+		if !headerToken.MatchString(name) {
+			fail("not a valid header name")
+			continue
+		}
+		ref := strings.TrimSpace(refs[name])
+		var value string
+		switch {
+		case strings.HasPrefix(ref, "env:"):
+			v := strings.TrimSpace(strings.TrimPrefix(ref, "env:"))
+			if !envName.MatchString(v) {
+				fail("reference %q: %q is not an environment variable name", "env:", v)
+				continue
+			}
+			val, ok := lookup(v)
+			if !ok || val == "" {
+				fail("environment variable %s is not set", v)
+				continue
+			}
+			value = val
+		case strings.HasPrefix(ref, "file:"):
+			path := strings.TrimSpace(strings.TrimPrefix(ref, "file:"))
+			val, err := readSecretFile(path)
+			if err != nil {
+				fail("%w", err)
+				continue
+			}
+			value = val
+		case envRef.MatchString(ref):
+			var missing []string
+			value = envRef.ReplaceAllStringFunc(ref, func(m string) string {
+				v := envRef.FindStringSubmatch(m)[1]
+				val, ok := lookup(v)
+				if !ok || val == "" {
+					missing = append(missing, v)
+				}
+				return val
+			})
+			if len(missing) > 0 {
+				fail("environment variable %s is not set", strings.Join(missing, ", "))
+				continue
+			}
+		default:
+			fail("value is not a reference; write env:NAME, ${NAME} or file:/path so no secret is stored in the config")
+			continue
+		}
+		if strings.ContainsAny(value, "\r\n\x00") {
+			fail("resolved value contains a line break or NUL")
+			continue
+		}
+		out[name] = value
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func readSecretFile(path string) (string, error) {
+	if path == "" {
+		return "", errors.New(`"file:" reference without a path`)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		// The *PathError names the path and the cause, nothing of the content.
+		return "", fmt.Errorf("secret file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("secret file %s: %w", path, err)
+	}
+	if len(b) > maxSecretFileBytes {
+		return "", fmt.Errorf("secret file %s is larger than %d bytes", path, maxSecretFileBytes)
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("secret file %s is empty", path)
+	}
+	return v, nil
+}
+
+// RedactHeaders returns a copy of h with every value replaced by Redacted,
+// for logs. Header names are kept; no value is ever logged.
+func RedactHeaders(h map[string]string) map[string]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for k := range h {
+		out[k] = Redacted
+	}
+	return out
+}
