@@ -15,9 +15,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// AICallError is why a call to the model failed for good; its message
-// becomes the fallback reason of the call's conflicts. Check with errors.As.
-type AICallError struct {
+// callError is why a call to the model failed for good; its message
+// becomes the fallback reason of the call's conflicts.
+type callError struct {
 	// Attempts is how many HTTP attempts were made.
 	Attempts int
 	// StatusCode is the last HTTP status, 0 when none came back.
@@ -27,12 +27,12 @@ type AICallError struct {
 }
 
 // Error implements error.
-func (e *AICallError) Error() string {
+func (e *callError) Error() string {
 	return fmt.Sprintf("AI call failed after %d attempt(s): %v", e.Attempts, e.Err)
 }
 
 // Unwrap returns the last failure.
-func (e *AICallError) Unwrap() error { return e.Err }
+func (e *callError) Unwrap() error { return e.Err }
 
 // retryHint carries what the last HTTP response said about retrying.
 type retryHint struct {
@@ -109,12 +109,12 @@ func (r *AIResolver) call(ctx context.Context, client *openai.Client, key string
 			continue
 		}
 		if !canRetry || retry >= r.cfg.MaxRetries {
-			return "", &AICallError{Attempts: attempts, StatusCode: status, Err: err}
+			return "", &callError{Attempts: attempts, StatusCode: status, Err: err}
 		}
 		wait := r.backoff(retry)
 		if hint.retryAfter > 0 {
 			if hint.retryAfter > r.cfg.MaxRetryAfter {
-				return "", &AICallError{Attempts: attempts, StatusCode: status,
+				return "", &callError{Attempts: attempts, StatusCode: status,
 					Err: fmt.Errorf("%w; server asked to wait %s, longer than the %s bound", err, hint.retryAfter, r.cfg.MaxRetryAfter)}
 			}
 			wait = hint.retryAfter
