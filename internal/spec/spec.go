@@ -1,0 +1,293 @@
+// Package spec loads API specs (Swagger 2.0, OpenAPI 3.0 and 3.1), refuses
+// hostile or broken input with a precise, typed Error, normalizes documents to
+// canonical JSON for hashing, and counts what they describe.
+//
+// Parsing is one YAML/JSON pass by libopenapi; every check here (depth, alias
+// expansion, $ref policy, broken local refs) walks that node tree before
+// libopenapi builds its model, which happens lazily on the first Model call.
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/pb33f/go-yaml"
+	"github.com/pb33f/libopenapi"
+	"github.com/pb33f/libopenapi/datamodel"
+	"github.com/pb33f/libopenapi/index"
+	"github.com/pb33f/libopenapi/utils"
+)
+
+// Spec families.
+const (
+	FamilySwagger2  = "swagger2"
+	FamilyOpenAPI30 = "openapi3.0"
+	FamilyOpenAPI31 = "openapi3.1"
+)
+
+// Summary is what a document describes, small enough to cross workflow history.
+type Summary struct {
+	Family     string `json:"family"`
+	Version    string `json:"version"`
+	Title      string `json:"title"`
+	APIVersion string `json:"apiVersion"`
+	Paths      int    `json:"paths"`
+	Operations int    `json:"operations"`
+	Schemas    int    `json:"schemas"`
+}
+
+// Options bound what Parse accepts. Zero values take the Default* limits;
+// remote and file $refs are refused unless allowed.
+type Options struct {
+	MaxBytes        int64
+	MaxDepth        int
+	MaxAliases      int
+	AllowRemoteRefs bool
+	AllowFileRefs   bool
+	// BaseDir resolves relative file $refs when AllowFileRefs is set.
+	BaseDir string
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxAliases <= 0 {
+		o.MaxAliases = DefaultMaxAliases
+	}
+	return o
+}
+
+// Document is a parsed, checked spec. It is safe for concurrent use.
+type Document struct {
+	// Source names where the spec came from; it prefixes every error.
+	Source string
+	// Summary holds the family, titles and counts.
+	Summary Summary
+	// Canonical is the normalized JSON form (see Normalize).
+	Canonical []byte
+
+	lib      libopenapi.Document
+	once     sync.Once
+	buildErr error
+}
+
+// Root returns the YAML node tree libopenapi parsed (line and column numbers
+// refer to the original bytes). Callers must not modify it.
+func (d *Document) Root() *yaml.Node {
+	return d.lib.GetSpecInfo().RootNode
+}
+
+// Model returns the libopenapi document with its model built (BuildV2Model for
+// Swagger 2, BuildV3Model otherwise). The model is built once and shared;
+// circular $refs are legal and not reported as errors.
+func (d *Document) Model() (libopenapi.Document, error) {
+	d.once.Do(func() {
+		var err error
+		if d.Summary.Family == FamilySwagger2 {
+			_, err = d.lib.BuildV2Model()
+		} else {
+			_, err = d.lib.BuildV3Model()
+		}
+		d.buildErr = d.modelError(err)
+	})
+	if d.buildErr != nil {
+		return nil, d.buildErr
+	}
+	return d.lib, nil
+}
+
+// modelError drops circular-reference reports and classifies the rest.
+func (d *Document) modelError(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, e := range utils.UnwrapErrors(err) {
+		var re *index.ResolvingError
+		if errors.As(e, &re) {
+			if re.CircularReference != nil {
+				continue
+			}
+			se := &Error{Source: d.Source, Kind: KindBrokenRef, Msg: e.Error(), Err: err}
+			if re.Node != nil {
+				se.Line, se.Column = re.Node.Line, re.Node.Column
+			}
+			return se
+		}
+		var ie *index.IndexingError
+		if errors.As(e, &ie) {
+			se := &Error{Source: d.Source, Kind: KindBrokenRef, Msg: e.Error(), Err: err}
+			if ie.Node != nil {
+				se.Line, se.Column = ie.Node.Line, ie.Node.Column
+			}
+			return se
+		}
+		return &Error{Source: d.Source, Kind: KindInvalid, Msg: e.Error(), Err: err}
+	}
+	return nil
+}
+
+// Parse checks and loads one spec. Every refusal is an *Error naming the source,
+// the kind of problem and, where known, its line and column.
+func Parse(source string, data []byte, opts Options) (*Document, error) {
+	opts = opts.withDefaults()
+	fail := func(kind string, line, col int, msg string, err error) (*Document, error) {
+		return nil, &Error{Source: source, Kind: kind, Line: line, Column: col, Msg: msg, Err: err}
+	}
+	if int64(len(data)) > opts.MaxBytes {
+		return fail(KindTooComplex, 0, 0, fmt.Sprintf("%d bytes, more than the %d allowed", len(data), opts.MaxBytes), nil)
+	}
+	if !utf8.Valid(data) {
+		off := 0
+		for off < len(data) {
+			r, size := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		line, col := lineColumnAt(data, off)
+		return fail(KindInvalidUTF8, line, col, fmt.Sprintf("byte 0x%02x at offset %d", data[off], off), nil)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fail(KindNotStructured, 0, 0, "document is empty", nil)
+	}
+
+	cfg := datamodel.NewDocumentConfiguration()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.AllowRemoteReferences = opts.AllowRemoteRefs
+	cfg.AllowFileReferences = opts.AllowFileRefs
+	cfg.BasePath = opts.BaseDir
+	// Our own pre-scan bounds alias expansion (MaxAliases), so libopenapi's
+	// fixed alias guard must not refuse what we deliberately accept.
+	cfg.AllowExcessiveAliases = true
+	lib, err := libopenapi.NewDocumentWithConfiguration(data, cfg)
+	if err != nil {
+		return nil, classifyParseError(source, data, err)
+	}
+	info := lib.GetSpecInfo()
+	root := info.RootNode
+
+	lim := scanLimits{maxDepth: opts.MaxDepth, maxAliases: opts.MaxAliases}
+	if tc := lim.check(root); tc != nil {
+		return fail(KindTooComplex, tc.node.Line, tc.node.Column, tc.msg, nil)
+	}
+
+	family, err := familyOf(info)
+	if err != nil {
+		return fail(KindInvalid, versionLine(root), 0, err.Error(), nil)
+	}
+	if ri := scanRefs(root, opts); ri != nil {
+		return fail(ri.kind, ri.node.Line, ri.node.Column, ri.msg, nil)
+	}
+
+	var canonical []byte
+	if info.SpecFileType == datamodel.JSONFileType {
+		v, jerr := decodeJSON(data)
+		if jerr != nil {
+			return fail(KindNotStructured, 0, 0, jerr.Error(), jerr)
+		}
+		canonical, err = encodeCanonical(v)
+	} else {
+		var v any
+		if v, err = nodeValue(root); err == nil {
+			canonical, err = encodeCanonical(v)
+		}
+	}
+	if err != nil {
+		return fail(KindInvalid, 0, 0, err.Error(), err)
+	}
+
+	return &Document{
+		Source:    source,
+		Summary:   summarize(root, family, info.Version),
+		Canonical: canonical,
+		lib:       lib,
+	}, nil
+}
+
+func familyOf(info *datamodel.SpecInfo) (string, error) {
+	switch info.SpecFormat {
+	case datamodel.OAS2:
+		return FamilySwagger2, nil
+	case datamodel.OAS3:
+		return FamilyOpenAPI30, nil
+	case datamodel.OAS31:
+		return FamilyOpenAPI31, nil
+	}
+	return "", fmt.Errorf("unsupported %s version %q (supported: swagger 2.0, openapi 3.0 and 3.1)", info.SpecType, info.Version)
+}
+
+func versionLine(root *yaml.Node) int {
+	r := docRoot(root)
+	if r == nil || r.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(r.Content); i += 2 {
+		if k := r.Content[i].Value; k == "openapi" || k == "swagger" {
+			return r.Content[i].Line
+		}
+	}
+	return 0
+}
+
+// classifyParseError re-reads input libopenapi refused (the rare path) to say
+// precisely why: not YAML or JSON, not a spec, or a spec with a bad header.
+func classifyParseError(source string, data []byte, libErr error) error {
+	e := &Error{Source: source, Err: libErr}
+	msg := libErr.Error()
+	if strings.Contains(msg, "exceeded max depth") {
+		e.Kind, e.Msg = KindTooComplex, msg
+		e.Line, e.Column = lineColumnFromMessage(msg)
+		return e
+	}
+	var root yaml.Node
+	if looksLikeJSON(data) {
+		if _, jerr := decodeJSON(data); jerr != nil {
+			var se *json.SyntaxError
+			if errors.As(jerr, &se) {
+				e.Line, e.Column = lineColumnAt(data, int(se.Offset))
+			}
+			if yerr := yaml.Unmarshal(data, &root); yerr != nil {
+				e.Kind, e.Msg, e.Err = KindNotStructured, jerr.Error(), jerr
+				return e
+			}
+			e.Line, e.Column = 0, 0
+		}
+	}
+	if root.Kind == 0 {
+		if yerr := yaml.Unmarshal(data, &root); yerr != nil {
+			e.Kind, e.Msg, e.Err = KindNotStructured, yerr.Error(), yerr
+			e.Line, e.Column = lineColumnFromMessage(yerr.Error())
+			if strings.Contains(yerr.Error(), "already defined") {
+				e.Kind = KindInvalid // duplicate keys: structured, but ambiguous
+			}
+			return e
+		}
+	}
+	top := docRoot(&root)
+	if top == nil || top.Kind == yaml.ScalarNode {
+		e.Kind, e.Msg = KindNotStructured, "the document is plain text, not a mapping or list"
+		return e
+	}
+	if top.Kind != yaml.MappingNode || (lookup(top, "openapi") == nil && lookup(top, "swagger") == nil) {
+		e.Kind, e.Msg = KindNotAPISpec, "no top-level `openapi` or `swagger` key"
+		e.Line, e.Column = top.Line, top.Column
+		return e
+	}
+	e.Kind, e.Msg = KindInvalid, msg
+	e.Line, e.Column = lineColumnFromMessage(msg)
+	if e.Line == 0 {
+		e.Line = versionLine(&root)
+	}
+	return e
+}

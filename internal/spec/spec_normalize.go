@@ -1,0 +1,198 @@
+package spec
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pb33f/go-yaml"
+)
+
+// Default limits used when Options leave them zero.
+const (
+	DefaultMaxBytes   = 64 << 20
+	DefaultMaxDepth   = 256
+	DefaultMaxAliases = 10_000
+)
+
+// Hash returns "sha256:<hex>" of data.
+func Hash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Normalize rewrites YAML or JSON as canonical JSON: keys sorted, two-space
+// indent, a trailing newline, numbers kept as written (YAML-only number forms
+// such as 0x1F become their JSON decimal). Equivalent documents, whatever their
+// key order, whitespace or syntax, normalize to the same bytes.
+func Normalize(data []byte) ([]byte, error) {
+	if looksLikeJSON(data) {
+		if v, err := decodeJSON(data); err == nil {
+			return encodeCanonical(v)
+		}
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, fmt.Errorf("normalize: %w", err)
+	}
+	lim := scanLimits{maxDepth: DefaultMaxDepth, maxAliases: DefaultMaxAliases}
+	if tc := lim.check(&n); tc != nil {
+		return nil, fmt.Errorf("normalize: line %d: %s", tc.node.Line, tc.msg)
+	}
+	v, err := nodeValue(&n)
+	if err != nil {
+		return nil, fmt.Errorf("normalize: %w", err)
+	}
+	return encodeCanonical(v)
+}
+
+// looksLikeJSON uses libopenapi's own test, so both agree on the syntax.
+func looksLikeJSON(data []byte) bool {
+	t := bytes.TrimSpace(data)
+	return len(t) > 1 && t[0] == '{' && t[len(t)-1] == '}'
+}
+
+// decodeJSON decodes exactly one JSON value, keeping numbers as written.
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("invalid character after top-level value at offset %d", dec.InputOffset())
+	}
+	return v, nil
+}
+
+func encodeCanonical(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode canonical JSON: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+var jsonNumberRe = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// nodeValue converts a YAML node tree into plain JSON values. Aliases are
+// expanded (callers bound them first) and merge keys (<<) applied.
+func nodeValue(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return nodeValue(n.Content[0])
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil, fmt.Errorf("line %d: unknown alias *%s", n.Line, n.Value)
+		}
+		return nodeValue(n.Alias)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := nodeValue(c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		if err := mergeMapping(out, n, map[string]bool{}); err != nil {
+			return nil, err
+		}
+		return out, nil
+	case yaml.ScalarNode:
+		return scalarValue(n)
+	}
+	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
+}
+
+// mergeMapping sets the entries of n into out; explicit keys win over merged ones.
+func mergeMapping(out map[string]any, n *yaml.Node, explicit map[string]bool) error {
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: mapping key is not a scalar", k.Line)
+		}
+		val, err := nodeValue(v)
+		if err != nil {
+			return err
+		}
+		out[k.Value] = val
+		explicit[k.Value] = true
+	}
+	for _, m := range merges {
+		m = deref(m)
+		srcs := []*yaml.Node{m}
+		if m.Kind == yaml.SequenceNode {
+			srcs = m.Content
+		}
+		for _, src := range srcs {
+			src = deref(src)
+			if src.Kind != yaml.MappingNode {
+				return fmt.Errorf("line %d: merge key needs a mapping", src.Line)
+			}
+			tmp := map[string]any{}
+			if err := mergeMapping(tmp, src, map[string]bool{}); err != nil {
+				return err
+			}
+			for k, v := range tmp {
+				if !explicit[k] {
+					if _, seen := out[k]; !seen {
+						out[k] = v
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func scalarValue(n *yaml.Node) (any, error) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		return strings.EqualFold(n.Value, "true"), nil
+	case "!!int":
+		if jsonNumberRe.MatchString(n.Value) {
+			return json.Number(n.Value), nil
+		}
+		i, ok := new(big.Int).SetString(strings.ReplaceAll(n.Value, "_", ""), 0)
+		if !ok {
+			return n.Value, nil
+		}
+		return json.Number(i.String()), nil
+	case "!!float":
+		if jsonNumberRe.MatchString(n.Value) {
+			return json.Number(n.Value), nil
+		}
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		if err != nil || f != f || f > 1e308 || f < -1e308 {
+			return n.Value, nil // .inf and .nan have no JSON form: keep the text
+		}
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+	}
+	return n.Value, nil
+}

@@ -1,0 +1,294 @@
+package spec
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/pb33f/go-yaml"
+)
+
+// maxExpandedNodes bounds the size of the tree once aliases are expanded,
+// whatever MaxAliases says: a few aliases to a huge anchor are also a bomb.
+const maxExpandedNodes = 20_000_000
+
+// scanLimits walks the node tree once, without expanding aliases, and refuses
+// trees whose expansion would be too deep or too large. Alias targets are
+// measured once each (memoized), so a billion-laughs document costs a few
+// microseconds to refuse.
+type scanLimits struct {
+	maxDepth   int
+	maxAliases int
+	stats      map[*yaml.Node]*anchorStats
+	aliases    int64
+	nodes      int64
+}
+
+type anchorStats struct {
+	height  int
+	aliases int64
+	nodes   int64
+	busy    bool
+}
+
+// tooComplex reports a limit violation at node n.
+type tooComplex struct {
+	node *yaml.Node
+	msg  string
+}
+
+func (s *scanLimits) check(root *yaml.Node) *tooComplex {
+	s.stats = map[*yaml.Node]*anchorStats{}
+	return s.walk(root, 1)
+}
+
+func (s *scanLimits) walk(n *yaml.Node, depth int) *tooComplex {
+	if depth > s.maxDepth {
+		return &tooComplex{n, fmt.Sprintf("nesting deeper than %d levels", s.maxDepth)}
+	}
+	s.nodes++
+	if n.Kind == yaml.AliasNode {
+		st, tc := s.measure(n.Alias)
+		if tc != nil {
+			return &tooComplex{n, tc.msg}
+		}
+		s.aliases += 1 + st.aliases
+		s.nodes += st.nodes
+		if depth+st.height-1 > s.maxDepth {
+			return &tooComplex{n, fmt.Sprintf("alias *%s expands deeper than %d levels", n.Value, s.maxDepth)}
+		}
+		if s.aliases > int64(s.maxAliases) {
+			return &tooComplex{n, fmt.Sprintf("more than %d alias expansions (alias bomb?)", s.maxAliases)}
+		}
+		if s.nodes > maxExpandedNodes {
+			return &tooComplex{n, fmt.Sprintf("aliases expand to more than %d nodes", maxExpandedNodes)}
+		}
+		return nil
+	}
+	for _, c := range n.Content {
+		if tc := s.walk(c, depth+1); tc != nil {
+			return tc
+		}
+	}
+	return nil
+}
+
+// measure returns the expanded height, alias count and node count of n.
+func (s *scanLimits) measure(n *yaml.Node) (*anchorStats, *tooComplex) {
+	if n == nil {
+		return &anchorStats{}, nil
+	}
+	if st, ok := s.stats[n]; ok {
+		if st.busy {
+			return nil, &tooComplex{n, "alias refers to itself (recursive anchor)"}
+		}
+		return st, nil
+	}
+	st := &anchorStats{busy: true}
+	s.stats[n] = st
+	st.height, st.nodes = 1, 1
+	if n.Kind == yaml.AliasNode {
+		t, tc := s.measure(n.Alias)
+		if tc != nil {
+			return nil, tc
+		}
+		st.height, st.nodes, st.aliases = t.height, t.nodes, t.aliases+1
+	}
+	for _, c := range n.Content {
+		t, tc := s.measure(c)
+		if tc != nil {
+			return nil, tc
+		}
+		st.height = max(st.height, t.height+1)
+		st.aliases += t.aliases
+		st.nodes += t.nodes
+		if st.aliases > int64(s.maxAliases) || st.height > s.maxDepth || st.nodes > maxExpandedNodes {
+			break // already over a limit: the caller reports it
+		}
+	}
+	st.busy = false
+	return st, nil
+}
+
+// deref follows aliases.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// docRoot returns the top mapping of a document node.
+func docRoot(n *yaml.Node) *yaml.Node {
+	n = deref(n)
+	if n != nil && n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil
+		}
+		return deref(n.Content[0])
+	}
+	return n
+}
+
+// lookup returns the value for key in mapping m (the last one wins, as in JSON).
+func lookup(m *yaml.Node, key string) *yaml.Node {
+	m = deref(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	var v *yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := deref(m.Content[i]); k != nil && k.Value == key {
+			v = m.Content[i+1]
+		}
+	}
+	return deref(v)
+}
+
+// refIssue is a $ref the scan refuses.
+type refIssue struct {
+	node *yaml.Node
+	kind string
+	msg  string
+}
+
+// scanRefs checks every $ref: local ones must resolve, remote and file ones
+// must be allowed.
+func scanRefs(root *yaml.Node, opts Options) *refIssue {
+	var issue *refIssue
+	var walk func(n *yaml.Node, inProperties bool)
+	walk = func(n *yaml.Node, inProperties bool) {
+		if issue != nil || n == nil {
+			return
+		}
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, false)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content) && issue == nil; i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if !inProperties {
+					// free-form data: example values and extensions are not spec structure
+					if k.Value == "example" || strings.HasPrefix(k.Value, "x-") {
+						continue
+					}
+					if k.Value == "$ref" && v.Kind == yaml.ScalarNode {
+						issue = checkRef(root, v, opts)
+						continue
+					}
+				}
+				walk(v, !inProperties && k.Value == "properties")
+			}
+		}
+	}
+	walk(root, false)
+	return issue
+}
+
+func checkRef(root, v *yaml.Node, opts Options) *refIssue {
+	ref := v.Value
+	switch {
+	case strings.HasPrefix(ref, "#/") || ref == "#":
+		if resolvePointer(root, ref[1:]) == nil {
+			return &refIssue{v, KindBrokenRef, fmt.Sprintf("%q points to nothing in this document", ref)}
+		}
+	case strings.HasPrefix(ref, "#"):
+		// a named anchor ($anchor, OpenAPI 3.1): left to libopenapi
+	case strings.Contains(ref, "://") || strings.HasPrefix(ref, "//"):
+		if !opts.AllowRemoteRefs {
+			return &refIssue{v, KindRefNotAllowed, fmt.Sprintf("remote reference %q (remote refs are disabled)", ref)}
+		}
+	default:
+		if !opts.AllowFileRefs {
+			return &refIssue{v, KindRefNotAllowed, fmt.Sprintf("file reference %q (file refs are disabled)", ref)}
+		}
+	}
+	return nil
+}
+
+// resolvePointer resolves an RFC 6901 pointer given as a URI fragment.
+func resolvePointer(root *yaml.Node, ptr string) *yaml.Node {
+	n := docRoot(root)
+	if ptr == "" {
+		return n
+	}
+	if un, err := url.PathUnescape(ptr); err == nil {
+		ptr = un
+	}
+	if !strings.HasPrefix(ptr, "/") {
+		return nil
+	}
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		n = deref(n)
+		if n == nil {
+			return nil
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			n = lookup(n, tok)
+		case yaml.SequenceNode:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(n.Content) {
+				return nil
+			}
+			n = n.Content[i]
+		default:
+			return nil
+		}
+	}
+	return deref(n)
+}
+
+// httpMethods are the operation keys of a path item.
+var httpMethods = map[string]bool{
+	"get": true, "put": true, "post": true, "delete": true,
+	"options": true, "head": true, "patch": true, "trace": true,
+}
+
+// summarize counts paths, operations and schemas.
+func summarize(root *yaml.Node, family, version string) Summary {
+	r := docRoot(root)
+	s := Summary{Family: family, Version: version}
+	if info := lookup(r, "info"); info != nil {
+		if t := lookup(info, "title"); t != nil {
+			s.Title = t.Value
+		}
+		if v := lookup(info, "version"); v != nil {
+			s.APIVersion = v.Value
+		}
+	}
+	if paths := lookup(r, "paths"); paths != nil && paths.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(paths.Content); i += 2 {
+			if strings.HasPrefix(paths.Content[i].Value, "x-") {
+				continue
+			}
+			s.Paths++
+			item := deref(paths.Content[i+1])
+			if ref := lookup(item, "$ref"); ref != nil && strings.HasPrefix(ref.Value, "#") {
+				item = resolvePointer(root, ref.Value[1:])
+			}
+			if item == nil || item.Kind != yaml.MappingNode {
+				continue
+			}
+			for j := 0; j+1 < len(item.Content); j += 2 {
+				if httpMethods[item.Content[j].Value] {
+					s.Operations++
+				}
+			}
+		}
+	}
+	var schemas *yaml.Node
+	if family == FamilySwagger2 {
+		schemas = lookup(r, "definitions")
+	} else {
+		schemas = lookup(lookup(r, "components"), "schemas")
+	}
+	if schemas != nil && schemas.Kind == yaml.MappingNode {
+		s.Schemas = len(schemas.Content) / 2
+	}
+	return s
+}
