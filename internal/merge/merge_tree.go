@@ -1,0 +1,362 @@
+package merge
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	errEmpty     = errors.New("document is empty")
+	errNotObject = errors.New("document is not a JSON object")
+)
+
+// decodeDoc reads a JSON (or, if it does not start with '{' or '[', YAML)
+// document into a tree of map[string]any,
+// []any, string, json.Number, bool and nil. ok is false for empty input.
+func decodeDoc(data []byte) (v any, ok bool, err error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, false, nil
+	}
+	if trimmed[0] == '{' || trimmed[0] == '[' {
+		v, err := decodeJSON(trimmed)
+		if err != nil {
+			return nil, false, err
+		}
+		return v, true, nil
+	}
+	v, err = decodeYAML(trimmed)
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("parse JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("parse JSON: unexpected data after the document")
+	}
+	return v, nil
+}
+
+func decodeYAML(data []byte) (any, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, fmt.Errorf("parse YAML: %w", err)
+	}
+	return yamlValue(&n, 0)
+}
+
+// yamlValue converts a YAML node into the same tree shape decodeJSON yields.
+func yamlValue(n *yaml.Node, depth int) (any, error) {
+	if depth > 10000 {
+		return nil, fmt.Errorf("parse YAML: nesting too deep at line %d", n.Line)
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return yamlValue(n.Content[0], depth+1)
+	case yaml.AliasNode:
+		return yamlValue(n.Alias, depth+1)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := yamlValue(n.Content[i+1], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		a := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := yamlValue(c, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		return a, nil
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return nil, nil
+		case "!!bool":
+			var b bool
+			if err := n.Decode(&b); err != nil {
+				return nil, fmt.Errorf("parse YAML: line %d: %w", n.Line, err)
+			}
+			return b, nil
+		case "!!int", "!!float":
+			var f float64
+			if err := n.Decode(&f); err != nil {
+				return nil, fmt.Errorf("parse YAML: line %d: %w", n.Line, err)
+			}
+			if _, err := strconv.ParseFloat(n.Value, 64); err == nil && json.Valid([]byte(n.Value)) {
+				return json.Number(n.Value), nil
+			}
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				return n.Value, nil
+			}
+			if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				return json.Number(strconv.FormatInt(int64(f), 10)), nil
+			}
+			return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+		default:
+			return n.Value, nil
+		}
+	}
+	return nil, fmt.Errorf("parse YAML: unsupported node kind %d at line %d", n.Kind, n.Line)
+}
+
+// equal reports deep equality of two decoded trees.
+func equal(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !equal(xv, yv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case json.Number:
+		y, ok := b.(json.Number)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case nil:
+		return b == nil
+	}
+	return false
+}
+
+// sameValue compares two optional values.
+func sameValue(a, b any, aok, bok bool) bool {
+	if aok != bok {
+		return false
+	}
+	return !aok || equal(a, b)
+}
+
+// encodeCanonical writes v as canonical JSON: sorted keys, no HTML escaping,
+// 2-space indent with a trailing newline when indent is set, compact otherwise.
+func encodeCanonical(v any, indent bool) []byte {
+	e := encoder{indent: indent, buf: make([]byte, 0, 1024)}
+	e.value(v, 0)
+	if indent {
+		e.buf = append(e.buf, '\n')
+	}
+	return e.buf
+}
+
+type encoder struct {
+	buf    []byte
+	indent bool
+	keys   [][]string // reusable key slices per depth
+}
+
+func (e *encoder) newline(depth int) {
+	if !e.indent {
+		return
+	}
+	e.buf = append(e.buf, '\n')
+	for range depth {
+		e.buf = append(e.buf, ' ', ' ')
+	}
+}
+
+func (e *encoder) value(v any, depth int) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			e.buf = append(e.buf, '{', '}')
+			return
+		}
+		for len(e.keys) <= depth {
+			e.keys = append(e.keys, nil)
+		}
+		keys := e.keys[depth][:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		e.keys[depth] = keys
+		e.buf = append(e.buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.newline(depth + 1)
+			e.str(k)
+			e.buf = append(e.buf, ':')
+			if e.indent {
+				e.buf = append(e.buf, ' ')
+			}
+			e.value(x[k], depth+1)
+			// Nested maps reuse deeper slots only, so keys stays valid.
+		}
+		e.newline(depth)
+		e.buf = append(e.buf, '}')
+	case []any:
+		if len(x) == 0 {
+			e.buf = append(e.buf, '[', ']')
+			return
+		}
+		e.buf = append(e.buf, '[')
+		for i, el := range x {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.newline(depth + 1)
+			e.value(el, depth+1)
+		}
+		e.newline(depth)
+		e.buf = append(e.buf, ']')
+	case string:
+		e.str(x)
+	case json.Number:
+		if x == "" {
+			e.buf = append(e.buf, '0')
+			return
+		}
+		e.buf = append(e.buf, x...)
+	case bool:
+		e.buf = strconv.AppendBool(e.buf, x)
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	default:
+		// Trees come from decodeDoc only; anything else is a bug. Encode it
+		// through encoding/json so output stays valid JSON.
+		b, err := json.Marshal(x)
+		if err != nil {
+			b = []byte("null")
+		}
+		e.buf = append(e.buf, b...)
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// str appends s as a JSON string, escaping like encoding/json without HTML
+// escaping: quotes, backslashes, control characters, U+2028 and U+2029;
+// invalid UTF-8 becomes U+FFFD.
+func (e *encoder) str(s string) {
+	e.buf = append(e.buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			e.buf = append(e.buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				e.buf = append(e.buf, '\\', c)
+			case '\n':
+				e.buf = append(e.buf, '\\', 'n')
+			case '\r':
+				e.buf = append(e.buf, '\\', 'r')
+			case '\t':
+				e.buf = append(e.buf, '\\', 't')
+			default:
+				e.buf = append(e.buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			e.buf = append(e.buf, s[start:i]...)
+			e.buf = append(e.buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			e.buf = append(e.buf, s[start:i]...)
+			e.buf = append(e.buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	e.buf = append(e.buf, s[start:]...)
+	e.buf = append(e.buf, '"')
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// pointerOf joins reference tokens into an RFC 6901 JSON pointer.
+func pointerOf(tokens []string) string {
+	var sb strings.Builder
+	for _, t := range tokens {
+		sb.WriteByte('/')
+		sb.WriteString(pointerEscaper.Replace(t))
+	}
+	return sb.String()
+}
+
+// parsePointer splits an RFC 6901 JSON pointer into reference tokens.
+func parsePointer(p string) ([]string, error) {
+	if p == "" {
+		return nil, nil
+	}
+	if p[0] != '/' {
+		return nil, fmt.Errorf("JSON pointer %q does not start with '/'", p)
+	}
+	parts := strings.Split(p[1:], "/")
+	for i, t := range parts {
+		if strings.Contains(t, "~") {
+			for j := 0; j < len(t); j++ {
+				if t[j] == '~' && (j+1 >= len(t) || (t[j+1] != '0' && t[j+1] != '1')) {
+					return nil, fmt.Errorf("JSON pointer %q has a bad escape in %q", p, t)
+				}
+			}
+			parts[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+		}
+	}
+	return parts, nil
+}
