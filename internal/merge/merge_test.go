@@ -121,6 +121,19 @@ func TestThreeWayCases(t *testing.T) {
 			},
 		},
 		{
+			name: "param-conflicts",
+			conflicts: []wantConflict{
+				// local deleted these parameters, remote edited them: they sit past the end
+				{pointer: "/paths/~1pets/get/parameters/1", kind: KindModifyDelete, localAbsent: true},
+				{pointer: "/paths/~1pets~1{petId}/get/parameters/0/description", kind: KindBothAdded},
+				{pointer: "/paths/~1pets~1{petId}/get/parameters/1", kind: KindModifyDelete, localAbsent: true},
+			},
+			want: map[string]any{
+				"/paths/~1pets/get/parameters/0/$ref":                 "#/components/parameters/TraceId",
+				"/paths/~1pets~1{petId}/get/parameters/0/description": "Correlation id (local)",
+			},
+		},
+		{
 			name: "keyed-sets",
 			auto: 6,
 			want: map[string]any{
