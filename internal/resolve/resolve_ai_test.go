@@ -52,7 +52,7 @@ type fakeLLM struct {
 }
 
 // newFakeLLM starts a server answering request n (0-based) with respond.
-func newFakeLLM(t *testing.T, respond func(n int, req openai.ChatCompletionRequest) reply) *fakeLLM {
+func newFakeLLM(t testing.TB, respond func(n int, req openai.ChatCompletionRequest) reply) *fakeLLM {
 	f := &fakeLLM{respond: respond}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.Close)
@@ -336,6 +336,16 @@ func TestAIResolveRejectsBadAnswers(t *testing.T) {
 	}
 }
 
+// firstThen answers the first request with first and the others with then.
+func firstThen(first, then reply) func(int) reply {
+	return func(n int) reply {
+		if n == 0 {
+			return first
+		}
+		return then
+	}
+}
+
 // contains reports whether xs holds x.
 func contains(xs []int, x int) bool {
 	for _, v := range xs {
@@ -360,7 +370,7 @@ func TestAIResolveTransportFailures(t *testing.T) {
 	}{
 		{
 			name:         "429 then success",
-			respond:      func(n int) reply { return map[bool]reply{true: rateLimited, false: {content: goodAnswer(cs)}}[n == 0] },
+			respond:      firstThen(rateLimited, reply{content: goodAnswer(cs)}),
 			wantRequests: 2, wantDecided: true,
 		},
 		{
@@ -392,11 +402,11 @@ func TestAIResolveTransportFailures(t *testing.T) {
 		},
 		{
 			name:         "502 then success",
-			respond:      func(n int) reply { return map[bool]reply{true: {status: 502, body: "bad gateway"}, false: {content: goodAnswer(cs)}}[n == 0] },
+			respond:      firstThen(reply{status: 502, body: "bad gateway"}, reply{content: goodAnswer(cs)}),
 			wantRequests: 2, wantDecided: true,
 		},
 		{
-			name:         "timeout",
+			name:    "timeout",
 			edit:    func(c *AIConfig) { c.Timeout = 50 * time.Millisecond; c.MaxRetries = 1 },
 			respond: func(int) reply { return reply{sleep: 10 * time.Second, content: goodAnswer(cs)} },
 			// Under load a timed-out attempt may never reach the handler, so
@@ -404,8 +414,10 @@ func TestAIResolveTransportFailures(t *testing.T) {
 			wantRequests: -1, wantReason: "failed after 2 attempt(s): Post",
 		},
 		{
-			name:         "401 is not retried",
-			respond:      func(int) reply { return reply{status: 401, body: apiError("Incorrect API key provided: "+secretKey, "invalid_request_error")} },
+			name: "401 is not retried",
+			respond: func(int) reply {
+				return reply{status: 401, body: apiError("Incorrect API key provided: "+secretKey, "invalid_request_error")}
+			},
 			wantRequests: 1, wantReason: "401",
 		},
 		{
