@@ -315,7 +315,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error)
 		return nil, e
 	}
 	meter := &meteredReader{r: resp.Body, touch: touch, minRate: f.opts.MinBytesPerSecond, grace: f.opts.IdleTimeout, start: f.now(), now: f.now}
-	body, err := f.readBody(meter, enc != "" && enc != "identity")
+	body, err := f.readBody(meter, enc != "" && enc != "identity", resp.ContentLength)
 	if err != nil {
 		e := f.classifyBody(req.SourceID, target, err, reqCtx, ctx)
 		e.StatusCode = resp.StatusCode
@@ -357,7 +357,9 @@ func (f *Fetcher) checkRedirect(r *http.Request, via []*http.Request, userHeader
 // readBody reads at most MaxBytes (decompressed and raw), gunzipping when the
 // server said gzip or the body starts with the gzip magic (a .json.gz served
 // as is), and strips a UTF-8 BOM.
-func (f *Fetcher) readBody(r io.Reader, gzipped bool) ([]byte, error) {
+// sizeHint (Content-Length or file size; <= 0 if unknown) presizes the
+// buffer when the body is not compressed.
+func (f *Fetcher) readBody(r io.Reader, gzipped bool, sizeHint int64) ([]byte, error) {
 	raw := &io.LimitedReader{R: r, N: f.opts.MaxBytes + 1}
 	br := newPeekReader(raw)
 	var src io.Reader = br
@@ -368,8 +370,9 @@ func (f *Fetcher) readBody(r io.Reader, gzipped bool) ([]byte, error) {
 		}
 		defer zr.Close()
 		src = zr
+		sizeHint = 0
 	}
-	body, err := io.ReadAll(io.LimitReader(src, f.opts.MaxBytes+1))
+	body, err := readAll(io.LimitReader(src, f.opts.MaxBytes+1), min(sizeHint, f.opts.MaxBytes))
 	if int64(len(body)) > f.opts.MaxBytes || raw.N <= 0 {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, f.opts.MaxBytes)
 	}
@@ -383,6 +386,16 @@ func (f *Fetcher) readBody(r io.Reader, gzipped bool) ([]byte, error) {
 }
 
 var errBadGzip = errors.New("invalid gzip body")
+
+// readAll is io.ReadAll with a presized buffer when the size is known.
+func readAll(r io.Reader, sizeHint int64) ([]byte, error) {
+	if sizeHint <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead+1))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
 
 // classifyBody classifies an error from reading the body.
 func (f *Fetcher) classifyBody(source, target string, err error, reqCtx, parent context.Context) *Error {

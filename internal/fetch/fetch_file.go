@@ -86,7 +86,7 @@ func (f *Fetcher) fetchFile(ctx context.Context, req Request) (*Response, error)
 	if fi.Size() > f.opts.MaxBytes {
 		return fail(KindTooLarge, false, fmt.Errorf("%w: file is %d bytes, over the %d-byte limit", ErrTooLarge, fi.Size(), f.opts.MaxBytes))
 	}
-	body, err := f.readBody(fh, false)
+	body, err := f.readBody(fh, false, fi.Size())
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		return fail(KindTooLarge, false, err)

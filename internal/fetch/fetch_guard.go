@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -58,6 +59,9 @@ func parseAllowEntry(s string) (allowEntry, error) {
 	}
 	host, port := s, ""
 	if h, p, err := net.SplitHostPort(s); err == nil {
+		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
+			return allowEntry{}, fmt.Errorf("fetch guard: allow entry %q has an invalid port", s)
+		}
 		host, port = h, p
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
