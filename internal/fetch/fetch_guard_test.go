@@ -239,3 +239,18 @@ func TestClientIsGuarded(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 }
+
+func TestFetchDNSFailureIsTemporary(t *testing.T) {
+	f := fetch.New(fetch.Options{})
+	fetch.SetLookup(f, noDNS(nil))
+	dials := fetch.CountDials(f)
+	_, err := f.Fetch(t.Context(), fetch.Request{SourceID: "typo", URL: "https://specs.nowhere.example/openapi.json"})
+	requireKind(t, err, fetch.KindConnection, true)
+	require.Equal(t, fetch.KindConnection, fetch.KindOf(err))
+	require.Contains(t, err.Error(), `fetch source "typo": GET https://specs.nowhere.example/openapi.json: `)
+	require.Contains(t, err.Error(), "no such host")
+	require.Zero(t, dials.Load())
+
+	require.False(t, fetch.IsTemporary(errors.New("not a fetch error")))
+	require.Empty(t, fetch.KindOf(errors.New("not a fetch error")))
+}
