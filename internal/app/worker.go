@@ -1,0 +1,251 @@
+// Package app wires API Live Sync's parts into the worker and starter
+// programs: the client, the store, the activities, the embedded dev server
+// and the example sources. The mains in worker/ and starter/ stay thin.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+
+	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/examples"
+	"github.com/apilivesync/apilivesync/internal/devserver"
+	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/logging"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/internal/spec"
+	"github.com/apilivesync/apilivesync/internal/store"
+	"github.com/apilivesync/apilivesync/workflows"
+)
+
+// DefaultDataDir is where -dev keeps the Temporal database and the store.
+const DefaultDataDir = ".livesync"
+
+// StoreURLEnv overrides the store location for the worker and the starter.
+const StoreURLEnv = "LIVESYNC_STORE"
+
+// SearchAttributes are registered on the dev server so syncs can be listed
+// by source and API in the UI and with `temporal workflow list --query`.
+var SearchAttributes = map[string]enumspb.IndexedValueType{
+	"LiveSyncSource": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	"LiveSyncAPI":    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+}
+
+// WorkerOptions configure RunWorker.
+type WorkerOptions struct {
+	Dev          bool
+	DataDir      string
+	IP           string
+	Port         int
+	UIPort       int
+	Namespace    string
+	StoreURL     string
+	NoWorker     bool // dev server only: workers run as separate processes
+	Examples     bool // sync the embedded examples (dev mode)
+	AllowPrivate bool
+	Allow        []string
+	MaxBytes     int64
+	// Ready, when set, is called once everything runs (tests use it).
+	Ready func(Running)
+}
+
+// Running describes a started worker process.
+type Running struct {
+	Client    client.Client
+	Frontend  string
+	UIURL     string
+	StoreURL  string
+	Namespace string
+}
+
+// StoreURLFor is the store URL for a data directory, unless overridden by
+// the explicit URL or the environment.
+func StoreURLFor(dataDir, explicit string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	if env := os.Getenv(StoreURLEnv); env != "" {
+		return env, nil
+	}
+	if dataDir == "" {
+		dataDir = DefaultDataDir
+	}
+	return store.DirURL(filepath.Join(dataDir, "store"))
+}
+
+// NewActivities builds the activities with their real dependencies.
+func NewActivities(st *store.Store, guard fetch.GuardOptions, maxBytes int64, logger *zap.Logger) *activities.Activities {
+	if maxBytes <= 0 {
+		maxBytes = 20 << 20
+	}
+	return &activities.Activities{
+		Store:       st,
+		Fetcher:     fetch.New(fetch.Options{MaxBytes: maxBytes, Guard: guard, Logger: logger}),
+		Logger:      logger,
+		SpecOptions: spec.Options{MaxBytes: maxBytes},
+	}
+}
+
+// Register registers every workflow and activity on w.
+func Register(w worker.Registry, acts *activities.Activities) {
+	w.RegisterWorkflowWithOptions(workflows.SyncJobWorkflow, workflow.RegisterOptions{Name: workflows.SyncJobWorkflowName})
+	w.RegisterActivity(acts)
+}
+
+// RunWorker runs until ctx ends: in dev mode an embedded Temporal server
+// and UI, then the worker, then a sync of the examples.
+func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) error {
+	if opts.DataDir == "" {
+		opts.DataDir = DefaultDataDir
+	}
+	var copts client.Options
+	running := Running{}
+	if opts.Dev {
+		dopts := devserver.DefaultOptions(opts.DataDir)
+		if opts.IP != "" {
+			dopts.IP = opts.IP
+		}
+		dopts.FrontendPort, dopts.UIPort = opts.Port, opts.UIPort
+		if opts.Namespace != "" {
+			dopts.Namespace = opts.Namespace
+		}
+		dopts.SearchAttributes = SearchAttributes
+		dopts.Logger = logger.Named("temporal")
+		logger.Info("starting embedded Temporal server", zap.String("data", opts.DataDir))
+		srv, err := devserver.Start(ctx, dopts)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = srv.Stop() }()
+		running.Frontend, running.UIURL, running.Namespace = srv.FrontendHostPort(), srv.UIURL(), srv.Namespace()
+		copts = client.Options{HostPort: running.Frontend, Namespace: running.Namespace}
+		logger.Info("Temporal server ready", zap.String("frontend", running.Frontend), zap.String("namespace", running.Namespace))
+		if running.UIURL != "" {
+			logger.Info("Temporal UI: "+running.UIURL+"/namespaces/"+running.Namespace+"/workflows", zap.String("ui", running.UIURL))
+		}
+	} else {
+		var err error
+		copts, err = envconfig.LoadDefaultClientOptions()
+		if err != nil {
+			return fmt.Errorf("load Temporal client config (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …): %w", err)
+		}
+		if opts.Namespace != "" {
+			copts.Namespace = opts.Namespace
+		}
+		if copts.HostPort == "" {
+			copts.HostPort = client.DefaultHostPort
+		}
+		running.Frontend, running.Namespace = copts.HostPort, copts.Namespace
+	}
+	copts.Logger = logging.NewSDK(logger.Named("sdk"))
+	c, err := client.DialContext(ctx, copts)
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", copts.HostPort, err)
+	}
+	defer c.Close()
+	running.Client = c
+
+	storeURL, err := StoreURLFor(opts.DataDir, opts.StoreURL)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, storeURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	running.StoreURL = storeURL
+
+	guard := fetch.GuardOptions{AllowPrivate: opts.AllowPrivate, Allow: opts.Allow}
+	if opts.Dev {
+		// The main use of -dev is syncing a local dev server.
+		guard.AllowLoopback = true
+		logger.Info("dev mode: sources on localhost are allowed (the SSRF guard still refuses private and metadata addresses)")
+	}
+
+	var w worker.Worker
+	if !opts.NoWorker {
+		w = worker.New(c, workflows.TaskQueue, worker.Options{})
+		Register(w, NewActivities(st, guard, opts.MaxBytes, logger))
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
+		}
+		defer w.Stop()
+		logger.Info("worker polling", zap.String("taskQueue", workflows.TaskQueue), zap.String("store", storeURL))
+	} else {
+		logger.Info("no in-process worker (-no-worker): start workers with `go run ./worker` pointed at " + running.Frontend)
+	}
+
+	if opts.Dev && opts.Examples {
+		stopExamples, err := syncExamples(ctx, c, running, logger)
+		if err != nil {
+			return err
+		}
+		defer stopExamples()
+	}
+	if opts.Ready != nil {
+		opts.Ready(running)
+	}
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return nil
+}
+
+// syncExamples serves the embedded example specs over HTTP on loopback and
+// starts a SyncJob for each, logging what each found.
+func syncExamples(ctx context.Context, c client.Client, r Running, logger *zap.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("serve example specs: %w", err)
+	}
+	srv := &http.Server{Handler: http.FileServerFS(examples.Specs()), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String() + "/"
+	logger.Info("serving example specs", zap.String("url", base))
+	stop := func() { _ = srv.Close() }
+
+	for _, name := range examples.Names() {
+		src := source.Source{ID: "example-" + examples.ID(name), Name: name, Kind: source.KindOpenAPI, URL: base + name}
+		go func() {
+			res, err := StartSync(ctx, c, workflows.SyncJobInput{Source: src}, true)
+			if err != nil {
+				if !errors.Is(ctx.Err(), context.Canceled) {
+					logger.Warn("example sync failed", zap.String("source", src.ID), zap.Error(err))
+				}
+				return
+			}
+			logger.Info("example synced: "+summaryLine(res), zap.String("source", src.ID),
+				zap.String("ui", strings.TrimSuffix(r.UIURL, "/")+"/namespaces/"+r.Namespace+"/workflows/"+workflows.SyncWorkflowID(src.ID)))
+		}()
+	}
+	return stop, nil
+}
+
+// summaryLine is a one-line summary of a sync result.
+func summaryLine(r *workflows.SyncJobResult) string {
+	switch {
+	case r == nil:
+		return ""
+	case r.Error != "":
+		return "failed: " + r.Error
+	case r.NoChange:
+		return fmt.Sprintf("no change (%s)", r.Message)
+	default:
+		return fmt.Sprintf("version %d of %s stored (%s; %d paths, %d operations, %d schemas; %d changes, %d breaking)",
+			r.Version, r.API, r.SpecVersion, r.Paths, r.Operations, r.Schemas, r.Changes, r.BreakingChanges)
+	}
+}

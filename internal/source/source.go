@@ -1,0 +1,272 @@
+// Package source defines a Source: where a spec lives, how to reach it, and
+// the API it feeds. It is shared by config files, workflow inputs and
+// activities, so its JSON and YAML field names are a contract.
+package source
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Kinds of source.
+const (
+	// KindOpenAPI covers OpenAPI 3.0, 3.1 and Swagger 2.0 documents.
+	KindOpenAPI = "openapi"
+)
+
+// Ownership says which part of an API a source feeds. Empty owns everything.
+type Ownership struct {
+	// PathPrefixes: the source owns every path starting with one of these.
+	PathPrefixes []string `json:"pathPrefixes,omitempty" yaml:"pathPrefixes,omitempty"`
+	// Paths: exact paths the source owns.
+	Paths []string `json:"paths,omitempty" yaml:"paths,omitempty"`
+	// Components: component names the source owns, as "schemas/Pet".
+	Components []string `json:"components,omitempty" yaml:"components,omitempty"`
+}
+
+// IsZero reports whether the ownership is unrestricted.
+func (o Ownership) IsZero() bool {
+	return len(o.PathPrefixes) == 0 && len(o.Paths) == 0 && len(o.Components) == 0
+}
+
+// Source is where a spec lives.
+type Source struct {
+	ID   string `json:"id" yaml:"id"`
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+	// Kind is "openapi" (OpenAPI 3.0, 3.1 and Swagger 2.0).
+	Kind string `json:"kind,omitempty" yaml:"kind,omitempty"`
+	// URL (http or https) or File (a path) locates the spec; exactly one is set.
+	URL  string `json:"url,omitempty" yaml:"url,omitempty"`
+	File string `json:"file,omitempty" yaml:"file,omitempty"`
+	// Headers maps a request header to a reference to its value, never the
+	// value itself: "env:NAME", "${NAME}" or "file:/run/secrets/x".
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
+	// RefreshInterval is how often the source is synced on schedule (0: only on demand).
+	RefreshInterval Duration `json:"refreshInterval,omitempty" yaml:"refreshInterval,omitempty"`
+	// Enabled is true unless set to false.
+	Enabled *bool `json:"enabled,omitempty" yaml:"enabled,omitempty"`
+	// API is the API this source feeds; empty means the source's own ID.
+	API string `json:"api,omitempty" yaml:"api,omitempty"`
+	// Priority is high, medium (default) or low.
+	Priority string `json:"priority,omitempty" yaml:"priority,omitempty"`
+	// Strategy decides merge conflicts: prefer-remote, prefer-local,
+	// source-priority, manual or ai. Empty takes the API's.
+	Strategy string `json:"strategy,omitempty" yaml:"strategy,omitempty"`
+	// Gate decides breaking changes: auto, hold or block. Empty takes the API's.
+	Gate string `json:"gate,omitempty" yaml:"gate,omitempty"`
+	// Owns restricts the part of the API this source feeds.
+	Owns Ownership `json:"owns,omitempty" yaml:"owns,omitempty"`
+	// Rank orders sources of one API for the source-priority strategy: lower wins.
+	Rank int `json:"rank,omitempty" yaml:"rank,omitempty"`
+	// HoldTimeout bounds how long a held breaking change waits for approval
+	// (default 24h); OnHoldTimeout is then "reject" (default) or "approve".
+	HoldTimeout   Duration `json:"holdTimeout,omitempty" yaml:"holdTimeout,omitempty"`
+	OnHoldTimeout string   `json:"onHoldTimeout,omitempty" yaml:"onHoldTimeout,omitempty"`
+	// ManualTimeout bounds how long open conflicts wait for a person (default
+	// 24h); OnManualTimeout is then "fail" (default: keep the last version),
+	// "prefer-remote" or "prefer-local".
+	ManualTimeout   Duration `json:"manualTimeout,omitempty" yaml:"manualTimeout,omitempty"`
+	OnManualTimeout string   `json:"onManualTimeout,omitempty" yaml:"onManualTimeout,omitempty"`
+}
+
+// Gates of breaking changes.
+const (
+	GateAuto  = "auto"
+	GateHold  = "hold"
+	GateBlock = "block"
+)
+
+// Conflict strategies.
+const (
+	StrategyPreferRemote   = "prefer-remote"
+	StrategyPreferLocal    = "prefer-local"
+	StrategySourcePriority = "source-priority"
+	StrategyManual         = "manual"
+	StrategyAI             = "ai"
+)
+
+// DefaultDecisionTimeout bounds waits for people when not configured.
+const DefaultDecisionTimeout = 24 * time.Hour
+
+// GateOrDefault is the source's gate, auto when unset.
+func (s Source) GateOrDefault() string {
+	if s.Gate == "" {
+		return GateAuto
+	}
+	return s.Gate
+}
+
+// StrategyOrDefault is the source's conflict strategy, prefer-remote when unset.
+func (s Source) StrategyOrDefault() string {
+	if s.Strategy == "" {
+		return StrategyPreferRemote
+	}
+	return s.Strategy
+}
+
+// IsEnabled reports whether the source syncs.
+func (s Source) IsEnabled() bool { return s.Enabled == nil || *s.Enabled }
+
+// APIID is the API the source feeds.
+func (s Source) APIID() string {
+	if s.API != "" {
+		return s.API
+	}
+	return s.ID
+}
+
+// Location is the URL or file, for messages.
+func (s Source) Location() string {
+	if s.URL != "" {
+		return s.URL
+	}
+	return s.File
+}
+
+var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidID checks an ID of a source, API or job: letters, digits, '.', '_'
+// and '-', at most 128 characters, so it is safe in keys, paths and
+// workflow IDs.
+func ValidID(kind, id string) error {
+	if !idRE.MatchString(id) {
+		return fmt.Errorf("invalid %s id %q: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)", kind, id)
+	}
+	return nil
+}
+
+// Validate lists what is wrong with the source, in one error.
+func (s Source) Validate() error {
+	var errs []string
+	if err := ValidID("source", s.ID); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if s.API != "" {
+		if err := ValidID("api", s.API); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	switch s.Kind {
+	case "", KindOpenAPI:
+	default:
+		errs = append(errs, fmt.Sprintf("kind %q is not supported: want %q", s.Kind, KindOpenAPI))
+	}
+	switch {
+	case s.URL == "" && s.File == "":
+		errs = append(errs, "set url or file")
+	case s.URL != "" && s.File != "":
+		errs = append(errs, "set url or file, not both")
+	case s.URL != "":
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("url %q: want an absolute http:// or https:// URL", s.URL))
+		}
+	}
+	for h, ref := range s.Headers {
+		if !IsSecretRef(ref) {
+			errs = append(errs, fmt.Sprintf("header %q: give a reference (env:NAME, ${NAME} or file:/path), never the value itself", h))
+		}
+	}
+	switch s.Priority {
+	case "", "high", "medium", "low":
+	default:
+		errs = append(errs, fmt.Sprintf("priority %q: want high, medium or low", s.Priority))
+	}
+	switch s.Strategy {
+	case "", "prefer-remote", "prefer-local", "source-priority", "manual", "ai":
+	default:
+		errs = append(errs, fmt.Sprintf("strategy %q: want prefer-remote, prefer-local, source-priority, manual or ai", s.Strategy))
+	}
+	switch s.Gate {
+	case "", "auto", "hold", "block":
+	default:
+		errs = append(errs, fmt.Sprintf("gate %q: want auto, hold or block", s.Gate))
+	}
+	switch s.OnHoldTimeout {
+	case "", "reject", "approve":
+	default:
+		errs = append(errs, fmt.Sprintf("onHoldTimeout %q: want reject or approve", s.OnHoldTimeout))
+	}
+	switch s.OnManualTimeout {
+	case "", "fail", StrategyPreferRemote, StrategyPreferLocal:
+	default:
+		errs = append(errs, fmt.Sprintf("onManualTimeout %q: want fail, prefer-remote or prefer-local", s.OnManualTimeout))
+	}
+	if s.HoldTimeout < 0 || s.ManualTimeout < 0 {
+		errs = append(errs, "holdTimeout and manualTimeout must not be negative")
+	}
+	if s.RefreshInterval < 0 {
+		errs = append(errs, "refreshInterval must not be negative")
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	name := s.ID
+	if name == "" {
+		name = s.Location()
+	}
+	return fmt.Errorf("source %q: %s", name, strings.Join(errs, "; "))
+}
+
+// IsSecretRef reports whether v is a reference to a secret rather than a value.
+func IsSecretRef(v string) bool {
+	v = strings.TrimSpace(v)
+	return strings.HasPrefix(v, "env:") || strings.HasPrefix(v, "file:") ||
+		(strings.HasPrefix(v, "${") && strings.HasSuffix(v, "}"))
+}
+
+// Duration is a time.Duration that reads and writes JSON as "30s", "5m",
+// "1h30m" (a plain number is read as seconds), so people can type it.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads "5m" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		var str string
+		if err := json.Unmarshal(b, &str); err != nil {
+			return err
+		}
+		if str == "" {
+			*d = 0
+			return nil
+		}
+		v, err := time.ParseDuration(str)
+		if err != nil {
+			return fmt.Errorf("invalid duration %q: use a form like 30s, 5m or 1h", str)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("invalid duration %s: use a form like \"30s\", \"5m\" or a number of seconds", s)
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
+}
+
+// UnmarshalYAML reads the same forms from YAML config files.
+func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(raw)
+	return d.UnmarshalJSON(b)
+}
+
+// Std returns the time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }

@@ -1,0 +1,54 @@
+// Command worker runs API Live Sync's Temporal worker. With -dev it also
+// runs an embedded Temporal server and UI and syncs the example sources:
+//
+//	go run ./worker -dev
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/apilivesync/apilivesync/internal/app"
+	"github.com/apilivesync/apilivesync/internal/devserver"
+	"github.com/apilivesync/apilivesync/internal/logging"
+)
+
+func main() {
+	var o app.WorkerOptions
+	var allow, logFormat, logLevel string
+	flag.BoolVar(&o.Dev, "dev", false, "run an embedded Temporal server and UI (state in -data) and sync the examples")
+	flag.StringVar(&o.DataDir, "data", app.DefaultDataDir, "data directory: Temporal's SQLite database and the spec store")
+	flag.StringVar(&o.IP, "ip", devserver.DefaultIP, "-dev: address the server and UI listen on")
+	flag.IntVar(&o.Port, "port", devserver.DefaultFrontendPort, "-dev: Temporal frontend (gRPC) port")
+	flag.IntVar(&o.UIPort, "ui-port", devserver.DefaultUIPort, "-dev: Temporal UI port (-1: no UI)")
+	flag.StringVar(&o.Namespace, "namespace", "", "Temporal namespace (default: default, or $TEMPORAL_NAMESPACE without -dev)")
+	flag.StringVar(&o.StoreURL, "store", "", "store URL: file:///dir, mem://, s3://bucket (default $"+app.StoreURLEnv+" or file://<data>/store)")
+	flag.BoolVar(&o.NoWorker, "no-worker", false, "-dev: run the server and UI only; start workers separately with `go run ./worker`")
+	flag.BoolVar(&o.Examples, "examples", true, "-dev: sync the embedded example specs at start")
+	flag.BoolVar(&o.AllowPrivate, "allow-private", false, "let sources reach private network addresses (SSRF guard)")
+	flag.StringVar(&allow, "allow", "", "comma-separated hosts, host:port or CIDRs sources may reach despite the SSRF guard")
+	flag.Int64Var(&o.MaxBytes, "max-bytes", 20<<20, "largest spec a source may serve, in bytes")
+	flag.StringVar(&logFormat, "log-format", "console", "console or json")
+	flag.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	flag.Parse()
+	if allow != "" {
+		o.Allow = strings.Split(allow, ",")
+	}
+	logger, err := logging.New(logFormat, logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	defer func() { _ = logger.Sync() }()
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if err := app.RunWorker(ctx, o, logger); err != nil {
+		logger.Error("worker stopped: " + err.Error())
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,461 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/internal/store"
+)
+
+// DefaultMaxRetries is how many times a failed step is retried when the
+// input does not say.
+const DefaultMaxRetries = 3
+
+// SyncJobInput starts one sync of one source. Only source is required: id
+// and sourceId default to source.id.
+type SyncJobInput struct {
+	ID         string        `json:"id,omitempty"`
+	SourceID   string        `json:"sourceId,omitempty"`
+	Priority   string        `json:"priority,omitempty"`
+	MaxRetries *int          `json:"maxRetries,omitempty"`
+	Source     source.Source `json:"source"`
+	// Force fetches without conditional headers and re-parses unchanged bytes.
+	Force bool `json:"force,omitempty"`
+	// RetryInitialInterval and RetryMaxInterval shape the backoff between
+	// attempts of a failed step (defaults 1s and 1m).
+	RetryInitialInterval source.Duration `json:"retryInitialInterval,omitempty"`
+	RetryMaxInterval     source.Duration `json:"retryMaxInterval,omitempty"`
+}
+
+// normalize fills defaults and validates; the error is the user's to fix.
+func (in *SyncJobInput) normalize() error {
+	if in.SourceID == "" {
+		in.SourceID = in.Source.ID
+	}
+	if in.Source.ID == "" {
+		in.Source.ID = in.SourceID
+	}
+	if in.ID == "" {
+		in.ID = in.SourceID
+	}
+	if in.Source.ID != in.SourceID {
+		return fmt.Errorf("sourceId %q differs from source.id %q", in.SourceID, in.Source.ID)
+	}
+	if in.Priority == "" {
+		in.Priority = in.Source.Priority
+	}
+	if in.Priority == "" {
+		in.Priority = PriorityMedium
+	}
+	if err := ValidPriority(in.Priority); err != nil {
+		return err
+	}
+	if in.MaxRetries == nil {
+		n := DefaultMaxRetries
+		in.MaxRetries = &n
+	}
+	if *in.MaxRetries < 0 || *in.MaxRetries > 100 {
+		return fmt.Errorf("maxRetries %d: want 0 to 100", *in.MaxRetries)
+	}
+	if in.RetryInitialInterval <= 0 {
+		in.RetryInitialInterval = source.Duration(time.Second)
+	}
+	if in.RetryMaxInterval <= 0 {
+		in.RetryMaxInterval = source.Duration(time.Minute)
+	}
+	if err := source.ValidID("job", in.ID); err != nil {
+		return err
+	}
+	return in.Source.Validate()
+}
+
+// StepInfo is one step's record in the status.
+type StepInfo struct {
+	Name       string `json:"name"`
+	Status     string `json:"status"` // running, completed, failed, skipped
+	Attempts   int    `json:"attempts"`
+	DurationMs int64  `json:"durationMs"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Status is what the status query returns.
+type Status struct {
+	ID          string     `json:"id"`
+	SourceID    string     `json:"sourceId"`
+	API         string     `json:"api"`
+	Location    string     `json:"location"`
+	Priority    string     `json:"priority"`
+	Status      string     `json:"status"`
+	Step        string     `json:"step"`
+	Paused      bool       `json:"paused"`
+	RetryCount  int        `json:"retryCount"`
+	MaxRetries  int        `json:"maxRetries"`
+	LastAttempt *time.Time `json:"lastAttempt,omitempty"`
+	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
+	LastError   string     `json:"lastError,omitempty"`
+	StartedAt   time.Time  `json:"startedAt"`
+	FinishedAt  *time.Time `json:"finishedAt,omitempty"`
+
+	NoChange        bool   `json:"noChange"`
+	ChangesDetected int    `json:"changesDetected"`
+	BreakingChanges int    `json:"breakingChanges"`
+	VersionHash     string `json:"versionHash,omitempty"`
+	Version         int    `json:"version,omitempty"`
+	ReportHash      string `json:"reportHash,omitempty"`
+	Message         string `json:"message,omitempty"`
+
+	// Waiting is set while the job waits for a person.
+	Waiting *Waiting `json:"waiting,omitempty"`
+	// Blocked is true when the breaking-change gate kept the last version.
+	Blocked bool `json:"blocked,omitempty"`
+	// Conflicts counts the merge conflicts this sync met; Decisions says how each was decided.
+	Conflicts int              `json:"conflicts,omitempty"`
+	Decisions []store.Decision `json:"decisions,omitempty"`
+
+	Steps []StepInfo `json:"steps"`
+	// StepDurations maps each step that ran to its total duration in milliseconds.
+	StepDurations map[string]int64 `json:"stepDurations"`
+}
+
+// SyncJobResult is the workflow's result, and what `starter sync --json` prints.
+type SyncJobResult struct {
+	ID              string           `json:"id"`
+	SourceID        string           `json:"sourceId"`
+	API             string           `json:"api"`
+	Status          string           `json:"status"`
+	NoChange        bool             `json:"noChange"`
+	Version         int              `json:"version,omitempty"`
+	VersionHash     string           `json:"versionHash,omitempty"`
+	Changes         int              `json:"changes"`
+	BreakingChanges int              `json:"breakingChanges"`
+	ReportHash      string           `json:"reportHash,omitempty"`
+	TopChanges      []string         `json:"topChanges,omitempty"`
+	Paths           int              `json:"paths"`
+	Operations      int              `json:"operations"`
+	Schemas         int              `json:"schemas"`
+	SpecVersion     string           `json:"specVersion,omitempty"`
+	Message         string           `json:"message,omitempty"`
+	Blocked         bool             `json:"blocked,omitempty"`
+	Conflicts       int              `json:"conflicts,omitempty"`
+	Decisions       []store.Decision `json:"decisions,omitempty"`
+	Error           string           `json:"error,omitempty"`
+	DurationMs      int64            `json:"durationMs"`
+	Steps           []StepInfo       `json:"steps"`
+}
+
+// errStopped ends a job that was asked to stop.
+var errStopped = errors.New("stopped")
+
+type syncJob struct {
+	in    SyncJobInput
+	st    Status
+	stop  bool
+	top   []string
+	specV string
+	count [3]int
+
+	approval     approval
+	manual       map[string]activities.Resolution // a person's choices, by pointer
+	decided      []activities.Resolution          // a strategy's choices
+	decisions    []store.Decision
+	resolvedHash string
+	applying     bool
+}
+
+// SyncJobWorkflow runs one sync of one source: fetch → parse → diff →
+// merge → store → notify. It answers the status query and the pause,
+// resume and stop signals at any point.
+func SyncJobWorkflow(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, error) {
+	j := &syncJob{in: in, manual: map[string]activities.Resolution{}}
+	j.st = Status{
+		ID: in.ID, SourceID: in.SourceID, API: in.Source.APIID(), Location: in.Source.Location(),
+		Status: StatusPending, StartedAt: workflow.Now(ctx), StepDurations: map[string]int64{},
+		Steps: []StepInfo{},
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.st, nil }); err != nil {
+		return nil, err
+	}
+	if err := j.registerPeopleHandlers(ctx); err != nil {
+		return nil, err
+	}
+	pauseCh := workflow.GetSignalChannel(ctx, SignalPause)
+	resumeCh := workflow.GetSignalChannel(ctx, SignalResume)
+	stopCh := workflow.GetSignalChannel(ctx, SignalStop)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(pauseCh, func(c workflow.ReceiveChannel, _ bool) {
+				c.Receive(ctx, nil)
+				j.st.Paused = true
+			})
+			sel.AddReceive(resumeCh, func(c workflow.ReceiveChannel, _ bool) {
+				c.Receive(ctx, nil)
+				j.st.Paused = false
+			})
+			sel.AddReceive(stopCh, func(c workflow.ReceiveChannel, _ bool) {
+				c.Receive(ctx, nil)
+				j.stop = true
+			})
+			sel.Select(ctx)
+		}
+	})
+
+	if err := j.in.normalize(); err != nil {
+		return j.finish(ctx, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("sync job %q: %v", j.in.ID, err), activities.ErrTypeSource, nil))
+	}
+	j.st.ID, j.st.SourceID, j.st.API = j.in.ID, j.in.SourceID, j.in.Source.APIID()
+	j.st.Priority, j.st.MaxRetries = j.in.Priority, *j.in.MaxRetries
+	if !j.in.Source.IsEnabled() {
+		j.st.NoChange = true
+		j.st.Message = "source is disabled"
+		return j.finish(ctx, nil)
+	}
+	return j.finish(ctx, j.run(ctx))
+}
+
+func (j *syncJob) run(ctx workflow.Context) error {
+	var a *activities.Activities
+	src := j.in.Source
+	api := src.APIID()
+
+	var fetched activities.FetchResult
+	if err := j.step(ctx, StepFetch, 2*time.Minute, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, a.FetchSpec, activities.FetchInput{Source: src, Force: j.in.Force}).Get(ctx, &fetched)
+	}); err != nil {
+		return err
+	}
+	if fetched.NotModified || fetched.Unchanged {
+		j.st.NoChange = true
+		j.st.Message = "source unchanged since the last sync"
+		if fetched.NotModified {
+			j.st.Message = "source answered 304 Not Modified"
+		}
+		return nil
+	}
+
+	var parsed activities.ParseResult
+	if err := j.step(ctx, StepParse, 5*time.Minute, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, a.ParseSpec, activities.ParseInput{SourceID: src.ID, Location: src.Location(), RawHash: fetched.RawHash}).Get(ctx, &parsed)
+	}); err != nil {
+		return err
+	}
+	j.specV = parsed.Counts.Family + " " + parsed.Counts.Version
+	j.count = [3]int{parsed.Counts.Paths, parsed.Counts.Operations, parsed.Counts.Schemas}
+
+	if parsed.Hash == fetched.BaseHash {
+		// New bytes, same document (reformatted, keys reordered): remember the
+		// bytes so the next fetch takes the fast path, and store nothing.
+		j.st.NoChange = true
+		j.st.Message = "source reformatted; the document is unchanged"
+		return j.step(ctx, StepStore, time.Minute, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(ctx, a.RecordSourceState, activities.RecordInput{
+				Source: src, RawHash: fetched.RawHash, BaseHash: parsed.Hash, ETag: fetched.ETag, LastMod: fetched.LastModified,
+			}).Get(ctx, nil)
+		})
+	}
+
+	var diff activities.DiffResult
+	if fetched.BaseHash != "" {
+		if err := j.step(ctx, StepDiff, 5*time.Minute, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(ctx, a.DiffSpecs, activities.DiffInput{API: api, SourceID: src.ID, OldHash: fetched.BaseHash, NewHash: parsed.Hash}).Get(ctx, &diff)
+		}); err != nil {
+			return err
+		}
+		j.st.ChangesDetected, j.st.BreakingChanges, j.st.ReportHash = diff.Total, diff.Breaking, diff.ReportHash
+		j.top = diff.Top
+		ok, err := j.gate(ctx, diff.Top)
+		if err != nil || !ok {
+			return err
+		}
+	}
+
+	// Merge and store; a lost race for the version number re-merges on the new head.
+	var stored activities.StoreResult
+	for attempt := 1; ; attempt++ {
+		var merged activities.MergeResult
+		if err := j.step(ctx, StepMerge, 5*time.Minute, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(ctx, a.MergeSpecs, activities.MergeInput{
+				API: api, SourceID: src.ID, BaseHash: fetched.BaseHash, RemoteHash: parsed.Hash, Owns: src.Owns, Strategy: src.Strategy,
+			}).Get(ctx, &merged)
+		}); err != nil {
+			return err
+		}
+		docHash := merged.MergedHash
+		if len(merged.Conflicts) > 0 {
+			j.st.Conflicts = len(merged.Conflicts)
+			h, err := j.resolveConflicts(ctx, merged)
+			if err != nil {
+				return err
+			}
+			docHash = h
+		}
+		info := workflow.GetInfo(ctx)
+		err := j.step(ctx, StepStore, time.Minute, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(ctx, a.StoreVersion, activities.StoreInput{
+				API: api, Source: src, ParentVer: merged.HeadVersion, DocHash: docHash, Decisions: j.decisions,
+				BaseHash: parsed.Hash, RawHash: fetched.RawHash, ETag: fetched.ETag, LastMod: fetched.LastModified,
+				Counts: parsed.Counts, Diff: diff, DiffOldHash: fetched.BaseHash,
+				Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+			}).Get(ctx, &stored)
+		})
+		var appErr *temporal.ApplicationError
+		if err != nil && errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeHeadMoved && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		break
+	}
+	j.st.Version, j.st.VersionHash = stored.Version, stored.Hash
+	if !stored.Created {
+		j.st.NoChange = true
+		j.st.Message = "the merged document equals the current version"
+	} else {
+		j.st.ChangesDetected, j.st.BreakingChanges = stored.Changes, stored.Breaking
+	}
+
+	// Delivery failures are reported, never fatal: the version is stored.
+	_ = j.step(ctx, StepNotify, time.Minute, func(ctx workflow.Context) error {
+		info := workflow.GetInfo(ctx)
+		return workflow.ExecuteActivity(ctx, a.Notify, activities.NotifyInput{
+			Event: "sync.completed", JobID: j.in.ID, SourceID: src.ID, API: api, Version: stored.Version, Hash: stored.Hash,
+			Changes: j.st.ChangesDetected, Breaking: j.st.BreakingChanges, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+		}).Get(ctx, nil)
+	})
+	return nil
+}
+
+// step runs one pipeline step: it waits while paused, honours stop, and
+// retries failures with exponential backoff up to maxRetries, recording
+// every attempt in the status.
+func (j *syncJob) step(ctx workflow.Context, name string, timeout time.Duration, fn func(workflow.Context) error) error {
+	idx := len(j.st.Steps)
+	j.st.Steps = append(j.st.Steps, StepInfo{Name: name, Status: StatusPending})
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: timeout,
+		// Retries are the workflow's, so the status shows every attempt.
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+		Priority:    temporal.Priority{PriorityKey: PriorityKey(j.in.Priority)},
+	})
+	backoff := j.in.RetryInitialInterval.Std()
+	for attempt := 1; ; attempt++ {
+		if err := j.waitIfPaused(ctx); err != nil {
+			j.st.Steps[idx].Status = StatusStopped
+			return err
+		}
+		now := workflow.Now(ctx)
+		j.st.Status, j.st.Step, j.st.LastAttempt, j.st.NextAttempt = StatusRunning, name, &now, nil
+		j.st.Steps[idx].Status, j.st.Steps[idx].Attempts = StatusRunning, attempt
+		err := fn(actx)
+		took := workflow.Now(ctx).Sub(now).Milliseconds()
+		j.st.Steps[idx].DurationMs += took
+		j.st.StepDurations[name] += took
+		if err == nil {
+			j.st.Steps[idx].Status, j.st.Steps[idx].Error = StatusCompleted, ""
+			return nil
+		}
+		msg := errorText(err)
+		j.st.LastError, j.st.Steps[idx].Error = msg, msg
+		if !retryable(err) || attempt > *j.in.MaxRetries {
+			j.st.Steps[idx].Status = StatusFailed
+			return err
+		}
+		j.st.RetryCount++
+		next := workflow.Now(ctx).Add(backoff)
+		j.st.NextAttempt = &next
+		workflow.GetLogger(ctx).Warn("step failed; retrying", "step", name, "attempt", attempt, "retryIn", backoff, "error", msg)
+		// Sleep, but wake for stop.
+		if _, err := workflow.AwaitWithTimeout(ctx, backoff, func() bool { return j.stop }); err != nil {
+			return err
+		}
+		backoff *= 2
+		if max := j.in.RetryMaxInterval.Std(); backoff > max {
+			backoff = max
+		}
+	}
+}
+
+func (j *syncJob) waitIfPaused(ctx workflow.Context) error {
+	if j.st.Paused && !j.stop {
+		j.st.Status = StatusPaused
+		if err := workflow.Await(ctx, func() bool { return !j.st.Paused || j.stop }); err != nil {
+			return err
+		}
+	}
+	if j.stop {
+		return errStopped
+	}
+	return nil
+}
+
+// finish records the outcome in the status and builds the result.
+func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error) {
+	// Let update handlers that are still running finish first.
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	now := workflow.Now(ctx)
+	j.st.FinishedAt, j.st.NextAttempt, j.st.Waiting = &now, nil, nil
+	j.st.Step = StepDone
+	res := &SyncJobResult{
+		ID: j.st.ID, SourceID: j.st.SourceID, API: j.st.API, NoChange: j.st.NoChange,
+		Version: j.st.Version, VersionHash: j.st.VersionHash, Changes: j.st.ChangesDetected,
+		BreakingChanges: j.st.BreakingChanges, ReportHash: j.st.ReportHash, TopChanges: j.top,
+		Paths: j.count[0], Operations: j.count[1], Schemas: j.count[2], SpecVersion: j.specV,
+		Message: j.st.Message, Blocked: j.st.Blocked, Conflicts: j.st.Conflicts, Decisions: j.st.Decisions, DurationMs: now.Sub(j.st.StartedAt).Milliseconds(), Steps: j.st.Steps,
+	}
+	switch {
+	case err == nil:
+		j.st.Status = StatusCompleted
+	case errors.Is(err, errStopped):
+		j.st.Status, j.st.Message = StatusStopped, "stopped on request before step "+j.st.Step
+		res.Message = j.st.Message
+		err = nil
+	case temporal.IsCanceledError(err):
+		j.st.Status, j.st.Message = StatusStopped, "cancelled"
+		res.Status = j.st.Status
+		return res, err
+	default:
+		j.st.Status = StatusFailed
+		j.st.LastError = errorText(err)
+		res.Error = j.st.LastError
+		res.Status = j.st.Status
+		workflow.GetLogger(ctx).Error("sync failed", "source", j.st.SourceID, "error", j.st.LastError)
+		// Fail the workflow so the UI and the CLI show it, with the clear text.
+		var appErr *temporal.ApplicationError
+		errType := "SyncFailed"
+		if errors.As(err, &appErr) {
+			errType = appErr.Type()
+		}
+		return res, temporal.NewNonRetryableApplicationError(j.st.LastError, errType, nil, res)
+	}
+	res.Status = j.st.Status
+	return res, err
+}
+
+// errorText is the innermost readable message of an activity error.
+func errorText(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Error()
+	}
+	var toErr *temporal.TimeoutError
+	if errors.As(err, &toErr) {
+		return "step timed out (" + toErr.TimeoutType().String() + ")"
+	}
+	return err.Error()
+}
+
+func retryable(err error) bool {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return !appErr.NonRetryable()
+	}
+	return !temporal.IsCanceledError(err)
+}

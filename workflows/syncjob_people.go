@@ -1,0 +1,355 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/internal/store"
+)
+
+// Waiting says what a waiting job needs from a person.
+type Waiting struct {
+	Kind      string    `json:"kind"` // approval | conflicts
+	Reason    string    `json:"reason"`
+	Since     time.Time `json:"since"`
+	Deadline  time.Time `json:"deadline"`
+	OnTimeout string    `json:"onTimeout"`
+	// Conflicts are the open conflicts (values: `starter conflicts API`, or
+	// the store blob ConflictsHash).
+	Conflicts     []activities.Conflict `json:"conflicts,omitempty"`
+	ConflictsHash string                `json:"conflictsHash,omitempty"`
+	// TopChanges summarize the breaking changes held for approval.
+	TopChanges []string `json:"topChanges,omitempty"`
+}
+
+// ApprovalInput is the argument of the approve and reject updates.
+type ApprovalInput struct {
+	By      string `json:"by,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// ApprovalResult answers approve and reject.
+type ApprovalResult struct {
+	Decision string `json:"decision"` // approved | rejected
+}
+
+// ResolveInput is the argument of the resolve update: a choice per
+// conflict (remote, local, base, or value with an edited value).
+type ResolveInput struct {
+	Resolutions []activities.Resolution `json:"resolutions"`
+	By          string                  `json:"by,omitempty"`
+}
+
+// ResolveResult answers resolve.
+type ResolveResult struct {
+	// Remaining counts open conflicts still undecided.
+	Remaining int `json:"remaining"`
+	// Applied is true once every conflict is decided and the document is valid.
+	Applied    bool   `json:"applied"`
+	MergedHash string `json:"mergedHash,omitempty"`
+}
+
+type approval struct {
+	decided  bool
+	approved bool
+	by       string
+}
+
+// registerPeopleHandlers registers the updates people answer with.
+func (j *syncJob) registerPeopleHandlers(ctx workflow.Context) error {
+	approvalValidator := func(ctx workflow.Context, in ApprovalInput) error {
+		if j.st.Waiting == nil || j.st.Waiting.Kind != WaitApproval {
+			return errors.New("this job is not waiting for approval")
+		}
+		return nil
+	}
+	decide := func(approved bool) func(workflow.Context, ApprovalInput) (ApprovalResult, error) {
+		return func(ctx workflow.Context, in ApprovalInput) (ApprovalResult, error) {
+			j.approval = approval{decided: true, approved: approved, by: in.By}
+			d := "rejected"
+			if approved {
+				d = "approved"
+			}
+			workflow.GetLogger(ctx).Info("breaking change "+d, "by", in.By, "comment", in.Comment)
+			return ApprovalResult{Decision: d}, nil
+		}
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, decide(true),
+		workflow.UpdateHandlerOptions{Validator: approvalValidator}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReject, decide(false),
+		workflow.UpdateHandlerOptions{Validator: approvalValidator}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateResolve, j.handleResolve,
+		workflow.UpdateHandlerOptions{Validator: j.validateResolve})
+}
+
+func (j *syncJob) validateResolve(ctx workflow.Context, in ResolveInput) error {
+	w := j.st.Waiting
+	if w == nil || w.Kind != WaitConflicts {
+		return errors.New("this job has no open conflicts")
+	}
+	if j.applying {
+		return errors.New("resolutions are being applied; try again")
+	}
+	if len(in.Resolutions) == 0 {
+		return errors.New("give at least one resolution")
+	}
+	open := map[string]bool{}
+	for _, c := range w.Conflicts {
+		open[c.Pointer] = true
+	}
+	seen := map[string]bool{}
+	for _, r := range in.Resolutions {
+		if r.Pointer == "" {
+			return errors.New("a resolution has no pointer")
+		}
+		if len(w.Conflicts) < activities.MaxConflictsInHistory && !open[r.Pointer] {
+			return fmt.Errorf("no open conflict at %q", r.Pointer)
+		}
+		if seen[r.Pointer] {
+			return fmt.Errorf("conflict %q is resolved twice", r.Pointer)
+		}
+		seen[r.Pointer] = true
+		switch r.Choice {
+		case "remote", "local", "base":
+		case "value":
+			if !json.Valid(r.Value) {
+				return fmt.Errorf("conflict %q: choice value needs a valid JSON value", r.Pointer)
+			}
+		default:
+			return fmt.Errorf("conflict %q: choice %q: want remote, local, base or value", r.Pointer, r.Choice)
+		}
+	}
+	return nil
+}
+
+func (j *syncJob) handleResolve(ctx workflow.Context, in ResolveInput) (ResolveResult, error) {
+	for _, r := range in.Resolutions {
+		r.Strategy = source.StrategyManual
+		if r.Reason == "" && in.By != "" {
+			r.Reason = "decided by " + in.By
+		}
+		j.manual[r.Pointer] = r
+	}
+	remaining := 0
+	for _, c := range j.st.Waiting.Conflicts {
+		if _, ok := j.manual[c.Pointer]; !ok {
+			remaining++
+		}
+	}
+	if remaining > 0 {
+		return ResolveResult{Remaining: remaining}, nil
+	}
+	j.applying = true
+	defer func() { j.applying = false }()
+	hash, err := j.apply(ctx, j.st.Waiting.ConflictsHash, j.collectResolutions())
+	if err != nil {
+		// The choices made an invalid document: forget them and keep waiting.
+		for _, r := range in.Resolutions {
+			delete(j.manual, r.Pointer)
+		}
+		return ResolveResult{Remaining: len(in.Resolutions)}, err
+	}
+	j.resolvedHash = hash
+	return ResolveResult{Applied: true, MergedHash: hash}, nil
+}
+
+func (j *syncJob) collectResolutions() []activities.Resolution {
+	out := append([]activities.Resolution(nil), j.decided...)
+	for _, c := range j.st.Waiting.Conflicts {
+		if r, ok := j.manual[c.Pointer]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (j *syncJob) apply(ctx workflow.Context, conflictsHash string, rs []activities.Resolution) (string, error) {
+	var a *activities.Activities
+	var res activities.ApplyResult
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: int32(*j.in.MaxRetries) + 1,
+			NonRetryableErrorTypes: []string{activities.ErrTypeResolution, activities.ErrTypeMerge}},
+	})
+	err := workflow.ExecuteActivity(actx, a.ApplyResolutions, activities.ApplyInput{
+		API: j.in.Source.APIID(), ConflictsHash: conflictsHash, Resolutions: rs,
+	}).Get(ctx, &res)
+	if err != nil {
+		return "", errors.New(errorText(err))
+	}
+	j.recordDecisions(rs)
+	return res.MergedHash, nil
+}
+
+func (j *syncJob) recordDecisions(rs []activities.Resolution) {
+	j.decisions = j.decisions[:0]
+	for _, r := range rs {
+		j.decisions = append(j.decisions, store.Decision{Pointer: r.Pointer, Choice: r.Choice, Strategy: r.Strategy, Reason: r.Reason})
+	}
+	j.st.Decisions = j.decisions
+}
+
+// gate applies the breaking-change gate. It returns false when the change
+// must not be applied (blocked, rejected, or no answer before the deadline
+// under a reject policy).
+func (j *syncJob) gate(ctx workflow.Context, top []string) (bool, error) {
+	if j.st.BreakingChanges == 0 {
+		return true, nil
+	}
+	src := j.in.Source
+	switch src.GateOrDefault() {
+	case source.GateBlock:
+		j.block(fmt.Sprintf("%d breaking change(s) blocked by the gate; the last version stays current", j.st.BreakingChanges))
+		return false, nil
+	case source.GateHold:
+	default:
+		return true, nil
+	}
+	timeout := src.HoldTimeout.Std()
+	if timeout <= 0 {
+		timeout = source.DefaultDecisionTimeout
+	}
+	onTimeout := src.OnHoldTimeout
+	if onTimeout == "" {
+		onTimeout = "reject"
+	}
+	now := workflow.Now(ctx)
+	j.st.Waiting = &Waiting{Kind: WaitApproval, Since: now, Deadline: now.Add(timeout), OnTimeout: onTimeout, TopChanges: top,
+		Reason: fmt.Sprintf("%d breaking change(s) wait for approval: starter approve %s (or reject)", j.st.BreakingChanges, j.in.ID)}
+	j.st.Status = StatusWaiting
+	answered, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return j.approval.decided || j.stop })
+	j.st.Waiting = nil
+	j.st.Status = StatusRunning
+	if err != nil {
+		return false, err
+	}
+	if j.stop {
+		return false, errStopped
+	}
+	approved := j.approval.approved
+	if !answered {
+		approved = onTimeout == "approve"
+		j.st.Message = fmt.Sprintf("no answer within %s: %sd by policy", timeout, onTimeout)
+	}
+	if !approved {
+		j.block(fmt.Sprintf("%d breaking change(s) rejected%s; the last version stays current", j.st.BreakingChanges, by(j.approval.by)))
+		return false, nil
+	}
+	if answered {
+		j.st.Message = "breaking changes approved" + by(j.approval.by)
+	}
+	return true, nil
+}
+
+func by(who string) string {
+	if who == "" {
+		return ""
+	}
+	return " by " + who
+}
+
+func (j *syncJob) block(msg string) {
+	j.st.Blocked = true
+	j.st.Message = msg
+}
+
+// resolveConflicts decides a merge's open conflicts by the source's
+// strategy, waiting for a person when the strategy (or the AI's fallback)
+// leaves some open. It returns the resolved document's hash.
+func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.MergeResult) (string, error) {
+	var a *activities.Activities
+	src := j.in.Source
+	strategy := src.StrategyOrDefault()
+	j.decided, j.decisions = nil, nil
+	open := merged.Conflicts
+	reason := fmt.Sprintf("%d conflict(s) need a decision", len(open))
+
+	// Choices a person already made for the same conflicts (a re-merge
+	// after a lost race) are reused.
+	if strategy != source.StrategyManual || len(j.manual) > 0 {
+		var res activities.ResolveResult
+		if strategy != source.StrategyManual {
+			if err := j.step(ctx, StepResolve, 5*time.Minute, func(ctx workflow.Context) error {
+				return workflow.ExecuteActivity(ctx, a.ResolveConflicts, activities.ResolveInput{
+					API: src.APIID(), SourceID: src.ID, Strategy: strategy, ConflictsHash: merged.ConflictsHash, Rank: src.Rank,
+				}).Get(ctx, &res)
+			}); err != nil {
+				return "", err
+			}
+			if len(res.Open) == 0 {
+				j.recordDecisions(res.Resolutions)
+				return res.MergedHash, nil
+			}
+			j.decided, open = res.Resolutions, res.Open
+			reason = fmt.Sprintf("%d conflict(s) left for a person: %s", len(open), res.FallbackReason)
+		}
+	}
+
+	// Wait durably for a person.
+	timeout := src.ManualTimeout.Std()
+	if timeout <= 0 {
+		timeout = source.DefaultDecisionTimeout
+	}
+	onTimeout := src.OnManualTimeout
+	if onTimeout == "" {
+		onTimeout = "fail"
+	}
+	now := workflow.Now(ctx)
+	j.resolvedHash = ""
+	j.st.Waiting = &Waiting{Kind: WaitConflicts, Reason: reason + ": starter conflicts " + src.APIID() + ", then starter resolve",
+		Since: now, Deadline: now.Add(timeout), OnTimeout: onTimeout, Conflicts: open, ConflictsHash: merged.ConflictsHash}
+	j.st.Status, j.st.Step = StatusWaiting, StepResolve
+	if len(j.manual) > 0 {
+		covered := true
+		for _, c := range open {
+			if _, ok := j.manual[c.Pointer]; !ok {
+				covered = false
+			}
+		}
+		if covered {
+			if h, err := j.apply(ctx, merged.ConflictsHash, j.collectResolutions()); err == nil {
+				j.resolvedHash = h
+			}
+		}
+	}
+	answered, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return (j.resolvedHash != "" && !j.applying) || j.stop })
+	waiting := j.st.Waiting
+	j.st.Waiting = nil
+	j.st.Status = StatusRunning
+	if err != nil {
+		return "", err
+	}
+	if j.stop {
+		return "", errStopped
+	}
+	if answered {
+		return j.resolvedHash, nil
+	}
+	if onTimeout == "fail" {
+		return "", temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("api %q: %d conflict(s) from source %q were not decided within %s; the last version stays current",
+				src.APIID(), len(waiting.Conflicts), src.ID, timeout), activities.ErrTypeResolution, nil)
+	}
+	rs := append([]activities.Resolution(nil), j.decided...)
+	for _, c := range waiting.Conflicts {
+		choice := "remote"
+		if onTimeout == source.StrategyPreferLocal {
+			choice = "local"
+		}
+		rs = append(rs, activities.Resolution{ID: c.ID, Pointer: c.Pointer, Choice: choice, Strategy: onTimeout,
+			Reason: fmt.Sprintf("no decision within %s", timeout)})
+	}
+	j.st.Message = fmt.Sprintf("conflicts not decided within %s: resolved %s by policy", timeout, onTimeout)
+	return j.apply(ctx, merged.ConflictsHash, rs)
+}
