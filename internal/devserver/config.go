@@ -121,6 +121,7 @@ type plan struct {
 	dynamicConfig    dynamicconfig.StaticClient
 	codecEndpoint    string
 	logger           log.Logger
+	logFilter        *logFilter
 }
 
 func (p *plan) frontendAddr() string { return net.JoinHostPort(p.ip, strconv.Itoa(p.frontendPort)) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/server/temporal"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 const (
@@ -83,10 +85,12 @@ func DefaultOptions(dataDir string) Options {
 
 // Server is a running dev server. Stop it when done.
 type Server struct {
-	plan     *plan
-	temporal temporal.Server
-	ui       *uiServer
-	log      *zap.Logger
+	plan      *plan
+	quietStop bool     // raise the log filter to error while stopping
+	lock      *os.File // flock on the data dir; nil when in memory
+	temporal  temporal.Server
+	ui        *uiServer
+	log       *zap.Logger
 
 	stopOnce sync.Once
 	stopErr  error
@@ -108,29 +112,45 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	logger = logger.Named("devserver")
 
+	var lock *os.File
+	if p.dbFile != "" {
+		if lock, err = lockDataDir(filepath.Dir(p.dbFile)); err != nil {
+			return nil, err
+		}
+	}
+	unlock := func() {
+		if lock != nil {
+			_ = lock.Close()
+		}
+	}
 	sql := p.sqlConfig()
 	if err := p.initDatabase(sql); err != nil {
+		unlock()
 		return nil, err
 	}
 	srvOpts, err := p.serverOptions(p.serverConfig(sql))
 	if err != nil {
+		unlock()
 		return nil, err
 	}
 	ts, err := temporal.NewServer(srvOpts...)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("devserver: build Temporal server: %w", err)
 	}
-	s := &Server{plan: p, temporal: ts, log: logger}
+	s := &Server{plan: p, temporal: ts, log: logger, quietStop: opts.LogLevel == "", lock: lock}
 
 	started := time.Now()
 	if err := ts.Start(); err != nil {
 		_ = ts.Stop()
+		unlock()
 		return nil, fmt.Errorf("devserver: start Temporal server on %s: %w", p.frontendAddr(), err)
 	}
 	if p.uiPort != 0 {
 		ui, err := startUI(p)
 		if err != nil {
 			_ = ts.Stop()
+			unlock()
 			return nil, err
 		}
 		s.ui = ui
@@ -168,8 +188,9 @@ func resolve(opts Options) (*plan, error) {
 		ip:               opts.IP,
 		searchAttributes: opts.SearchAttributes,
 		codecEndpoint:    opts.UICodecEndpoint,
-		logger:           newZapBridge(logger.Named("temporal"), lvl),
+		logFilter:        newLogFilter(lvl),
 	}
+	p.logger = newZapBridge(logger.Named("temporal"), p.logFilter)
 	if p.ip == "" {
 		p.ip = DefaultIP
 	}
@@ -259,12 +280,20 @@ func (s *Server) Namespace() string { return s.plan.namespaces[0] }
 // returns the first call's result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
+		if s.quietStop {
+			// Services shutting down warn about each other's closed
+			// connections; with the default level that is noise.
+			s.plan.logFilter.set(zapcore.ErrorLevel)
+		}
 		var errs []error
 		if s.ui != nil {
 			errs = append(errs, s.ui.stop())
 		}
 		if err := s.temporal.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("devserver: stop Temporal server on %s: %w", s.FrontendHostPort(), err))
+		}
+		if s.lock != nil {
+			errs = append(errs, s.lock.Close())
 		}
 		s.stopErr = errors.Join(errs...)
 		s.log.Info("Temporal dev server stopped", zap.String("frontend", s.FrontendHostPort()))

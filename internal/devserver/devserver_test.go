@@ -169,6 +169,14 @@ func TestPersistsAcrossRestart(t *testing.T) {
 		}
 	})
 
+	t.Run("a second server on the same data dir is refused", func(t *testing.T) {
+		_, err := devserver.Start(t.Context(), devserver.Options{DataDir: dataDir, UIPort: devserver.NoUI})
+		var dirErr *devserver.DataDirError
+		require.ErrorAs(t, err, &dirErr)
+		require.Equal(t, dataDir, dirErr.Path)
+		require.ErrorContains(t, err, "already in use by another running dev server")
+	})
+
 	t.Run("a second server runs beside the first", func(t *testing.T) {
 		second := startServer(t, devserver.Options{Namespace: "second", UIPort: devserver.NoUI})
 		require.NotEqual(t, first.FrontendHostPort(), second.FrontendHostPort())

@@ -3,6 +3,7 @@ package devserver
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -30,12 +31,30 @@ func parseLogLevel(s string) (zapcore.Level, error) {
 	return lvl, nil
 }
 
+// logFilter is the minimum level a zapBridge passes on, shared by all
+// loggers derived from one bridge so Stop can raise it for every one.
+// zapcore.InvalidLevel means log nothing.
+type logFilter struct{ min atomic.Int32 }
+
+func newLogFilter(min zapcore.Level) *logFilter {
+	f := &logFilter{}
+	f.set(min)
+	return f
+}
+
+func (f *logFilter) set(min zapcore.Level) { f.min.Store(int32(min)) }
+
+func (f *logFilter) allows(lvl zapcore.Level) bool {
+	min := zapcore.Level(f.min.Load())
+	return min != zapcore.InvalidLevel && lvl >= min
+}
+
 // zapBridge implements the server's log.Logger on a *zap.Logger, dropping
-// entries below min. DPanic, Panic and Fatal are logged as errors and never
-// panic or exit: a dev server must not take its host process down.
+// entries the filter rejects. DPanic, Panic and Fatal are logged as errors
+// and never panic or exit: a dev server must not take its host process down.
 type zapBridge struct {
-	zl  *zap.Logger
-	min zapcore.Level // InvalidLevel means log nothing
+	zl     *zap.Logger
+	filter *logFilter
 }
 
 var (
@@ -43,8 +62,8 @@ var (
 	_ log.WithLogger = zapBridge{}
 )
 
-func newZapBridge(zl *zap.Logger, min zapcore.Level) zapBridge {
-	return zapBridge{zl: zl.WithOptions(zap.AddCallerSkip(1)), min: min}
+func newZapBridge(zl *zap.Logger, filter *logFilter) zapBridge {
+	return zapBridge{zl: zl.WithOptions(zap.AddCallerSkip(2)), filter: filter}
 }
 
 func (b zapBridge) Debug(msg string, tags ...tag.Tag)  { b.log(zapcore.DebugLevel, msg, tags) }
@@ -57,15 +76,11 @@ func (b zapBridge) Fatal(msg string, tags ...tag.Tag)  { b.log(zapcore.ErrorLeve
 
 // With returns a logger that prepends tags to every entry.
 func (b zapBridge) With(tags ...tag.Tag) log.Logger {
-	return zapBridge{zl: b.zl.With(tagsToFields(tags)...), min: b.min}
-}
-
-func (b zapBridge) enabled(lvl zapcore.Level) bool {
-	return b.min != zapcore.InvalidLevel && lvl >= b.min && b.zl.Core().Enabled(lvl)
+	return zapBridge{zl: b.zl.With(tagsToFields(tags)...), filter: b.filter}
 }
 
 func (b zapBridge) log(lvl zapcore.Level, msg string, tags []tag.Tag) {
-	if !b.enabled(lvl) {
+	if !b.filter.allows(lvl) {
 		return
 	}
 	if ce := b.zl.Check(lvl, msg); ce != nil {

@@ -33,7 +33,7 @@ func TestZapBridge(t *testing.T) {
 			lvl, err := parseLogLevel(tt.logLevel)
 			require.NoError(t, err)
 			core, logs := observer.New(zapcore.DebugLevel)
-			b := newZapBridge(zap.New(core), lvl).With(tag.ClusterName("active"))
+			b := newZapBridge(zap.New(core), newLogFilter(lvl)).With(tag.ClusterName("active"))
 			// Panic and Fatal must log, not panic or exit.
 			b.Debug("debug", tag.Operation("op"))
 			b.Info("info", tag.Operation("op"))
