@@ -96,6 +96,13 @@ func (l *locator) locate(p pos, property, value string) ([]string, *yaml.Node, b
 			}
 		}
 	}
+	if pick < 0 && property != "" { // the object whose property changed, deepest first
+		for i, c := range cands {
+			if mapValue(c.node, property) != nil && (pick < 0 || len(c.segs) > len(cands[pick].segs)) {
+				pick = i
+			}
+		}
+	}
 	if pick < 0 { // otherwise the outermost node: the container, not its first key
 		pick = 0
 		for i, c := range cands {
@@ -106,6 +113,12 @@ func (l *locator) locate(p pos, property, value string) ([]string, *yaml.Node, b
 	}
 	c := cands[pick]
 	segs, node := c.segs, c.node
+	if n := len(segs); n > 0 && segs[n-1] == property && value != "" {
+		if child := mapValue(node, value); child != nil {
+			// the collection is named, the entry added or removed is the value
+			return append(append([]string(nil), segs...), value), child, true
+		}
+	}
 	if n := len(segs); property != "" && (n == 0 || segs[n-1] != property) {
 		if child := mapValue(node, property); child != nil {
 			// the context is the parent object, the change one of its properties

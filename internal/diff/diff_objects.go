@@ -177,10 +177,11 @@ func inResponse(segs []string, r int) (string, int) {
 		switch segs[r] {
 		case "schema": // swagger 2
 			return inSchema(segs, r+1)
-		case "headers":
-			if r+1 < len(segs) {
-				return inParameter(segs, r+2)
+		case "headers": // a header is part of its response, but has a schema
+			if r+3 < len(segs) && segs[r+2] == "schema" {
+				return inSchema(segs, r+3)
 			}
+			return ObjectResponse, r
 		}
 		return inContent(segs, r, ObjectResponse, r)
 	}

@@ -1,0 +1,79 @@
+package diff
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/apilivesync/apilivesync/internal/spec"
+	"github.com/pb33f/libopenapi"
+	whatchanged "github.com/pb33f/libopenapi/what-changed"
+)
+
+// The Stripe pair: two 2.7 MB versions of one real API.
+var benchPair = [2]string{"stripe-2021-06-07.yaml", "stripe-2021-06-16.yaml"}
+
+// BenchmarkCompare is our whole path from bytes: Parse both (checks,
+// canonical JSON, counts), build both models, compare, locate and judge.
+func BenchmarkCompare(b *testing.B) {
+	oldData := readFile(b, filepath.Join("testdata", "real", benchPair[0]))
+	newData := readFile(b, filepath.Join("testdata", "real", benchPair[1]))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(oldData) + len(newData)))
+	for b.Loop() {
+		o, err := spec.Parse("old", oldData, spec.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := spec.Parse("new", newData, spec.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := Compare(o, n, nil)
+		if err != nil || rep.Total == 0 {
+			b.Fatal(err, rep)
+		}
+	}
+}
+
+// BenchmarkRawLibopenapi is the floor: libopenapi alone on the same pair.
+func BenchmarkRawLibopenapi(b *testing.B) {
+	oldData := readFile(b, filepath.Join("testdata", "real", benchPair[0]))
+	newData := readFile(b, filepath.Join("testdata", "real", benchPair[1]))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(oldData) + len(newData)))
+	for b.Loop() {
+		o, err := libopenapi.NewDocument(oldData)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := libopenapi.NewDocument(newData)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mo, err := o.BuildV3Model()
+		if err != nil {
+			b.Fatal(err)
+		}
+		mn, err := n.BuildV3Model()
+		if err != nil {
+			b.Fatal(err)
+		}
+		dc := whatchanged.CompareOpenAPIDocuments(mo.Model.GoLow(), mn.Model.GoLow())
+		if dc.TotalChanges() == 0 {
+			b.Fatal("no changes")
+		}
+	}
+}
+
+// BenchmarkCompareParsed compares documents already parsed: the model is
+// built once and kept, so repeat comparisons cost only the comparison.
+func BenchmarkCompareParsed(b *testing.B) {
+	o := parseFixture(b, "old", readFile(b, filepath.Join("testdata", "real", benchPair[0])))
+	n := parseFixture(b, "new", readFile(b, filepath.Join("testdata", "real", benchPair[1])))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compare(o, n, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

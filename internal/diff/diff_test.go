@@ -1,0 +1,198 @@
+package diff
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseRulesErrors(t *testing.T) {
+	tests := []struct {
+		file, want string
+	}{
+		{"bad-object.yaml", `rules "testdata/rules/bad-object.yaml": line 5: rules.endpoint: unknown object`},
+		{"bad-value.yaml", `rules "testdata/rules/bad-value.yaml": line 4: rules.parameter.required.added=true: "sometimes" is not true, false or libopenapi`},
+		{"bad-kind.yaml", `rules "testdata/rules/bad-kind.yaml": line 4: rules.schema.type.renamed: unknown kind`},
+		{"bad-field.yaml", `rules "testdata/rules/bad-field.yaml": line 2: breaking: unknown field`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := LoadRules(filepath.Join("testdata", "rules", tt.file))
+			require.Error(t, err)
+			var re *RulesError
+			require.ErrorAs(t, err, &re)
+			require.Contains(t, err.Error(), tt.want)
+		})
+	}
+	_, err := LoadRules(filepath.Join("testdata", "rules", "missing.yaml"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.Contains(t, err.Error(), "missing.yaml")
+}
+
+func TestRulesID(t *testing.T) {
+	require.Equal(t, "default@libopenapi-"+LibOpenAPIVersion, DefaultRules().ID())
+	same, err := ParseRules("empty", []byte("extends: default\n"))
+	require.NoError(t, err)
+	require.Equal(t, DefaultRules().ID(), same.ID(), "content, not the file, is the identity")
+
+	strict, err := LoadRules(filepath.Join("testdata", "rules", "strict.yaml"))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(strict.ID(), "sha256:"), strict.ID())
+	relaid, err := ParseRules("relaid", []byte("rules: {operation: {summary: {modified: libopenapi}}, server: {added: true}}\nignore: {extensions: true, examples: true}\n"))
+	require.NoError(t, err)
+	require.Equal(t, strict.ID(), relaid.ID())
+	require.Equal(t, Ignore{Examples: true, Extensions: true}, strict.Ignored())
+}
+
+func TestCustomRulesAndIgnore(t *testing.T) {
+	base := string(readFile(t, filepath.Join("testdata", "rules", "base.yaml")))
+	edited := edit(t, base,
+		"tags:\n", "servers:\n  - url: https://api.example.com\ntags:\n",
+		"x-rate-limit: 100", "x-rate-limit: 50",
+		"                name: Rex\n", "                name: Max\n",
+		"      description: A pet.\n", "      description: A good pet.\n",
+		"summary: List pets", "summary: List all pets",
+	)
+	oldDoc, newDoc := parseFixture(t, "old", []byte(base)), parseFixture(t, "new", []byte(edited))
+
+	def, err := Compare(oldDoc, newDoc, nil)
+	require.NoError(t, err)
+	pointers := func(r *Report) map[string]Change {
+		m := map[string]Change{}
+		for _, c := range r.Changes {
+			m[c.Pointer] = c
+		}
+		return m
+	}
+	got := pointers(def)
+	require.Contains(t, got, "/paths/~1pets/get/x-rate-limit")
+	require.Contains(t, got, "/components/schemas/Pet/description")
+	require.Equal(t, false, got["/servers"].Breaking)
+
+	strict, err := LoadRules(filepath.Join("testdata", "rules", "strict.yaml"))
+	require.NoError(t, err)
+	rep, err := Compare(oldDoc, newDoc, strict)
+	require.NoError(t, err)
+	require.Equal(t, strict.ID(), rep.RuleSet)
+	got = pointers(rep)
+	require.NotContains(t, got, "/paths/~1pets/get/x-rate-limit", "extensions ignored")
+	for p := range got {
+		require.NotContains(t, p, "example", "examples ignored")
+	}
+	require.Contains(t, got, "/components/schemas/Pet/description", "descriptions kept")
+	require.Equal(t, Change{Pointer: "/servers", Line: got["/servers"].Line, Column: got["/servers"].Column, Kind: KindAdded, Object: ObjectServer, Breaking: true, Rule: "server.added"}, got["/servers"])
+	require.Equal(t, "libopenapi:operation.summary.modified", got["/paths/~1pets/get/summary"].Rule)
+	require.Less(t, rep.Total, def.Total)
+
+	quiet, err := ParseRules("quiet", []byte("ignore: {descriptions: true}\n"))
+	require.NoError(t, err)
+	rep, err = Compare(oldDoc, newDoc, quiet)
+	require.NoError(t, err)
+	require.NotContains(t, pointers(rep), "/components/schemas/Pet/description")
+}
+
+func TestSameAPIDifferentTextHasNoChanges(t *testing.T) {
+	a := parseFixture(t, "yaml", readFile(t, filepath.Join("..", "spec", "testdata", "petstore.yaml")))
+	for _, f := range []string{"petstore-reordered.json", "petstore-restyled.yaml"} {
+		t.Run(f, func(t *testing.T) {
+			b := parseFixture(t, f, readFile(t, filepath.Join("..", "spec", "testdata", f)))
+			rep, err := Compare(a, b, nil)
+			require.NoError(t, err)
+			require.Empty(t, rep.Changes)
+			require.Zero(t, rep.Total)
+			require.Equal(t, a.Canonical, b.Canonical)
+		})
+	}
+}
+
+func TestFamilyMismatch(t *testing.T) {
+	v2 := parseFixture(t, "legacy", readFile(t, filepath.Join("testdata", "real", "oai-v2-petstore.yaml")))
+	v3 := parseFixture(t, "modern", readFile(t, filepath.Join("testdata", "real", "oai-v3-petstore.json")))
+	_, err := Compare(v2, v3, nil)
+	var fm *FamilyMismatchError
+	require.ErrorAs(t, err, &fm)
+	require.Equal(t, `diff "legacy" against "modern": cannot diff swagger2 against openapi3.0: convert one of them first`, err.Error())
+}
+
+func TestReportFormats(t *testing.T) {
+	base := string(readFile(t, filepath.Join("testdata", "rules", "base.yaml")))
+	edited := edit(t, base, "  /pets/{petId}:\n", "  /pets/{pet|Id}:\n", "summary: List pets", "summary: List all pets")
+	rep, err := Compare(parseFixture(t, "old", []byte(base)), parseFixture(t, "new", []byte(edited)), nil)
+	require.NoError(t, err)
+	require.Equal(t, 3, rep.Total)
+	require.Equal(t, 1, rep.Breaking)
+
+	var js bytes.Buffer
+	require.NoError(t, rep.Write(&js, FormatJSON))
+	var decoded map[string]any
+	require.NoError(t, json.Unmarshal(js.Bytes(), &decoded))
+	require.EqualValues(t, 3, decoded["total"])
+	require.EqualValues(t, 1, decoded["breaking"])
+	first := decoded["changes"].([]any)[0].(map[string]any)
+	keys := make([]string, 0, len(first))
+	for k := range first {
+		keys = append(keys, k)
+	}
+	require.ElementsMatch(t, []string{"pointer", "line", "column", "kind", "object", "breaking", "rule", "old", "new"}, keys)
+
+	var txt bytes.Buffer
+	require.NoError(t, rep.Write(&txt, FormatText))
+	require.Contains(t, txt.String(), "3 changes, 1 breaking (rules default@libopenapi-")
+	require.Contains(t, txt.String(), "! removed  path           /paths/~1pets~1{petId} (line 51) [path.removed]")
+	require.Contains(t, txt.String(), "List pets → List all pets")
+
+	var md bytes.Buffer
+	require.NoError(t, rep.Write(&md, FormatMarkdown))
+	require.Contains(t, md.String(), "**3 changes, 1 breaking**")
+	require.Contains(t, md.String(), "| ⚠️ breaking | removed | path | `/paths/~1pets~1{petId}` | 51 | `path.removed` |")
+	require.Contains(t, md.String(), "`/paths/~1pets~1{pet\\|Id}`")
+
+	require.ErrorContains(t, rep.Write(&md, "html"), `unknown format "html"`)
+}
+
+func TestEmptyReportJSON(t *testing.T) {
+	doc := parseFixture(t, "a", readFile(t, filepath.Join("testdata", "rules", "base.yaml")))
+	rep, err := Compare(doc, doc, nil)
+	require.NoError(t, err)
+	var b bytes.Buffer
+	require.NoError(t, rep.Write(&b, FormatJSON))
+	require.Contains(t, b.String(), `"changes": [],`)
+}
+
+// Compare may run concurrently on shared documents and rules.
+func TestCompareConcurrently(t *testing.T) {
+	base := string(readFile(t, filepath.Join("testdata", "rules", "base.yaml")))
+	oldDoc := parseFixture(t, "old", []byte(base))
+	newDoc := parseFixture(t, "new", []byte(edit(t, base, "        tag:\n", "        age:\n          type: integer\n        tag:\n")))
+	strict, err := LoadRules(filepath.Join("testdata", "rules", "strict.yaml"))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rules := DefaultRules()
+			if i%2 == 1 {
+				rules = strict
+			}
+			rep, err := Compare(oldDoc, newDoc, rules)
+			if err == nil && (rep.Total != 1 || rep.Changes[0].Pointer != "/components/schemas/Pet/properties/age") {
+				err = errors.New("unexpected report")
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
