@@ -14,7 +14,7 @@ import (
 // review the diff.
 func TestRealSpecPairs(t *testing.T) {
 	tests := []struct {
-		name, old, new string
+		name, old, new  string
 		total, breaking int
 	}{
 		// Swagger 2: the petstore grows from the minimal to the expanded API.
