@@ -196,12 +196,9 @@ func Parse(source string, data []byte, opts Options) (*Document, error) {
 		if jerr != nil {
 			return fail(KindNotStructured, 0, 0, jerr.Error(), jerr)
 		}
-		canonical, err = encodeCanonical(v)
+		canonical, err = canonicalFromValue(v, len(data))
 	} else {
-		var v any
-		if v, err = nodeValue(root); err == nil {
-			canonical, err = encodeCanonical(v)
-		}
+		canonical, err = canonicalFromNode(root, len(data))
 	}
 	if err != nil {
 		return fail(KindInvalid, 0, 0, err.Error(), err)

@@ -36,7 +36,7 @@ func Hash(data []byte) string {
 func Normalize(data []byte) ([]byte, error) {
 	if looksLikeJSON(data) {
 		if v, err := decodeJSON(data); err == nil {
-			return encodeCanonical(v)
+			return canonicalFromValue(v, len(data))
 		}
 	}
 	var n yaml.Node
@@ -47,11 +47,11 @@ func Normalize(data []byte) ([]byte, error) {
 	if tc := lim.check(&n); tc != nil {
 		return nil, fmt.Errorf("normalize: line %d: %s", tc.node.Line, tc.msg)
 	}
-	v, err := nodeValue(&n)
+	out, err := canonicalFromNode(&n, len(data))
 	if err != nil {
 		return nil, fmt.Errorf("normalize: %w", err)
 	}
-	return encodeCanonical(v)
+	return out, nil
 }
 
 // looksLikeJSON uses libopenapi's own test, so both agree on the syntax.
@@ -72,17 +72,6 @@ func decodeJSON(data []byte) (any, error) {
 		return nil, fmt.Errorf("invalid character after top-level value at offset %d", dec.InputOffset())
 	}
 	return v, nil
-}
-
-func encodeCanonical(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("encode canonical JSON: %w", err)
-	}
-	return buf.Bytes(), nil
 }
 
 var jsonNumberRe = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -177,4 +179,27 @@ func TestAliasLimitIsConfigurable(t *testing.T) {
 	doc, err := Parse("aliases", data, Options{})
 	require.NoError(t, err)
 	require.Contains(t, string(doc.Canonical), "\"x-b\": [\n    {\n      \"k\": \"v\"\n    },")
+}
+
+// The direct canonical writer must produce exactly what encoding/json
+// produces for the same values (sorted keys, indent, escaping).
+func TestCanonicalMatchesEncodingJSON(t *testing.T) {
+	for _, file := range []string{"petstore.yaml", filepath.Join("..", "..", "diff", "testdata", "real", "stripe-2021-06-16.yaml")} {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data := readFixture(t, file)
+			doc, err := Parse(file, data, Options{})
+			require.NoError(t, err)
+			v, err := nodeValue(doc.Root())
+			require.NoError(t, err)
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			require.NoError(t, enc.Encode(v))
+			require.Equal(t, want.String(), string(doc.Canonical))
+		})
+	}
+	got, err := Normalize([]byte("s: \"tab\\t quote\\\" ctrl\\u0001 ls\\u2028 <&>\"\n"))
+	require.NoError(t, err)
+	require.Equal(t, "{\n  \"s\": \"tab\\t quote\\\" ctrl\\u0001 ls\\u2028 <&>\"\n}\n", string(got))
 }
