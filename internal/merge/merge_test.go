@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -214,6 +215,7 @@ func TestThreeWayOwnership(t *testing.T) {
 
 	tests := []struct {
 		name      string
+		local     []byte // defaults to ownership/local.json
 		base      []byte
 		remote    []byte
 		opts      Options
@@ -260,6 +262,21 @@ func TestThreeWayOwnership(t *testing.T) {
 			},
 		},
 		{
+			name:    "swagger 2.0 definitions are owned as schemas",
+			local:   readFixture(t, "ownership", "swagger2-local.json"),
+			base:    readFixture(t, "ownership", "swagger2-local.json"),
+			remote:  readFixture(t, "ownership", "swagger2-remote.json"),
+			opts:    Options{Ownership: Ownership{Paths: []string{"/orders"}, Components: []string{"schemas/Order"}}},
+			ignored: []string{"/definitions/Invoice", "/info"},
+			want: map[string]any{
+				"/paths/~1orders/get/summary":              "List orders",
+				"/paths/~1invoices/get/operationId":        "listInvoices", // not owned: not deleted
+				"/definitions/Order/properties/total/type": "number",
+				"/definitions/Invoice/type":                "object",
+				"/info/title":                              "Legacy API",
+			},
+		},
+		{
 			name:    "ownership of nothing the remote has changes nothing",
 			remote:  readFixture(t, "ownership", "pets-remote.json"),
 			opts:    Options{Ownership: Ownership{Paths: []string{"/nothing"}}},
@@ -268,6 +285,10 @@ func TestThreeWayOwnership(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			local := local
+			if tc.local != nil {
+				local = tc.local
+			}
 			res, err := ThreeWay(tc.base, local, tc.remote, tc.opts)
 			require.NoError(t, err)
 			got := make([]wantConflict, 0, len(res.Conflicts))
@@ -424,6 +445,18 @@ components:
 	require.Equal(t, canon(t, remote), string(res.Merged))
 }
 
+// yamlBomb is a small YAML document whose aliases expand to 10^9 values.
+func yamlBomb() []byte {
+	doc := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for i := range 8 {
+		name := string(rune('b' + i))
+		doc += name + ": &" + name + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
+		prev = name
+	}
+	return []byte(doc)
+}
+
 func TestThreeWayErrors(t *testing.T) {
 	good := readFixture(t, "petstore", "base.json")
 	tests := []struct {
@@ -435,6 +468,7 @@ func TestThreeWayErrors(t *testing.T) {
 		{name: "empty local", local: nil, remote: good, input: "local"},
 		{name: "bad remote", local: good, remote: []byte("{\"a\": 1} trailing"), input: "remote"},
 		{name: "empty remote", local: good, remote: []byte(" "), input: "remote"},
+		{name: "YAML alias bomb", local: good, remote: yamlBomb(), input: "remote"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,26 +60,32 @@ func decodeYAML(data []byte) (any, error) {
 	if err := yaml.Unmarshal(data, &n); err != nil {
 		return nil, fmt.Errorf("parse YAML: %w", err)
 	}
-	return yamlValue(&n, 0)
+	// Aliases may repeat a subtree many times (a "billion laughs" document);
+	// cap the values produced at a few per input byte.
+	budget := 4*len(data) + 1024
+	return yamlValue(&n, 0, &budget)
 }
 
 // yamlValue converts a YAML node into the same tree shape decodeJSON yields.
-func yamlValue(n *yaml.Node, depth int) (any, error) {
+func yamlValue(n *yaml.Node, depth int, budget *int) (any, error) {
 	if depth > 10000 {
 		return nil, fmt.Errorf("parse YAML: nesting too deep at line %d", n.Line)
+	}
+	if *budget--; *budget < 0 {
+		return nil, fmt.Errorf("parse YAML: too many values (aliases expand too far) at line %d", n.Line)
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return yamlValue(n.Content[0], depth+1)
+		return yamlValue(n.Content[0], depth+1, budget)
 	case yaml.AliasNode:
-		return yamlValue(n.Alias, depth+1)
+		return yamlValue(n.Alias, depth+1, budget)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := yamlValue(n.Content[i+1], depth+1)
+			v, err := yamlValue(n.Content[i+1], depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -89,7 +95,7 @@ func yamlValue(n *yaml.Node, depth int) (any, error) {
 	case yaml.SequenceNode:
 		a := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := yamlValue(c, depth+1)
+			v, err := yamlValue(c, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
