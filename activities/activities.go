@@ -132,7 +132,7 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 		_, err = doc.Model()
 	}
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("parse source %q: %v", in.SourceID, err), ErrTypeSpec, nil)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSpec, nil)
 	}
 	h, err := a.Store.PutBlob(ctx, doc.Canonical)
 	if err != nil {

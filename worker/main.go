@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/apilivesync/apilivesync/internal/app"
-	"github.com/apilivesync/apilivesync/internal/devserver"
 	"github.com/apilivesync/apilivesync/internal/logging"
 )
 
@@ -23,9 +22,9 @@ func main() {
 	var allow, logFormat, logLevel string
 	flag.BoolVar(&o.Dev, "dev", false, "run an embedded Temporal server and UI (state in -data) and sync the examples")
 	flag.StringVar(&o.DataDir, "data", app.DefaultDataDir, "data directory: Temporal's SQLite database and the spec store")
-	flag.StringVar(&o.IP, "ip", devserver.DefaultIP, "-dev: address the server and UI listen on")
-	flag.IntVar(&o.Port, "port", devserver.DefaultFrontendPort, "-dev: Temporal frontend (gRPC) port")
-	flag.IntVar(&o.UIPort, "ui-port", devserver.DefaultUIPort, "-dev: Temporal UI port (-1: no UI)")
+	flag.StringVar(&o.IP, "ip", app.DefaultDevIP, "-dev: address the server and UI listen on")
+	flag.IntVar(&o.Port, "port", app.DefaultDevPort, "-dev: Temporal frontend (gRPC) port")
+	flag.IntVar(&o.UIPort, "ui-port", app.DefaultDevUIPort, "-dev: Temporal UI port (-1: no UI)")
 	flag.StringVar(&o.Namespace, "namespace", "", "Temporal namespace (default: default, or $TEMPORAL_NAMESPACE without -dev)")
 	flag.StringVar(&o.StoreURL, "store", "", "store URL: file:///dir, mem://, s3://bucket (default $"+app.StoreURLEnv+" or file://<data>/store)")
 	flag.BoolVar(&o.NoWorker, "no-worker", false, "-dev: run the server and UI only; start workers separately with `go run ./worker`")

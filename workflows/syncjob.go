@@ -166,6 +166,8 @@ type syncJob struct {
 	decisions    []store.Decision
 	resolvedHash string
 	applying     bool
+
+	pauseCh, resumeCh, stopCh workflow.ReceiveChannel
 }
 
 // SyncJobWorkflow runs one sync of one source: fetch → parse → diff →
@@ -184,24 +186,15 @@ func SyncJobWorkflow(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, err
 	if err := j.registerPeopleHandlers(ctx); err != nil {
 		return nil, err
 	}
-	pauseCh := workflow.GetSignalChannel(ctx, SignalPause)
-	resumeCh := workflow.GetSignalChannel(ctx, SignalResume)
-	stopCh := workflow.GetSignalChannel(ctx, SignalStop)
+	j.pauseCh = workflow.GetSignalChannel(ctx, SignalPause)
+	j.resumeCh = workflow.GetSignalChannel(ctx, SignalResume)
+	j.stopCh = workflow.GetSignalChannel(ctx, SignalStop)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
-			sel.AddReceive(pauseCh, func(c workflow.ReceiveChannel, _ bool) {
-				c.Receive(ctx, nil)
-				j.st.Paused = true
-			})
-			sel.AddReceive(resumeCh, func(c workflow.ReceiveChannel, _ bool) {
-				c.Receive(ctx, nil)
-				j.st.Paused = false
-			})
-			sel.AddReceive(stopCh, func(c workflow.ReceiveChannel, _ bool) {
-				c.Receive(ctx, nil)
-				j.stop = true
-			})
+			sel.AddReceive(j.pauseCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); j.st.Paused = true })
+			sel.AddReceive(j.resumeCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); j.st.Paused = false })
+			sel.AddReceive(j.stopCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); j.stop = true })
 			sel.Select(ctx)
 		}
 	})
@@ -383,7 +376,23 @@ func (j *syncJob) step(ctx workflow.Context, name string, timeout time.Duration,
 	}
 }
 
+// drainSignals applies signals that arrived in the same workflow task as
+// the step's completion, before the signal goroutine got to run, so a pause
+// sent during a step always holds the next one.
+func (j *syncJob) drainSignals() {
+	for j.pauseCh.ReceiveAsync(nil) {
+		j.st.Paused = true
+	}
+	for j.resumeCh.ReceiveAsync(nil) {
+		j.st.Paused = false
+	}
+	for j.stopCh.ReceiveAsync(nil) {
+		j.stop = true
+	}
+}
+
 func (j *syncJob) waitIfPaused(ctx workflow.Context) error {
+	j.drainSignals()
 	if j.st.Paused && !j.stop {
 		j.st.Status = StatusPaused
 		if err := workflow.Await(ctx, func() bool { return !j.st.Paused || j.stop }); err != nil {
@@ -443,7 +452,7 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 func errorText(err error) string {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		return appErr.Error()
+		return appErr.Message()
 	}
 	var toErr *temporal.TimeoutError
 	if errors.As(err, &toErr) {

@@ -174,10 +174,10 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 func TestPauseHoldsTheNextStepUntilResume(t *testing.T) {
 	env := newEnv(t)
 	expectPipeline(env)
-	var parseAt time.Time
+	var fetchAt time.Time
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
-		if info.ActivityType.Name == "ParseSpec" {
-			parseAt = env.Now()
+		if info.ActivityType.Name == "FetchSpec" {
+			fetchAt = env.Now()
 		}
 	})
 	start := env.Now()
@@ -189,12 +189,11 @@ func TestPauseHoldsTheNextStepUntilResume(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, StatusPaused, paused.Status)
 	require.True(t, paused.Paused)
-	// The fetch under way when the pause came finished; parse waits.
-	require.Len(t, paused.Steps, 2)
-	require.Equal(t, StatusCompleted, paused.Steps[0].Status)
-	require.Equal(t, StepParse, paused.Steps[1].Name)
-	require.Zero(t, paused.Steps[1].Attempts)
-	require.GreaterOrEqual(t, parseAt.Sub(start), 2*time.Minute, "parse started before resume")
+	// Paused before the first step: fetch waits for resume.
+	require.Len(t, paused.Steps, 1)
+	require.Equal(t, StepFetch, paused.Steps[0].Name)
+	require.Zero(t, paused.Steps[0].Attempts)
+	require.GreaterOrEqual(t, fetchAt.Sub(start), 2*time.Minute, "fetch started before resume")
 	require.Equal(t, StatusCompleted, result(t, env).Status)
 }
 

@@ -23,7 +23,6 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/examples"
-	"github.com/apilivesync/apilivesync/internal/devserver"
 	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/logging"
 	"github.com/apilivesync/apilivesync/internal/source"
@@ -59,6 +58,8 @@ type WorkerOptions struct {
 	AllowPrivate bool
 	Allow        []string
 	MaxBytes     int64
+	// CodecEndpoint is handed to the dev UI to decode encrypted payloads.
+	CodecEndpoint string
 	// Ready, when set, is called once everything runs (tests use it).
 	Ready func(Running)
 }
@@ -115,18 +116,8 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	var copts client.Options
 	running := Running{}
 	if opts.Dev {
-		dopts := devserver.DefaultOptions(opts.DataDir)
-		if opts.IP != "" {
-			dopts.IP = opts.IP
-		}
-		dopts.FrontendPort, dopts.UIPort = opts.Port, opts.UIPort
-		if opts.Namespace != "" {
-			dopts.Namespace = opts.Namespace
-		}
-		dopts.SearchAttributes = SearchAttributes
-		dopts.Logger = logger.Named("temporal")
 		logger.Info("starting embedded Temporal server", zap.String("data", opts.DataDir))
-		srv, err := devserver.Start(ctx, dopts)
+		srv, err := startDevServer(ctx, opts, logger)
 		if err != nil {
 			return err
 		}
