@@ -34,7 +34,7 @@
 // retried up to MaxAttempts with exponential backoff (with jitter, capped at
 // MaxBackoff); a Retry-After on 429 or 503 is honoured, capped at
 // MaxBackoff. Every other status, 3xx included (redirects are not followed),
-// is permanent. Retries stop early when ctx is done or its deadline would
+// is permanent, and so is the SSRF guard's refusal (*fetch.BlockedError). Retries stop early when ctx is done or its deadline would
 // pass before the next attempt.
 package notify
 
@@ -54,6 +54,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/apilivesync/apilivesync/internal/fetch"
 )
 
 // Headers on every delivery.
@@ -364,9 +366,11 @@ func (n *Notifier) attempt(ctx context.Context, h Webhook, redacted, typ, id str
 
 	resp, err := n.client.Do(req)
 	if err != nil {
-		// A timeout or connection error: retried (deliverHook stops if the
-		// caller's ctx is the one that ended).
-		return attemptResult{err: scrubURLError(err, redacted)}
+		// The SSRF guard's refusal will not change on a retry. A timeout
+		// or connection error may (deliverHook stops if the caller's ctx
+		// is the one that ended).
+		var blocked *fetch.BlockedError
+		return attemptResult{err: scrubURLError(err, redacted), permanent: errors.As(err, &blocked)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {

@@ -21,7 +21,7 @@ type DeliveryError struct {
 	Event     string // event type
 	ID        string // the event's idempotency key
 	Attempts  int    // requests made (0 when none could be built)
-	Permanent bool   // a retry would fail the same way (4xx, bad URL, no secret)
+	Permanent bool   // a retry would fail the same way (4xx, bad URL, no secret, blocked address)
 	Err       error  // the last attempt's error: a *StatusError, a *url.Error, a context error
 }
 

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/notify"
 )
 
@@ -539,4 +540,38 @@ func TestMaxDuration(t *testing.T) {
 	def := notify.New(nil, notify.Options{})
 	// Defaults: 5×10s + 1+2+4+8s.
 	require.Equal(t, 65*time.Second, def.MaxDuration())
+}
+
+func TestGuardedClient(t *testing.T) {
+	tests := []struct {
+		name          string
+		guard         fetch.GuardOptions
+		plan          []int
+		wantDelivered int
+		wantRequests  int
+		wantErr       string
+	}{
+		{name: "loopback refused, not retried", wantRequests: 0, wantErr: "loopback"},
+		{name: "loopback allowed", guard: fetch.GuardOptions{AllowLoopback: true}, wantDelivered: 1, wantRequests: 1},
+		{name: "guard client's redirects are still not followed", guard: fetch.GuardOptions{AllowLoopback: true}, plan: []int{307}, wantRequests: 1, wantErr: "redirect to http://elsewhere.invalid/hook?… not followed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReceiver(t, tc.plan...)
+			client := fetch.New(fetch.Options{Guard: tc.guard}).Client()
+			n := notify.New([]notify.Webhook{{URL: r.srv.URL, Secret: testSecret}}, notify.Options{Client: client})
+			waits := noSleep(n)
+			delivered, _, err := n.Deliver(t.Context(), testEvent("guarded"))
+			require.Equal(t, tc.wantDelivered, delivered)
+			requests, _ := r.snapshot()
+			require.Len(t, requests, tc.wantRequests)
+			require.Empty(t, *waits)
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.wantErr)
+			require.True(t, notify.Permanent(err))
+		})
+	}
 }
