@@ -21,6 +21,8 @@
 //     directory.
 //   - Sources without refreshInterval take engine.defaultRefresh (1h unless
 //     set); write refreshInterval: 0 to sync a source only on demand.
+//   - Fields whose names start with "x-" are ignored anywhere, so a file can
+//     keep anchored defaults (x-defaults: &common …) to merge with <<: *common.
 //   - Secrets never live in the file: headers are references (env:NAME,
 //     ${NAME}, file:/path), the AI key and webhook HMAC keys are named by
 //     environment variable (apiKeyEnv, secretEnv), and credentials in URLs

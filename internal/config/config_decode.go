@@ -30,13 +30,15 @@ type decoder struct {
 	dir    string
 	errs   Errors
 	pos    map[string]place // field path → position of its key (or list item)
+	bad    map[string]bool  // fields already reported as unreadable or misspelt
+	found  int              // problems found, including those not reported again
 	active map[*yaml.Node]bool
 	budget int
 	tooBig bool
 }
 
 func newDecoder(file, dir string) *decoder {
-	return &decoder{file: file, dir: dir, pos: map[string]place{}, active: map[*yaml.Node]bool{}, budget: maxNodes}
+	return &decoder{file: file, dir: dir, pos: map[string]place{}, bad: map[string]bool{}, active: map[*yaml.Node]bool{}, budget: maxNodes}
 }
 
 func (d *decoder) result() error {
@@ -49,30 +51,51 @@ func (d *decoder) result() error {
 
 // add records a problem at a node.
 func (d *decoder) add(n *yaml.Node, field, msg string) {
+	d.found++
 	d.errs = append(d.errs, Error{File: d.file, Line: n.Line, Column: n.Column, Field: field, Msg: msg})
 }
 
+// fail records that the value at a node cannot be read into the field;
+// later checks of the field and what it contains stay quiet.
+func (d *decoder) fail(n *yaml.Node, field, msg string) {
+	d.bad[field] = true
+	d.add(n, field, msg)
+}
+
 // addAt records a problem at a field, or at the nearest enclosing field
-// written in the file when the field itself is missing.
+// written in the file when the field itself is missing. Problems inside a
+// field that could not be read are not reported again.
 func (d *decoder) addAt(field, msg string) {
+	d.found++
+	for f := field; f != ""; f = parent(f) {
+		if d.bad[f] {
+			return
+		}
+	}
 	p := d.at(field)
 	d.errs = append(d.errs, Error{File: d.file, Line: p.line, Column: p.col, Field: field, Msg: msg})
 }
 
 func (d *decoder) at(field string) place {
-	for f := field; f != ""; {
+	for f := field; f != ""; f = parent(f) {
 		if p, ok := d.pos[f]; ok {
 			return p
 		}
-		if strings.HasSuffix(f, "]") {
-			f = f[:strings.LastIndexByte(f, '[')]
-		} else if i := strings.LastIndexByte(f, '.'); i >= 0 {
-			f = f[:i]
-		} else {
-			f = ""
-		}
 	}
 	return place{}
+}
+
+// parent is the enclosing field: sources[2].url → sources[2] → sources → "".
+func parent(f string) string {
+	if strings.HasSuffix(f, "]") {
+		if i := strings.LastIndexByte(f, '['); i >= 0 {
+			return f[:i]
+		}
+	}
+	if i := strings.LastIndexByte(f, '.'); i >= 0 {
+		return f[:i]
+	}
+	return ""
 }
 
 // has reports whether the field was written in the file.
@@ -186,7 +209,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil || d.active[n] {
-			d.add(n, path, "alias refers to a value that contains it")
+			d.fail(n, path, "alias refers to a value that contains it")
 			return
 		}
 		d.active[n] = true
@@ -202,7 +225,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		var dur source.Duration
 		if !isNull(n) {
 			if err := n.Decode(&dur); err != nil {
-				d.add(n, path, strings.TrimPrefix(err.Error(), "yaml: "))
+				d.fail(n, path, strings.TrimPrefix(err.Error(), "yaml: "))
 				return
 			}
 		}
@@ -234,7 +257,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		var b bool
 		if err := n.Decode(&b); err != nil {
-			d.add(n, path, "want true or false, got "+describe(n))
+			d.fail(n, path, "want true or false, got "+describe(n))
 			return
 		}
 		v.SetBool(b)
@@ -244,12 +267,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		var i int64
 		if err := n.Decode(&i); err != nil {
-			d.add(n, path, "want a whole number, got "+describe(n))
+			d.fail(n, path, "want a whole number, got "+describe(n))
 			return
 		}
 		v.SetInt(i)
 	default:
-		d.add(n, path, fmt.Sprintf("config: field of type %s is not supported", t))
+		d.fail(n, path, fmt.Sprintf("config: field of type %s is not supported", t))
 	}
 }
 
@@ -261,14 +284,14 @@ func (d *decoder) spend(n *yaml.Node, path string) bool {
 	}
 	if !d.tooBig {
 		d.tooBig = true
-		d.add(n, path, fmt.Sprintf("the document is too large once its aliases are expanded (more than %d values)", maxNodes))
+		d.fail(n, path, fmt.Sprintf("the document is too large once its aliases are expanded (more than %d values)", maxNodes))
 	}
 	return false
 }
 
 func (d *decoder) wantScalar(n *yaml.Node, path, what string) bool {
 	if n.Kind != yaml.ScalarNode {
-		d.add(n, path, "want "+what+", got "+describe(n))
+		d.fail(n, path, "want "+what+", got "+describe(n))
 		return false
 	}
 	return true
@@ -329,12 +352,13 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.add(n, path, "want a mapping, got "+describe(n))
+		d.fail(n, path, "want a mapping, got "+describe(n))
 		return
 	}
 	t := v.Type()
 	si := infoOf(t)
 	seen := map[string]*yaml.Node{}
+	var meant []string
 	for _, p := range d.pairs(n, path) {
 		k := p.key
 		if k.Kind != yaml.ScalarNode {
@@ -349,28 +373,43 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		}
 		seen[name] = k
 		i, ok := si.index[name]
+		if !ok && strings.HasPrefix(name, "x-") {
+			continue // an extension: room for anchors and notes
+		}
 		if !ok {
-			d.unknownField(k, t, si, field)
+			if s := d.unknownField(k, t, si, field); s != "" {
+				meant = append(meant, s)
+			}
 			continue
 		}
 		d.pos[field] = place{k.Line, k.Column}
 		d.decode(p.value, v.Field(i), field)
 	}
+	// A field probably misspelt is not reported missing as well.
+	for _, name := range meant {
+		if seen[name] == nil {
+			d.bad[join(path, name)] = true
+		}
+	}
 }
 
-func (d *decoder) unknownField(k *yaml.Node, t reflect.Type, si *structInfo, field string) {
+// unknownField reports a field the type does not have and returns the
+// field probably meant, if any.
+func (d *decoder) unknownField(k *yaml.Node, t reflect.Type, si *structInfo, field string) string {
 	name := k.Value
 	if hint, ok := secretHints[t]; ok && looksLikeSecretName(name) {
 		d.add(k, field, "never put a secret in the config file: "+hint)
-		return
+		return ""
 	}
 	msg := fmt.Sprintf("unknown field %q", name)
-	if s := suggest(name, si.names); s != "" {
+	s := suggest(name, si.names)
+	if s != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", s)
 	} else {
 		msg += "; want one of " + strings.Join(si.names, ", ")
 	}
 	d.add(k, field, msg)
+	return s
 }
 
 // pairs lists a mapping's key/value pairs, expanding merge keys (<<: *x):
@@ -408,7 +447,7 @@ func (d *decoder) merge(m *yaml.Node, path string, have map[string]bool, out *[]
 	switch m.Kind {
 	case yaml.AliasNode:
 		if m.Alias == nil || d.active[m] {
-			d.add(m, path, "alias refers to a value that contains it")
+			d.fail(m, path, "alias refers to a value that contains it")
 			return
 		}
 		d.active[m] = true
@@ -432,7 +471,7 @@ func (d *decoder) merge(m *yaml.Node, path string, have map[string]bool, out *[]
 		}
 		fallthrough
 	default:
-		d.add(m, path, "<< wants a mapping or a list of mappings, got "+describe(m))
+		d.fail(m, path, "<< wants a mapping or a list of mappings, got "+describe(m))
 	}
 }
 
@@ -442,7 +481,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.add(n, path, "want a list, got "+describe(n))
+		d.fail(n, path, "want a list, got "+describe(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -460,12 +499,12 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.add(n, path, "want a mapping, got "+describe(n))
+		d.fail(n, path, "want a mapping, got "+describe(n))
 		return
 	}
 	t := v.Type()
 	if t.Key().Kind() != reflect.String {
-		d.add(n, path, fmt.Sprintf("config: map of type %s is not supported", t))
+		d.fail(n, path, fmt.Sprintf("config: map of type %s is not supported", t))
 		return
 	}
 	m := reflect.MakeMapWithSize(t, len(n.Content)/2)

@@ -71,7 +71,7 @@ func (d *decoder) resolvePaths(c *Config) {
 // do not load.
 func (d *decoder) checkFiles(c *Config) {
 	for i, s := range c.Sources {
-		if s.File == "" {
+		if s.File == "" || s.URL != "" {
 			continue
 		}
 		field := fmt.Sprintf("sources[%d].file", i)
@@ -152,7 +152,7 @@ func (d *decoder) checkSources(srcs []source.Source, declaredAPIs []string) {
 	first := map[string]int{}
 	for i, s := range srcs {
 		p := fmt.Sprintf("sources[%d]", i)
-		before := len(d.errs)
+		before := d.found
 		d.id(p+".id", "source", s.ID)
 		if s.ID != "" {
 			if j, dup := first[s.ID]; dup {
@@ -172,7 +172,7 @@ func (d *decoder) checkSources(srcs []source.Source, declaredAPIs []string) {
 		d.probe(p+".kind", "kind", func(x *source.Source) { x.Kind = s.Kind })
 		switch {
 		case s.URL == "" && s.File == "":
-			d.addAt(p, "set url or file")
+			d.addAt(p+".url", "set url or file")
 		case s.URL != "" && s.File != "":
 			d.addAt(p+".file", "set url or file, not both")
 		case s.URL != "":
@@ -198,7 +198,7 @@ func (d *decoder) checkSources(srcs []source.Source, declaredAPIs []string) {
 		d.refresh(p+".refreshInterval", s.RefreshInterval)
 		d.checkOwns(p+".owns", s.Owns)
 		// Whatever the checks above missed, the source package refuses.
-		if len(d.errs) == before {
+		if d.found == before {
 			if err := s.Validate(); err != nil {
 				d.addAt(p, err.Error())
 			}
