@@ -14,6 +14,7 @@ import (
 	"github.com/apilivesync/apilivesync/internal/diff"
 	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/resolve"
+	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
 )
@@ -100,11 +101,14 @@ func (a *Activities) FetchSpec(ctx context.Context, in FetchInput) (*FetchResult
 	}
 	if resp.NotModified {
 		a.logger(ctx).Info("source not modified", zap.String("source", src.ID))
-		return res, nil
+		return res, a.reportHead(ctx, src, res)
 	}
 	res.RawHash = store.Hash(resp.Body)
 	if !in.Force && res.RawHash == state.RawHash && state.BaseHash != "" {
 		res.Unchanged = true
+		if err := a.reportHead(ctx, src, res); err != nil {
+			return nil, err
+		}
 		a.logger(ctx).Info("source unchanged", zap.String("source", src.ID), zap.String("hash", res.RawHash))
 		return res, nil
 	}
@@ -113,6 +117,15 @@ func (a *Activities) FetchSpec(ctx context.Context, in FetchInput) (*FetchResult
 	}
 	a.logger(ctx).Info("source fetched", zap.String("source", src.ID), zap.Int64("bytes", res.Bytes), zap.String("hash", res.RawHash))
 	return res, nil
+}
+
+func (a *Activities) reportHead(ctx context.Context, src source.Source, res *FetchResult) error {
+	head, err := a.Store.Head(ctx, src.APIID())
+	if err != nil || head == nil {
+		return err
+	}
+	res.HeadVersion, res.HeadHash = head.Number, head.Hash
+	return nil
 }
 
 // ParseSpec validates a fetched document, normalizes it and stores the

@@ -46,6 +46,10 @@ type FetchResult struct {
 	Redirects    int    `json:"redirects,omitempty"`
 	// BaseHash is the canonical document last synced from this source ("" the first time).
 	BaseHash string `json:"baseHash,omitempty"`
+	// HeadVersion and HeadHash are the API's current version, reported when
+	// nothing changed.
+	HeadVersion int    `json:"headVersion,omitempty"`
+	HeadHash    string `json:"headHash,omitempty"`
 }
 
 // ParseInput asks to validate and normalize a fetched document.

@@ -131,7 +131,7 @@ type SyncJobResult struct {
 	Status          string           `json:"status"`
 	NoChange        bool             `json:"noChange"`
 	Version         int              `json:"version,omitempty"`
-	VersionHash     string           `json:"versionHash,omitempty"`
+	VersionHash     string           `json:"versionHash"`
 	Changes         int              `json:"changes"`
 	BreakingChanges int              `json:"breakingChanges"`
 	ReportHash      string           `json:"reportHash,omitempty"`
@@ -144,7 +144,7 @@ type SyncJobResult struct {
 	Blocked         bool             `json:"blocked,omitempty"`
 	Conflicts       int              `json:"conflicts,omitempty"`
 	Decisions       []store.Decision `json:"decisions,omitempty"`
-	Error           string           `json:"error,omitempty"`
+	Error           string           `json:"error"`
 	DurationMs      int64            `json:"durationMs"`
 	Steps           []StepInfo       `json:"steps"`
 }
@@ -226,6 +226,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	}
 	if fetched.NotModified || fetched.Unchanged {
 		j.st.NoChange = true
+		j.st.Version, j.st.VersionHash = fetched.HeadVersion, fetched.HeadHash
 		j.st.Message = "source unchanged since the last sync"
 		if fetched.NotModified {
 			j.st.Message = "source answered 304 Not Modified"

@@ -39,7 +39,7 @@ var env struct {
 	server   *devserver.Server
 	client   client.Client
 	store    *store.Store
-	maxBytes int64
+	storeURL string
 }
 
 const testMaxBytes = 2 << 20
@@ -67,7 +67,11 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer c.Close()
-	st, err := store.Open(ctx, "mem://")
+	storeURL, err := store.DirURL(dir + "/store")
+	if err != nil {
+		panic(err)
+	}
+	st, err := store.Open(ctx, storeURL)
 	if err != nil {
 		panic(err)
 	}
@@ -84,7 +88,7 @@ func runMain(m *testing.M) int {
 		panic(err)
 	}
 	defer w.Stop()
-	env.server, env.client, env.store, env.maxBytes = srv, c, st, testMaxBytes
+	env.server, env.client, env.store, env.storeURL = srv, c, st, storeURL
 	return m.Run()
 }
 
@@ -422,4 +426,141 @@ func historySize(t *testing.T, workflowID string) int {
 		total += proto.Size(ev)
 	}
 	return total
+}
+
+// starter runs the starter program's commands against the test server and store.
+func starter(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	s := &app.Starter{Stdout: &out, Stderr: &errOut,
+		Dial: func(ctx context.Context, _, _ string) (client.Client, error) {
+			return client.Dial(client.Options{HostPort: env.server.FrontendHostPort(), Namespace: env.server.Namespace(), Logger: quiet{}})
+		},
+		Getenv: func(k string) string {
+			if k == app.StoreURLEnv {
+				return env.storeURL
+			}
+			return ""
+		},
+	}
+	err := s.Run(t.Context(), args)
+	return out.String() + errOut.String(), err
+}
+
+func TestStarterSyncJSONContract(t *testing.T) {
+	src := newSpecServer(t, petstore(t))
+	out, err := starter(t, "sync", "--source", src.url(), "--id", "e2e-cli", "--wait", "--json")
+	require.NoError(t, err, out)
+	var res map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	for _, k := range []string{"id", "status", "noChange", "versionHash", "changes", "breakingChanges", "error"} {
+		require.Contains(t, res, k)
+	}
+	require.Equal(t, "e2e-cli", res["id"])
+	require.Equal(t, "completed", res["status"])
+	require.Equal(t, false, res["noChange"])
+	require.NotEmpty(t, res["versionHash"])
+
+	// No change still names the current version.
+	out, err = starter(t, "sync", "--source", src.url(), "--id", "e2e-cli", "--wait", "--json")
+	require.NoError(t, err, out)
+	var again map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &again), out)
+	require.Equal(t, true, again["noChange"])
+	require.Equal(t, res["versionHash"], again["versionHash"])
+
+	out, err = starter(t, "status", "e2e-cli", "--json")
+	require.NoError(t, err, out)
+	var st workflows.Status
+	require.NoError(t, json.Unmarshal([]byte(out), &st), out)
+	require.Equal(t, workflows.StatusCompleted, st.Status)
+
+	// A failing sync exits non-zero with the error in the JSON.
+	src.set(func(s *specServer) { s.status = 404 })
+	out, err = starter(t, "sync", "--source", src.url(), "--id", "e2e-cli", "--wait", "--json", "--max-retries", "0")
+	require.Error(t, err)
+	var failed map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &failed), out)
+	require.Equal(t, "failed", failed["status"])
+	require.Contains(t, failed["error"], "404")
+}
+
+func TestHistoryShowDiffRollbackUndoPushPull(t *testing.T) {
+	src := newSpecServer(t, petstore(t))
+	_, err := syncNow(t, "e2e-hist", src.url(), 1)
+	require.NoError(t, err)
+	src.set(func(s *specServer) { s.body = petstoreV2(t) })
+	_, err = syncNow(t, "e2e-hist", src.url(), 1)
+	require.NoError(t, err)
+
+	out, err := starter(t, "history", "e2e-hist", "--json")
+	require.NoError(t, err, out)
+	var vs []store.Version
+	require.NoError(t, json.Unmarshal([]byte(out), &vs))
+	require.Len(t, vs, 2)
+	require.Equal(t, store.OriginSync, vs[1].Origin)
+	require.Positive(t, vs[1].Breaking)
+
+	out, err = starter(t, "show", "e2e-hist@2")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "/paths/~1pets~1{petId}")
+	require.Contains(t, out, "path.removed")
+
+	// diff of two stored versions, as JSON, failing on breaking changes.
+	out, err = starter(t, "diff", "e2e-hist@1", "e2e-hist@2", "--format", "json", "--fail-on-breaking")
+	var exit *app.ExitError
+	require.ErrorAs(t, err, &exit)
+	require.Equal(t, 1, exit.Code)
+	var rep struct {
+		Changes  []map[string]any `json:"changes"`
+		Total    int              `json:"total"`
+		Breaking int              `json:"breaking"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep), out)
+	require.Equal(t, vs[1].Changes, rep.Total)
+	for _, k := range []string{"pointer", "kind", "object", "breaking", "rule", "old", "new"} {
+		require.Contains(t, rep.Changes[0], k)
+	}
+
+	// rollback makes version 3 equal to version 1; undo goes back to 2's parent.
+	out, err = starter(t, "rollback", "e2e-hist@1")
+	require.NoError(t, err, out)
+	h := head(t, "e2e-hist")
+	require.Equal(t, 3, h.Number)
+	require.Equal(t, vs[0].Hash, h.Hash)
+	require.Equal(t, store.OriginRollback, h.Origin)
+	require.Equal(t, 1, h.RestoredFrom)
+	_, err = starter(t, "rollback", "e2e-hist@1")
+	require.ErrorContains(t, err, "already has this document")
+
+	// push a local edit, pull it back.
+	dir := t.TempDir()
+	edited := strings.Replace(string(petstoreV2(t)), "title: Swagger Petstore", "title: Our Petstore", 1)
+	require.NoError(t, os.WriteFile(dir+"/edit.yaml", []byte(edited), 0o644))
+	out, err = starter(t, "push", "e2e-hist", dir+"/edit.yaml", "--message", "rename")
+	require.NoError(t, err, out)
+	require.Equal(t, store.OriginPush, head(t, "e2e-hist").Origin)
+	out, err = starter(t, "pull", "e2e-hist")
+	require.NoError(t, err)
+	require.Contains(t, out, `"title": "Our Petstore"`)
+
+	// A broken push stores nothing and says why.
+	require.NoError(t, os.WriteFile(dir+"/bad.yaml", []byte("openapi: 3.0.0\ninfo: [\n"), 0o644))
+	_, err = starter(t, "push", "e2e-hist", dir+"/bad.yaml")
+	require.ErrorContains(t, err, "bad.yaml")
+	require.Equal(t, 4, head(t, "e2e-hist").Number)
+
+	// undo: back to the version before the last sync (version 1).
+	out, err = starter(t, "undo", "e2e-hist")
+	require.NoError(t, err, out)
+	h = head(t, "e2e-hist")
+	require.Equal(t, 5, h.Number)
+	require.Equal(t, vs[0].Hash, h.Hash)
+	require.Equal(t, store.OriginUndo, h.Origin)
+
+	// diff works offline on two files, too.
+	require.NoError(t, os.WriteFile(dir+"/v1.yaml", petstore(t), 0o644))
+	out, err = starter(t, "diff", dir+"/v1.yaml", dir+"/edit.yaml", "--format", "markdown")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "/pets/{petId}")
 }

@@ -33,7 +33,11 @@ var storeCommands = []command{
 }
 
 func (s *Starter) openStore(ctx context.Context, g *globals) (*store.Store, error) {
-	u, err := StoreURLFor(g.data, g.store)
+	explicit := g.store
+	if explicit == "" {
+		explicit = s.getenv(StoreURLEnv)
+	}
+	u, err := StoreURLFor(g.data, explicit)
 	if err != nil {
 		return nil, err
 	}
