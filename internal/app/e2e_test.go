@@ -27,6 +27,7 @@ import (
 	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/devserver"
 	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
@@ -79,7 +80,7 @@ func runMain(m *testing.M) int {
 	if os.Getenv("E2E_LOG") != "" {
 		logger, _ = zap.NewDevelopment()
 	}
-	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, testMaxBytes, logger)
+	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, testMaxBytes, resolve.AIConfig{}, logger)
 	acts.Fetcher = fetch.New(fetch.Options{MaxBytes: testMaxBytes, Timeout: 2 * time.Second, IdleTimeout: time.Second,
 		Guard: fetch.GuardOptions{AllowLoopback: true}, Logger: logger})
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})

@@ -25,6 +25,7 @@ import (
 	"github.com/apilivesync/apilivesync/examples"
 	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/logging"
+	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
@@ -58,6 +59,7 @@ type WorkerOptions struct {
 	AllowPrivate bool
 	Allow        []string
 	MaxBytes     int64
+	AI           resolve.AIConfig
 	// CodecEndpoint is handed to the dev UI to decode encrypted payloads.
 	CodecEndpoint string
 	// Ready, when set, is called once everything runs (tests use it).
@@ -88,17 +90,27 @@ func StoreURLFor(dataDir, explicit string) (string, error) {
 	return store.DirURL(filepath.Join(dataDir, "store"))
 }
 
-// NewActivities builds the activities with their real dependencies.
-func NewActivities(st *store.Store, guard fetch.GuardOptions, maxBytes int64, logger *zap.Logger) *activities.Activities {
+// DocCacheBytes bounds the parsed-document cache of one worker.
+const DocCacheBytes = 64 << 20
+
+// NewActivities builds the activities with their real dependencies. The AI
+// resolver is configured when ai.BaseURL or ai.Model is set; its key is
+// read from the environment variable ai.APIKeyEnv at each call.
+func NewActivities(st *store.Store, guard fetch.GuardOptions, maxBytes int64, ai resolve.AIConfig, logger *zap.Logger) *activities.Activities {
 	if maxBytes <= 0 {
 		maxBytes = 20 << 20
 	}
-	return &activities.Activities{
+	acts := &activities.Activities{
 		Store:       st,
 		Fetcher:     fetch.New(fetch.Options{MaxBytes: maxBytes, Guard: guard, Logger: logger}),
 		Logger:      logger,
 		SpecOptions: spec.Options{MaxBytes: maxBytes},
+		Docs:        activities.NewDocCache(DocCacheBytes),
 	}
+	if ai.BaseURL != "" || ai.Model != "" {
+		acts.AI = resolve.NewAIResolver(ai, nil, logger.Named("ai"))
+	}
+	return acts
 }
 
 // Register registers every workflow and activity on w.
@@ -171,7 +183,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	var w worker.Worker
 	if !opts.NoWorker {
 		w = worker.New(c, workflows.TaskQueue, worker.Options{})
-		Register(w, NewActivities(st, guard, opts.MaxBytes, logger))
+		Register(w, NewActivities(st, guard, opts.MaxBytes, opts.AI, logger))
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 		}
