@@ -266,6 +266,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		var i int64
+		if n.ShortTag() != "!!int" {
+			d.fail(n, path, "want a whole number, got "+describe(n))
+			return
+		}
 		if err := n.Decode(&i); err != nil {
 			d.fail(n, path, "want a whole number, got "+describe(n))
 			return

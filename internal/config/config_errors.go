@@ -6,7 +6,11 @@ import (
 	"strings"
 )
 
-// Error is one problem in a config file.
+// Error is one problem in a config file. A value that cannot be read (a
+// word where a number belongs, a list where a mapping does) is placed at
+// the value; any other problem at the field's key, or at the enclosing
+// entry when the field is missing. Values from a merged anchor (<<: *x)
+// are placed where the anchor wrote them.
 type Error struct {
 	File   string
 	Line   int // 1-based; 0 when the problem has no place (e.g. a missing field of the file)
