@@ -19,7 +19,7 @@ import (
 
 // maxNodes bounds the nodes visited, so aliases cannot expand a small file
 // into a huge one ("billion laughs").
-const maxNodes = 200_000
+const maxNodes = 1_000_000
 
 type place struct{ line, col int }
 
@@ -401,12 +401,12 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 // field probably meant, if any.
 func (d *decoder) unknownField(k *yaml.Node, t reflect.Type, si *structInfo, field string) string {
 	name := k.Value
-	if hint, ok := secretHints[t]; ok && looksLikeSecretName(name) {
+	s := suggest(name, si.names)
+	if hint, ok := secretHints[t]; ok && s == "" && looksLikeSecretName(name) {
 		d.add(k, field, "never put a secret in the config file: "+hint)
 		return ""
 	}
 	msg := fmt.Sprintf("unknown field %q", name)
-	s := suggest(name, si.names)
 	if s != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", s)
 	} else {

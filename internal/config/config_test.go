@@ -368,6 +368,7 @@ func TestSecretsRefused(t *testing.T) {
 		{"long random value", "ai: {apiKeyEnv: Abcdef0123456789ghijKLMN}", false},
 		{"api_key field", "ai: {api_key: whatever}", false},
 		{"token field", "ai: {token: whatever}", false},
+		{"misspelt apiKeyEnv is a typo, not a secret", "ai: {api_key_env: OPENAI_API_KEY}", false},
 		{"header reference", "sources: [{id: a, url: 'https://a.example.com/', headers: {Authorization: 'env:TOKEN'}}]", true},
 		{"header value", "sources: [{id: a, url: 'https://a.example.com/', headers: {Authorization: 'Bearer x'}}]", false},
 		{"user in URL", "sources: [{id: a, url: 'https://tok@a.example.com/'}]", false},
