@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+
+	"github.com/apilivesync/apilivesync/internal/app"
+	"github.com/apilivesync/apilivesync/internal/devserver"
+	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/resolve"
+	"github.com/apilivesync/apilivesync/internal/store"
+	"github.com/apilivesync/apilivesync/workflows"
+)
+
+// benchEnv is one embedded Temporal server (SQLite in a temp dir), a client,
+// a file store, one worker on the api-live-sync task queue with the real
+// activities and the baseline workflow, and a loopback spec server.
+type benchEnv struct {
+	dir     string
+	server  *devserver.Server
+	client  client.Client
+	store   *store.Store
+	worker  worker.Worker
+	specs   *specServer
+	started time.Duration
+}
+
+const maxSpecBytes = 20 << 20
+
+func startEnv(ctx context.Context) (*benchEnv, error) {
+	e := &benchEnv{}
+	dir, err := os.MkdirTemp("", "livesync-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("bench: temp dir: %w", err)
+	}
+	e.dir = dir
+	t0 := time.Now()
+	e.server, err = devserver.Start(ctx, devserver.Options{
+		DataDir: filepath.Join(dir, "temporal"), UIPort: devserver.NoUI, SearchAttributes: app.SearchAttributes,
+	})
+	if err != nil {
+		e.close()
+		return nil, fmt.Errorf("bench: start embedded Temporal server: %w", err)
+	}
+	e.started = time.Since(t0)
+	e.client, err = client.Dial(client.Options{HostPort: e.server.FrontendHostPort(), Namespace: e.server.Namespace(), Logger: quiet{}})
+	if err != nil {
+		e.close()
+		return nil, fmt.Errorf("bench: dial %s: %w", e.server.FrontendHostPort(), err)
+	}
+	storeURL, err := store.DirURL(filepath.Join(dir, "store"))
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	e.store, err = store.Open(ctx, storeURL)
+	if err != nil {
+		e.close()
+		return nil, fmt.Errorf("bench: open store %s: %w", storeURL, err)
+	}
+	// The worker the product runs (app.RunWorker): default worker options,
+	// the real activities; only the SSRF guard allows loopback, as -dev does.
+	acts := app.NewActivities(e.store, fetch.GuardOptions{AllowLoopback: true}, maxSpecBytes, resolve.AIConfig{}, zap.NewNop())
+	e.worker = worker.New(e.client, workflows.TaskQueue, worker.Options{})
+	app.Register(e.worker, acts, e.client)
+	// The baseline shares the task queue and the worker's pollers and slots.
+	e.worker.RegisterWorkflowWithOptions(BaselineWorkflow, workflow.RegisterOptions{Name: BaselineWorkflowName})
+	e.worker.RegisterActivityWithOptions(BenchNoopA, activity.RegisterOptions{Name: "BenchNoopA"})
+	e.worker.RegisterActivityWithOptions(BenchNoopB, activity.RegisterOptions{Name: "BenchNoopB"})
+	if err := e.worker.Start(); err != nil {
+		e.close()
+		return nil, fmt.Errorf("bench: start worker on %s: %w", workflows.TaskQueue, err)
+	}
+	e.specs = newSpecServer()
+	return e, nil
+}
+
+func (e *benchEnv) close() {
+	if e.specs != nil {
+		e.specs.close()
+	}
+	if e.worker != nil {
+		e.worker.Stop()
+	}
+	if e.store != nil {
+		_ = e.store.Close()
+	}
+	if e.client != nil {
+		e.client.Close()
+	}
+	if e.server != nil {
+		_ = e.server.Stop()
+	}
+	if e.dir != "" {
+		_ = os.RemoveAll(e.dir)
+	}
+}
+
+// runBaseline runs one baseline workflow end to end (start + result).
+func (e *benchEnv) runBaseline(ctx context.Context, id string) error {
+	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+		BaselineWorkflowName, id)
+	if err != nil {
+		return fmt.Errorf("start baseline %s: %w", id, err)
+	}
+	var out string
+	if err := run.Get(ctx, &out); err != nil {
+		return fmt.Errorf("baseline %s: %w", id, err)
+	}
+	return nil
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}

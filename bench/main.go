@@ -1,0 +1,109 @@
+// Command bench measures API Live Sync end to end on one embedded Temporal
+// server (SQLite in a temp dir) with the real worker and activities, beside
+// a bare two-activity workflow on the same server in the same run:
+//
+//	go run ./bench -scenario all|nochange|changed|round [-n N] [-sources S] [-inflight K] [-out FILE]
+//
+// It prints a markdown table per scenario; -out appends them to FILE.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	scenario := flag.String("scenario", "all", "all, nochange, changed or round (comma-separated list allowed)")
+	n := flag.Int("n", 0, "sequential runs per measurement (default: nochange 50, changed 10)")
+	warmup := flag.Int("warmup", 5, "warm-up runs before each sequential measurement (changed: at most 2)")
+	sources := flag.Int("sources", 500, "round: number of sources (and of baseline workflows)")
+	inflight := flag.Int("inflight", 100, "round: workflows in flight at once")
+	paths := flag.Int("paths", 8000, "changed: generated paths in the spec (8000 ≈ 1 MB)")
+	out := flag.String("out", "", "append the tables to this file")
+	flag.Parse()
+	if *sources <= 0 || *inflight <= 0 || *paths <= 0 || *n < 0 || *warmup < 0 {
+		return fmt.Errorf("-sources, -inflight and -paths must be positive, -n and -warmup not negative")
+	}
+	var which []string
+	for _, s := range strings.Split(*scenario, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "all":
+			which = append(which, "nochange", "changed", "round")
+		case "nochange", "changed", "round":
+			which = append(which, s)
+		default:
+			return fmt.Errorf("%w %q: want all, nochange, changed or round", errUnknownScenario, s)
+		}
+	}
+	cfg := config{n: *n, warmup: *warmup, sources: *sources, inflight: *inflight, paths: *paths}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	e, err := startEnv(ctx)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+
+	var all strings.Builder
+	header := fmt.Sprintf("## go run ./bench %s\n\n%s, %s %s/%s, %d CPUs (runtime.NumCPU), GOMAXPROCS %d; embedded Temporal server (SQLite file) started in %s; load average at start %s; %s\n\n",
+		strings.Join(os.Args[1:], " "), time.Now().Format(time.RFC3339), runtime.Version(), runtime.GOOS, runtime.GOARCH,
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), e.started.Round(time.Millisecond), loadavg(), revision())
+	fmt.Print(header)
+	all.WriteString(header)
+	for _, s := range which {
+		fn := map[string]func(context.Context, *benchEnv, config) (*table, error){
+			"nochange": scenarioNoChange, "changed": scenarioChanged, "round": scenarioRound,
+		}[s]
+		t0, la := time.Now(), loadavg()
+		t, err := fn(ctx, e, cfg)
+		if err != nil {
+			return fmt.Errorf("scenario %s: %w", s, err)
+		}
+		t.notes = append(t.notes, fmt.Sprintf("scenario took %s; load average before %s, after %s", time.Since(t0).Round(time.Second), la, loadavg()))
+		fmt.Print(t.String())
+		all.WriteString(t.String())
+	}
+	if *out != "" {
+		f, err := os.OpenFile(*out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("open -out %s: %w", *out, err)
+		}
+		if _, err := f.WriteString(all.String()); err != nil {
+			f.Close()
+			return fmt.Errorf("write -out %s: %w", *out, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write -out %s: %w", *out, err)
+		}
+	}
+	return nil
+}
+
+// revision names the checkout measured: its commit and whether tracked
+// files had uncommitted changes.
+func revision() string {
+	rev, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "commit unknown"
+	}
+	out := "commit " + strings.TrimSpace(string(rev))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		out += fmt.Sprintf(" with uncommitted changes in %d tracked files", strings.Count(string(st), "\n"))
+	}
+	return out
+}
