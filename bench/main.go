@@ -33,6 +33,7 @@ func run() error {
 	sources := flag.Int("sources", 500, "round: number of sources (and of baseline workflows)")
 	inflight := flag.Int("inflight", 100, "round: workflows in flight at once")
 	paths := flag.Int("paths", 8000, "changed: generated paths in the spec (8000 ≈ 1 MB)")
+	interleave := flag.Bool("interleave", true, "nochange: alternate baseline and sync runs instead of running them in two blocks")
 	out := flag.String("out", "", "append the tables to this file")
 	flag.Parse()
 	if *sources <= 0 || *inflight <= 0 || *paths <= 0 || *n < 0 || *warmup < 0 {
@@ -49,7 +50,7 @@ func run() error {
 			return fmt.Errorf("%w %q: want all, nochange, changed or round", errUnknownScenario, s)
 		}
 	}
-	cfg := config{n: *n, warmup: *warmup, sources: *sources, inflight: *inflight, paths: *paths}
+	cfg := config{n: *n, warmup: *warmup, sources: *sources, inflight: *inflight, paths: *paths, interleave: *interleave}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

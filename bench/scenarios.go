@@ -23,6 +23,16 @@ type config struct {
 	sources  int
 	inflight int
 	paths    int
+	// interleave alternates baseline and sync runs (one at a time) so that
+	// CPU contention from other processes hits both alike.
+	interleave bool
+}
+
+func order(interleave bool) string {
+	if interleave {
+		return "interleaved: baseline, sync, baseline, sync, …"
+	}
+	return "in blocks: all baseline runs, then all syncs"
 }
 
 const opTimeout = 5 * time.Minute
@@ -63,20 +73,6 @@ func scenarioNoChange(ctx context.Context, e *benchEnv, cfg config) (*table, err
 	if n <= 0 {
 		n = 50
 	}
-	for i := range cfg.warmup {
-		if _, err := e.baseline(ctx, fmt.Sprintf("bench-base/nochange/warm-%d", i)); err != nil {
-			return nil, err
-		}
-	}
-	base := make([]time.Duration, 0, n)
-	for i := range n {
-		d, err := e.baseline(ctx, fmt.Sprintf("bench-base/nochange/%d", i))
-		if err != nil {
-			return nil, err
-		}
-		base = append(base, d)
-	}
-
 	body, err := petstore()
 	if err != nil {
 		return nil, err
@@ -89,32 +85,58 @@ func scenarioNoChange(ctx context.Context, e *benchEnv, cfg config) (*table, err
 	if res.NoChange || res.Version != 1 {
 		return nil, fmt.Errorf("prime %s: want version 1 stored, got %+v", src.ID, res)
 	}
-	for range cfg.warmup {
-		res, _, err := e.sync(ctx, src)
-		if err != nil {
+	runBase := func(id string) (time.Duration, error) { return e.baseline(ctx, id) }
+	runSync := func() (time.Duration, error) {
+		res, d, err := e.sync(ctx, src)
+		if err == nil {
+			err = expectNoChange(res)
+		}
+		return d, err
+	}
+	for i := range cfg.warmup {
+		if _, err := runBase(fmt.Sprintf("bench-base/nochange/warm-%d", i)); err != nil {
 			return nil, err
 		}
-		if err := expectNoChange(res); err != nil {
+		if _, err := runSync(); err != nil {
 			return nil, err
 		}
 	}
 	before304 := e.specs.got304.Load()
+	base := make([]time.Duration, 0, n)
 	syncs := make([]time.Duration, 0, n)
-	for range n {
-		res, d, err := e.sync(ctx, src)
-		if err != nil {
-			return nil, err
+	measure := func(i int, which string) error {
+		if which == "base" {
+			d, err := runBase(fmt.Sprintf("bench-base/nochange/%d", i))
+			base = append(base, d)
+			return err
 		}
-		if err := expectNoChange(res); err != nil {
-			return nil, err
-		}
+		d, err := runSync()
 		syncs = append(syncs, d)
+		return err
+	}
+	if cfg.interleave {
+		for i := range n {
+			if err := measure(i, "base"); err != nil {
+				return nil, err
+			}
+			if err := measure(i, "sync"); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for _, which := range []string{"base", "sync"} {
+			for i := range n {
+				if err := measure(i, which); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	got304 := e.specs.got304.Load() - before304
 
 	b, s := summarize(base), summarize(syncs)
 	t := &table{
-		title: fmt.Sprintf("nochange: %d sequential runs each, after %d warm-up runs", n, cfg.warmup),
+		title: fmt.Sprintf("nochange: %d sequential runs each (%s), after %d warm-up runs each", n, order(cfg.interleave), cfg.warmup),
 		head:  []string{"workflow", "runs", "mean ms", "p50 ms", "p95 ms", "min ms", "max ms"},
 	}
 	t.add("baseline: BenchBaselineWorkflow, 2 no-op activities", fmt.Sprint(b.n), ms(b.mean), ms(b.p50), ms(b.p95), ms(b.min), ms(b.max))
