@@ -7,6 +7,7 @@ package activities
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/store"
@@ -172,6 +173,8 @@ type NotifyInput struct {
 	Error    string `json:"error,omitempty"`
 	// Key is the idempotency key receivers use to drop duplicate deliveries.
 	Key string `json:"idempotencyKey"`
+	// Time is when the event happened (workflow time, stable across retries).
+	Time time.Time `json:"time"`
 }
 
 // NotifyResult says how many receivers took the event.

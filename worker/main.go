@@ -35,6 +35,8 @@ func main() {
 	flag.StringVar(&o.AI.BaseURL, "ai-base-url", os.Getenv("LIVESYNC_AI_BASE_URL"), "OpenAI-compatible API base URL for the ai conflict strategy (e.g. http://localhost:11434/v1)")
 	flag.StringVar(&o.AI.Model, "ai-model", os.Getenv("LIVESYNC_AI_MODEL"), "model for the ai conflict strategy")
 	flag.StringVar(&o.AI.APIKeyEnv, "ai-key-env", "OPENAI_API_KEY", "environment variable that holds the AI API key (never the key itself)")
+	flag.StringVar(&o.ConfigFile, "config", "", "YAML file declaring sources, APIs, schedules, AI and webhooks; the engine is reconciled to it")
+	flag.StringVar(&o.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "address of the Prometheus /metrics endpoint (off: none)")
 	flag.StringVar(&logFormat, "log-format", "console", "console or json")
 	flag.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	flag.Parse()

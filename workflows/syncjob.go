@@ -31,6 +31,9 @@ type SyncJobInput struct {
 	// attempts of a failed step (defaults 1s and 1m).
 	RetryInitialInterval source.Duration `json:"retryInitialInterval,omitempty"`
 	RetryMaxInterval     source.Duration `json:"retryMaxInterval,omitempty"`
+	// ReportTo is the workflow ID of a SyncEngine to tell when the job
+	// starts and ends (set by the engine for its schedules and children).
+	ReportTo string `json:"reportTo,omitempty"`
 }
 
 // normalize fills defaults and validates; the error is the user's to fix.
@@ -205,6 +208,11 @@ func SyncJobWorkflow(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, err
 	}
 	j.st.ID, j.st.SourceID, j.st.API = j.in.ID, j.in.SourceID, j.in.Source.APIID()
 	j.st.Priority, j.st.MaxRetries = j.in.Priority, *j.in.MaxRetries
+	if j.in.ReportTo != "" {
+		// Fire and forget: the engine only counts running jobs with it.
+		workflow.SignalExternalWorkflow(ctx, j.in.ReportTo, "", SignalSyncStarted,
+			SyncReport{JobID: j.in.ID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Status: StatusRunning})
+	}
 	if !j.in.Source.IsEnabled() {
 		j.st.NoChange = true
 		j.st.Message = "source is disabled"
@@ -317,11 +325,12 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	}
 
 	// Delivery failures are reported, never fatal: the version is stored.
-	_ = j.step(ctx, StepNotify, time.Minute, func(ctx workflow.Context) error {
+	_ = j.step(ctx, StepNotify, 2*time.Minute, func(ctx workflow.Context) error {
 		info := workflow.GetInfo(ctx)
 		return workflow.ExecuteActivity(ctx, a.Notify, activities.NotifyInput{
 			Event: "sync.completed", JobID: j.in.ID, SourceID: src.ID, API: api, Version: stored.Version, Hash: stored.Hash,
 			Changes: j.st.ChangesDetected, Breaking: j.st.BreakingChanges, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+			Time: workflow.Now(ctx),
 		}).Get(ctx, nil)
 	})
 	return nil
@@ -349,9 +358,11 @@ func (j *syncJob) step(ctx workflow.Context, name string, timeout time.Duration,
 		j.st.Status, j.st.Step, j.st.LastAttempt, j.st.NextAttempt = StatusRunning, name, &now, nil
 		j.st.Steps[idx].Status, j.st.Steps[idx].Attempts = StatusRunning, attempt
 		err := fn(actx)
-		took := workflow.Now(ctx).Sub(now).Milliseconds()
+		tookD := workflow.Now(ctx).Sub(now)
+		took := tookD.Milliseconds()
 		j.st.Steps[idx].DurationMs += took
 		j.st.StepDurations[name] += took
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"step": name}).Timer(MetricStepDuration).Record(tookD)
 		if err == nil {
 			j.st.Steps[idx].Status, j.st.Steps[idx].Error = StatusCompleted, ""
 			return nil
@@ -430,6 +441,8 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 	case temporal.IsCanceledError(err):
 		j.st.Status, j.st.Message = StatusStopped, "cancelled"
 		res.Status = j.st.Status
+		j.record(ctx, res)
+		j.report(ctx, res)
 		return res, err
 	default:
 		j.st.Status = StatusFailed
@@ -443,10 +456,61 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 		if errors.As(err, &appErr) {
 			errType = appErr.Type()
 		}
+		j.record(ctx, res)
+		j.report(ctx, res)
 		return res, temporal.NewNonRetryableApplicationError(j.st.LastError, errType, nil, res)
 	}
 	res.Status = j.st.Status
+	j.record(ctx, res)
+	j.report(ctx, res)
 	return res, err
+}
+
+// Metric names, exported to Prometheus through the SDK's metrics handler
+// (replay-safe: a replayed workflow records nothing).
+const (
+	MetricSyncs           = "livesync_syncs"
+	MetricSyncDuration    = "livesync_sync_duration"
+	MetricStepDuration    = "livesync_step_duration"
+	MetricChanges         = "livesync_changes"
+	MetricBreakingChanges = "livesync_breaking_changes"
+	MetricConflicts       = "livesync_conflicts"
+)
+
+func (j *syncJob) record(ctx workflow.Context, res *SyncJobResult) {
+	result := res.Status
+	switch {
+	case res.Status == StatusCompleted && res.Blocked:
+		result = "blocked"
+	case res.Status == StatusCompleted && res.NoChange:
+		result = "nochange"
+	}
+	mh := workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"source": res.SourceID, "api": res.API})
+	mh.WithTags(map[string]string{"result": result}).Counter(MetricSyncs).Inc(1)
+	mh.Timer(MetricSyncDuration).Record(time.Duration(res.DurationMs) * time.Millisecond)
+	if res.Changes > 0 {
+		mh.Counter(MetricChanges).Inc(int64(res.Changes))
+	}
+	if res.BreakingChanges > 0 {
+		mh.Counter(MetricBreakingChanges).Inc(int64(res.BreakingChanges))
+	}
+	if res.Conflicts > 0 {
+		mh.Counter(MetricConflicts).Inc(int64(res.Conflicts))
+	}
+}
+
+// report tells the engine how the job ended; an engine that is gone is no
+// reason to fail the sync.
+func (j *syncJob) report(ctx workflow.Context, res *SyncJobResult) {
+	if j.in.ReportTo == "" {
+		return
+	}
+	r := SyncReport{JobID: res.ID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Status: res.Status, NoChange: res.NoChange,
+		Error: res.Error, DurationMs: res.DurationMs, Version: res.Version, Changes: res.Changes}
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	if err := workflow.SignalExternalWorkflow(ctx, j.in.ReportTo, "", SignalSyncFinished, r).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("could not report to the engine", "engine", j.in.ReportTo, "error", err.Error())
+	}
 }
 
 // errorText is the innermost readable message of an activity error.

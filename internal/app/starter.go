@@ -62,6 +62,8 @@ func init() {
 		{"stop", "ID", "stop a job cleanly before its next step", signalCmd(workflows.SignalStop, "asked to stop")},
 	}
 	commands = append(commands, storeCommands...)
+	commands = append(commands, peopleCommands...)
+	commands = append(commands, engineCommands...)
 }
 
 // globals are the flags every command takes.

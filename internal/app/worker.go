@@ -23,8 +23,11 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/examples"
+	"github.com/apilivesync/apilivesync/internal/config"
 	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/logging"
+	"github.com/apilivesync/apilivesync/internal/metrics"
+	"github.com/apilivesync/apilivesync/internal/notify"
 	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
@@ -62,6 +65,11 @@ type WorkerOptions struct {
 	AI           resolve.AIConfig
 	// CodecEndpoint is handed to the dev UI to decode encrypted payloads.
 	CodecEndpoint string
+	// ConfigFile declares sources, APIs, schedules, AI and webhooks; the
+	// engine is reconciled to it at start.
+	ConfigFile string
+	// MetricsAddr serves Prometheus /metrics ("" or "off": none).
+	MetricsAddr string
 	// Ready, when set, is called once everything runs (tests use it).
 	Ready func(Running)
 }
@@ -73,6 +81,8 @@ type Running struct {
 	UIURL     string
 	StoreURL  string
 	Namespace string
+	// MetricsURL is the Prometheus endpoint, when served.
+	MetricsURL string
 }
 
 // StoreURLFor is the store URL for a data directory, unless overridden by
@@ -113,10 +123,13 @@ func NewActivities(st *store.Store, guard fetch.GuardOptions, maxBytes int64, ai
 	return acts
 }
 
-// Register registers every workflow and activity on w.
-func Register(w worker.Registry, acts *activities.Activities) {
+// Register registers every workflow and activity on w. The engine's
+// activities manage schedules through c.
+func Register(w worker.Registry, acts *activities.Activities, c client.Client) {
 	w.RegisterWorkflowWithOptions(workflows.SyncJobWorkflow, workflow.RegisterOptions{Name: workflows.SyncJobWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.SyncEngineWorkflow, workflow.RegisterOptions{Name: workflows.EngineWorkflowName})
 	w.RegisterActivity(acts)
+	w.RegisterActivity(&activities.EngineActivities{Client: c, Logger: acts.Logger})
 }
 
 // RunWorker runs until ctx ends: in dev mode an embedded Temporal server
@@ -125,8 +138,38 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	if opts.DataDir == "" {
 		opts.DataDir = DefaultDataDir
 	}
+	// An invalid config file is refused as a whole before anything starts.
+	var cfg *config.Config
+	if opts.ConfigFile != "" {
+		var err error
+		if cfg, err = config.Load(opts.ConfigFile); err != nil {
+			return fmt.Errorf("config %s refused, nothing applied:\n%w", opts.ConfigFile, err)
+		}
+		if cfg.Fetch.MaxBytes > 0 {
+			opts.MaxBytes = cfg.Fetch.MaxBytes
+		}
+		opts.AllowPrivate = opts.AllowPrivate || cfg.Fetch.AllowPrivate
+		opts.Allow = append(opts.Allow, cfg.Fetch.Allow...)
+		if cfg.AI.BaseURL != "" || cfg.AI.Model != "" {
+			opts.AI = resolve.AIConfig{BaseURL: cfg.AI.BaseURL, Model: cfg.AI.Model, APIKeyEnv: cfg.AI.APIKeyEnv, Timeout: cfg.AI.Timeout.Std()}
+		}
+	}
+	var mets *metrics.Metrics
+	var metricsURL string
+	if opts.MetricsAddr != "" && opts.MetricsAddr != "off" {
+		var err error
+		if mets, err = metrics.New(metrics.WithLogger(logger)); err != nil {
+			return err
+		}
+		addr, err := mets.Serve(ctx, opts.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("serve metrics on %s: %w", opts.MetricsAddr, err)
+		}
+		logger.Info("Prometheus metrics on http://"+addr+"/metrics", zap.String("addr", addr))
+		metricsURL = "http://" + addr + "/metrics"
+	}
 	var copts client.Options
-	running := Running{}
+	running := Running{MetricsURL: metricsURL}
 	if opts.Dev {
 		logger.Info("starting embedded Temporal server", zap.String("data", opts.DataDir))
 		srv, err := startDevServer(ctx, opts, logger)
@@ -155,6 +198,9 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		running.Frontend, running.Namespace = copts.HostPort, copts.Namespace
 	}
 	copts.Logger = logging.NewSDK(logger.Named("sdk"))
+	if mets != nil {
+		copts.MetricsHandler = mets.SDKHandler()
+	}
 	c, err := client.DialContext(ctx, copts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", copts.HostPort, err)
@@ -183,7 +229,15 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	var w worker.Worker
 	if !opts.NoWorker {
 		w = worker.New(c, workflows.TaskQueue, worker.Options{})
-		Register(w, NewActivities(st, guard, opts.MaxBytes, opts.AI, logger))
+		acts := NewActivities(st, guard, opts.MaxBytes, opts.AI, logger)
+		if cfg != nil && len(cfg.Webhooks) > 0 {
+			hooks, err := webhooks(cfg, os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			acts.Notifier = activities.Webhooks{N: notify.New(hooks, notify.Options{Client: acts.Fetcher.Client(), Logger: logger.Named("webhooks")})}
+		}
+		Register(w, acts, c)
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 		}
@@ -200,12 +254,37 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		}
 		defer stopExamples()
 	}
+	if cfg != nil {
+		res, err := ApplyConfig(ctx, c, cfg, false)
+		if err != nil {
+			return fmt.Errorf("apply %s: %w", opts.ConfigFile, err)
+		}
+		logger.Info(fmt.Sprintf("applied %s: %d added, %d updated, %d removed, %d unchanged", opts.ConfigFile,
+			len(res.Added), len(res.Updated), len(res.Removed), len(res.Unchanged)))
+	}
 	if opts.Ready != nil {
 		opts.Ready(running)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return nil
+}
+
+// webhooks resolves the config's webhooks, reading each HMAC secret from
+// the environment variable the file names.
+func webhooks(cfg *config.Config, lookup func(string) (string, bool)) ([]notify.Webhook, error) {
+	var out []notify.Webhook
+	for _, h := range cfg.Webhooks {
+		if h.SecretEnv == "" {
+			return nil, fmt.Errorf("webhook %s: set secretEnv: every delivery is signed (HMAC-SHA256), so receivers can tell it from a forgery", h.URL)
+		}
+		v, ok := lookup(h.SecretEnv)
+		if !ok || v == "" {
+			return nil, fmt.Errorf("webhook %s: environment variable %s (its signing secret) is not set", h.URL, h.SecretEnv)
+		}
+		out = append(out, notify.Webhook{URL: h.URL, Secret: []byte(v), Events: h.Events})
+	}
+	return out, nil
 }
 
 // syncExamples serves the embedded example specs over HTTP on loopback and

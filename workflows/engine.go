@@ -1,0 +1,782 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/source"
+)
+
+// The SyncEngine: one long-lived workflow per namespace that keeps the
+// registry of sources, their schedules, and the metrics.
+const (
+	EngineWorkflowName = "SyncEngineWorkflow"
+	// EngineWorkflowID is the engine's fixed workflow ID.
+	EngineWorkflowID = "livesync-engine"
+
+	UpdateAddSource     = "addSource"     // source.Source
+	UpdateAddSyncJob    = "addSyncJob"    // SyncJobInput
+	UpdateUpdateSource  = "updateSource"  // source.Source
+	UpdateRemoveSyncJob = "removeSyncJob" // RemoveInput
+	UpdateUpdateConfig  = "updateConfig"  // EngineConfig
+	UpdateApplyConfig   = "applyConfig"   // ApplyInput: reconcile to a declared set
+	UpdateStartSync     = "startSync"     // SelectInput: queue syncs now
+	UpdateStopSync      = "stopSync"      // SelectInput
+	UpdatePauseSync     = "pauseSync"     // SelectInput: empty pauses the engine
+	UpdateResumeSync    = "resumeSync"    // SelectInput
+
+	QueryGetSyncStatus = "getSyncStatus"
+	QueryGetConfig     = "getConfig"
+	QueryMetrics       = "metrics"
+
+	// SignalSyncStarted and SignalSyncFinished are sent by SyncJobs that
+	// report to the engine (SyncJobInput.ReportTo).
+	SignalSyncStarted  = "syncStarted"
+	SignalSyncFinished = "syncFinished"
+)
+
+// EngineConfig is the engine-wide configuration.
+type EngineConfig struct {
+	// MaxConcurrent bounds the syncs the engine runs at once for startSync.
+	MaxConcurrent int `json:"maxConcurrent" yaml:"maxConcurrent"`
+	// FailureThreshold consecutive failures pause a source's schedule.
+	FailureThreshold int `json:"failureThreshold" yaml:"failureThreshold"`
+	// Jitter spreads scheduled runs; 0 means 10% of the interval, at most 1m.
+	Jitter source.Duration `json:"jitter,omitempty" yaml:"jitter,omitempty"`
+	// Paused pauses every schedule and holds queued syncs.
+	Paused bool `json:"paused" yaml:"paused"`
+	// ContinueAsNewAfter bounds the events one run of the engine handles.
+	ContinueAsNewAfter int `json:"continueAsNewAfter,omitempty" yaml:"continueAsNewAfter,omitempty"`
+}
+
+func (c *EngineConfig) defaults() {
+	if c.MaxConcurrent <= 0 {
+		c.MaxConcurrent = 10
+	}
+	if c.FailureThreshold <= 0 {
+		c.FailureThreshold = 5
+	}
+	if c.ContinueAsNewAfter <= 0 {
+		c.ContinueAsNewAfter = 500
+	}
+}
+
+func (c EngineConfig) validate() error {
+	var errs []error
+	if c.MaxConcurrent < 0 || c.MaxConcurrent > 1000 {
+		errs = append(errs, fmt.Errorf("maxConcurrent %d: want 1 to 1000", c.MaxConcurrent))
+	}
+	if c.FailureThreshold < 0 || c.FailureThreshold > 1000 {
+		errs = append(errs, fmt.Errorf("failureThreshold %d: want 1 to 1000", c.FailureThreshold))
+	}
+	if c.Jitter < 0 {
+		errs = append(errs, errors.New("jitter must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// JobInfo is one job of getSyncStatus.
+type JobInfo struct {
+	ID                  string        `json:"id"`
+	Source              source.Source `json:"source"`
+	MaxRetries          *int          `json:"maxRetries,omitempty"`
+	Enabled             bool          `json:"enabled"`
+	Scheduled           bool          `json:"scheduled"`
+	ScheduleID          string        `json:"scheduleId,omitempty"`
+	Paused              bool          `json:"paused"`
+	PausedReason        string        `json:"pausedReason,omitempty"`
+	Running             bool          `json:"running"`
+	Queued              bool          `json:"queued"`
+	ConsecutiveFailures int           `json:"consecutiveFailures"`
+	LastStatus          string        `json:"lastStatus,omitempty"`
+	LastError           string        `json:"lastError,omitempty"`
+	LastSyncTime        *time.Time    `json:"lastSyncTime,omitempty"`
+	LastDurationMs      int64         `json:"lastDurationMs,omitempty"`
+	LastVersion         int           `json:"lastVersion,omitempty"`
+	LastChanges         int           `json:"lastChanges,omitempty"`
+	LastWorkflowID      string        `json:"lastWorkflowId,omitempty"`
+}
+
+// SyncEngineMetrics is what the metrics query returns.
+type SyncEngineMetrics struct {
+	TotalSyncs      int64 `json:"totalSyncs"`
+	SuccessfulSyncs int64 `json:"successfulSyncs"`
+	FailedSyncs     int64 `json:"failedSyncs"`
+	// AverageSyncTime is in milliseconds.
+	AverageSyncTime float64    `json:"averageSyncTime"`
+	ActiveJobs      int        `json:"activeJobs"`
+	QueueLength     int        `json:"queueLength"`
+	LastSyncTime    *time.Time `json:"lastSyncTime"`
+	// Uptime is in milliseconds, since the engine first started.
+	Uptime            int64     `json:"uptime"`
+	StartedAt         time.Time `json:"startedAt"`
+	RegisteredSources int       `json:"registeredSources"`
+	NoChangeSyncs     int64     `json:"noChangeSyncs"`
+}
+
+// SyncReport is what a SyncJob tells the engine when it starts and ends.
+type SyncReport struct {
+	JobID      string `json:"jobId"`
+	WorkflowID string `json:"workflowId"`
+	Status     string `json:"status"`
+	NoChange   bool   `json:"noChange,omitempty"`
+	Error      string `json:"error,omitempty"`
+	DurationMs int64  `json:"durationMs"`
+	Version    int    `json:"version,omitempty"`
+	Changes    int    `json:"changes,omitempty"`
+}
+
+// EngineState is the engine's whole state, carried across continue-as-new.
+type EngineState struct {
+	Config    EngineConfig        `json:"config"`
+	Jobs      map[string]*JobInfo `json:"jobs"`
+	Queue     []string            `json:"queue,omitempty"`
+	Metrics   SyncEngineMetrics   `json:"metrics"`
+	TotalMs   int64               `json:"totalMs"`
+	StartedAt time.Time           `json:"startedAt"`
+}
+
+// EngineInput starts the engine (or continues it).
+type EngineInput struct {
+	Config  EngineConfig    `json:"config"`
+	Sources []source.Source `json:"sources,omitempty"`
+	State   *EngineState    `json:"state,omitempty"`
+}
+
+// RemoveInput names jobs to remove.
+type RemoveInput struct {
+	IDs []string `json:"ids"`
+}
+
+// SelectInput picks jobs: by ID, by API, or all when both are empty.
+type SelectInput struct {
+	IDs []string `json:"ids,omitempty"`
+	API string   `json:"api,omitempty"`
+}
+
+// ApplyInput is a declared set of sources and engine config to reconcile to.
+type ApplyInput struct {
+	Config  *EngineConfig   `json:"config,omitempty"`
+	Sources []source.Source `json:"sources"`
+	// Keep leaves registered sources that are not declared (default: remove them).
+	Keep bool `json:"keep,omitempty"`
+}
+
+// ApplyResult says what apply changed.
+type ApplyResult struct {
+	Added     []string `json:"added"`
+	Updated   []string `json:"updated"`
+	Removed   []string `json:"removed"`
+	Unchanged []string `json:"unchanged"`
+}
+
+// SelectResult says which jobs a startSync, stopSync, pauseSync or resumeSync reached.
+type SelectResult struct {
+	IDs []string `json:"ids"`
+}
+
+type engine struct {
+	st      *EngineState
+	mu      workflow.Mutex
+	events  int
+	started map[string]bool
+}
+
+// SyncEngineWorkflow is the long-lived registry of sources: it owns their
+// schedules, runs sync-all with bounded concurrency, pauses a source's
+// schedule after repeated failures, and keeps the metrics.
+func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
+	e := &engine{st: in.State, mu: workflow.NewMutex(ctx), started: map[string]bool{}}
+	if e.st == nil {
+		in.Config.defaults()
+		e.st = &EngineState{Config: in.Config, Jobs: map[string]*JobInfo{}, StartedAt: workflow.Now(ctx)}
+		e.st.Metrics.StartedAt = e.st.StartedAt
+	}
+	if e.st.Jobs == nil {
+		e.st.Jobs = map[string]*JobInfo{}
+	}
+	if err := e.register(ctx); err != nil {
+		return err
+	}
+	if len(in.Sources) > 0 {
+		if _, err := e.apply(ctx, ApplyInput{Sources: in.Sources, Keep: true}); err != nil {
+			return err
+		}
+	}
+	startedCh := workflow.GetSignalChannel(ctx, SignalSyncStarted)
+	finishedCh := workflow.GetSignalChannel(ctx, SignalSyncFinished)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(startedCh, func(c workflow.ReceiveChannel, _ bool) {
+				var r SyncReport
+				c.Receive(ctx, &r)
+				e.onStarted(r)
+			})
+			sel.AddReceive(finishedCh, func(c workflow.ReceiveChannel, _ bool) {
+				var r SyncReport
+				c.Receive(ctx, &r)
+				e.onFinished(ctx, r)
+			})
+			sel.Select(ctx)
+		}
+	})
+
+	for {
+		err := workflow.Await(ctx, func() bool {
+			return e.canDispatch() || e.events >= e.st.Config.ContinueAsNewAfter || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		})
+		if err != nil {
+			return err
+		}
+		if e.canDispatch() {
+			e.dispatch(ctx)
+			continue
+		}
+		// Bound the history: hand the state to a new run.
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return err
+		}
+		for startedCh.ReceiveAsync(nil) {
+		}
+		for {
+			var r SyncReport
+			if !finishedCh.ReceiveAsync(&r) {
+				break
+			}
+			e.onFinished(ctx, r)
+		}
+		return workflow.NewContinueAsNewError(ctx, EngineWorkflowName, EngineInput{State: e.st})
+	}
+}
+
+func (e *engine) canDispatch() bool {
+	if e.st.Config.Paused || len(e.st.Queue) == 0 {
+		return false
+	}
+	return e.running() < e.st.Config.MaxConcurrent
+}
+
+func (e *engine) running() int {
+	n := 0
+	for _, j := range e.st.Jobs {
+		if j.Running {
+			n++
+		}
+	}
+	return n
+}
+
+// dispatch starts the next queued sync as a child workflow that outlives
+// this run (the engine may continue as new meanwhile) and reports back.
+func (e *engine) dispatch(ctx workflow.Context) {
+	id := e.st.Queue[0]
+	e.st.Queue = e.st.Queue[1:]
+	j, ok := e.st.Jobs[id]
+	if !ok || !j.Source.IsEnabled() || j.Running {
+		return
+	}
+	in := SyncJobInput{ID: id, SourceID: id, Source: j.Source, MaxRetries: j.MaxRetries, ReportTo: EngineWorkflowID}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            SyncWorkflowID(id),
+		TaskQueue:             TaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Priority:              temporal.Priority{PriorityKey: PriorityKey(j.Source.Priority)},
+	})
+	j.Running, j.LastWorkflowID = true, SyncWorkflowID(id)
+	fut := workflow.ExecuteChildWorkflow(cctx, SyncJobWorkflowName, in)
+	e.events++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			// Already running (a manual or scheduled sync): that run reports back.
+			workflow.GetLogger(ctx).Info("sync not started", "job", id, "error", err.Error())
+			j.Running = false
+		}
+	})
+}
+
+func (e *engine) onStarted(r SyncReport) {
+	e.events++
+	if j, ok := e.st.Jobs[r.JobID]; ok {
+		j.Running, j.LastWorkflowID = true, r.WorkflowID
+	}
+}
+
+func (e *engine) onFinished(ctx workflow.Context, r SyncReport) {
+	e.events++
+	now := workflow.Now(ctx)
+	m := &e.st.Metrics
+	m.TotalSyncs++
+	e.st.TotalMs += r.DurationMs
+	m.LastSyncTime = &now
+	failed := r.Status == StatusFailed
+	if failed {
+		m.FailedSyncs++
+	} else {
+		m.SuccessfulSyncs++
+		if r.NoChange {
+			m.NoChangeSyncs++
+		}
+	}
+	j, ok := e.st.Jobs[r.JobID]
+	if !ok {
+		return
+	}
+	j.Running = false
+	j.LastStatus, j.LastError, j.LastSyncTime, j.LastDurationMs, j.LastWorkflowID = r.Status, r.Error, &now, r.DurationMs, r.WorkflowID
+	if r.Version > 0 {
+		j.LastVersion = r.Version
+	}
+	j.LastChanges = r.Changes
+	if !failed {
+		j.ConsecutiveFailures = 0
+		if j.PausedReason != "" && !j.Paused {
+			// A success after an automatic pause resumes the schedule.
+			j.PausedReason = ""
+			e.setSchedulePaused(ctx, j, false, "resumed after a successful sync")
+		}
+		return
+	}
+	j.ConsecutiveFailures++
+	if j.ConsecutiveFailures >= e.st.Config.FailureThreshold && j.PausedReason == "" && j.Scheduled {
+		j.PausedReason = fmt.Sprintf("paused after %d consecutive failures; last: %s", j.ConsecutiveFailures, r.Error)
+		e.setSchedulePaused(ctx, j, true, j.PausedReason)
+	}
+}
+
+func (e *engine) setSchedulePaused(ctx workflow.Context, j *JobInfo, pause bool, note string) {
+	if !j.Scheduled {
+		return
+	}
+	var ea *activities.EngineActivities
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		_ = workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSchedule, activities.PauseScheduleInput{SourceID: j.ID, Pause: pause, Note: note}).Get(ctx, nil)
+	})
+}
+
+func engineActivityCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+}
+
+func (e *engine) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryGetSyncStatus, func() ([]JobInfo, error) {
+		queued := map[string]bool{}
+		for _, id := range e.st.Queue {
+			queued[id] = true
+		}
+		out := make([]JobInfo, 0, len(e.st.Jobs))
+		for _, id := range e.ids() {
+			j := *e.st.Jobs[id]
+			j.Queued = queued[id]
+			out = append(out, j)
+		}
+		return out, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryGetConfig, func() (EngineConfig, error) { return e.st.Config, nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryMetrics, func() (SyncEngineMetrics, error) {
+		m := e.st.Metrics
+		if m.TotalSyncs > 0 {
+			m.AverageSyncTime = float64(e.st.TotalMs) / float64(m.TotalSyncs)
+		}
+		m.ActiveJobs, m.QueueLength, m.RegisteredSources = e.running(), len(e.st.Queue), len(e.st.Jobs)
+		m.StartedAt = e.st.StartedAt
+		m.Uptime = workflow.Now(ctx).Sub(e.st.StartedAt).Milliseconds()
+		return m, nil
+	}); err != nil {
+		return err
+	}
+
+	updates := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateAddSource, func(ctx workflow.Context, s source.Source) (JobInfo, error) {
+			return e.locked(ctx, func() (JobInfo, error) { return e.upsert(ctx, s, nil) })
+		}, func(ctx workflow.Context, s source.Source) error {
+			if err := s.Validate(); err != nil {
+				return err
+			}
+			if _, ok := e.st.Jobs[s.ID]; ok {
+				return fmt.Errorf("source %q is already registered: use %s", s.ID, UpdateUpdateSource)
+			}
+			return nil
+		}},
+		{UpdateAddSyncJob, func(ctx workflow.Context, in SyncJobInput) (JobInfo, error) {
+			if err := in.normalize(); err != nil {
+				return JobInfo{}, err
+			}
+			in.Source.Priority = in.Priority
+			return e.locked(ctx, func() (JobInfo, error) { return e.upsert(ctx, in.Source, in.MaxRetries) })
+		}, func(ctx workflow.Context, in SyncJobInput) error {
+			if err := in.normalize(); err != nil {
+				return err
+			}
+			if in.ID != in.SourceID {
+				return fmt.Errorf("the engine runs one job per source: id %q must equal sourceId %q", in.ID, in.SourceID)
+			}
+			if _, ok := e.st.Jobs[in.SourceID]; ok {
+				return fmt.Errorf("job %q is already registered: use %s", in.SourceID, UpdateUpdateSource)
+			}
+			return nil
+		}},
+		{UpdateUpdateSource, func(ctx workflow.Context, s source.Source) (JobInfo, error) {
+			return e.locked(ctx, func() (JobInfo, error) { return e.upsert(ctx, s, nil) })
+		}, func(ctx workflow.Context, s source.Source) error {
+			if err := s.Validate(); err != nil {
+				return err
+			}
+			if _, ok := e.st.Jobs[s.ID]; !ok {
+				return fmt.Errorf("no source %q: use %s", s.ID, UpdateAddSource)
+			}
+			return nil
+		}},
+		{UpdateRemoveSyncJob, func(ctx workflow.Context, in RemoveInput) (SelectResult, error) {
+			return e.locked2(ctx, func() (SelectResult, error) {
+				for _, id := range in.IDs {
+					if err := e.remove(ctx, id); err != nil {
+						return SelectResult{}, err
+					}
+				}
+				return SelectResult{IDs: in.IDs}, nil
+			})
+		}, func(ctx workflow.Context, in RemoveInput) error {
+			if len(in.IDs) == 0 {
+				return errors.New("name the jobs to remove")
+			}
+			for _, id := range in.IDs {
+				if _, ok := e.st.Jobs[id]; !ok {
+					return fmt.Errorf("no job %q", id)
+				}
+			}
+			return nil
+		}},
+		{UpdateUpdateConfig, func(ctx workflow.Context, c EngineConfig) (EngineConfig, error) {
+			_, err := e.locked2(ctx, func() (SelectResult, error) { return SelectResult{}, e.setConfig(ctx, c) })
+			return e.st.Config, err
+		}, func(ctx workflow.Context, c EngineConfig) error { return c.validate() }},
+		{UpdateApplyConfig, func(ctx workflow.Context, in ApplyInput) (ApplyResult, error) {
+			var res ApplyResult
+			_, err := e.locked2(ctx, func() (SelectResult, error) {
+				var err error
+				res, err = e.apply(ctx, in)
+				return SelectResult{}, err
+			})
+			return res, err
+		}, func(ctx workflow.Context, in ApplyInput) error {
+			var errs []error
+			seen := map[string]bool{}
+			for _, s := range in.Sources {
+				if err := s.Validate(); err != nil {
+					errs = append(errs, err)
+				}
+				if seen[s.ID] {
+					errs = append(errs, fmt.Errorf("source %q is declared twice", s.ID))
+				}
+				seen[s.ID] = true
+			}
+			if in.Config != nil {
+				if err := in.Config.validate(); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			return errors.Join(errs...)
+		}},
+		{UpdateStartSync, func(ctx workflow.Context, in SelectInput) (SelectResult, error) {
+			ids := e.selectIDs(in)
+			queued := map[string]bool{}
+			for _, id := range e.st.Queue {
+				queued[id] = true
+			}
+			for _, id := range ids {
+				if !queued[id] && e.st.Jobs[id].Source.IsEnabled() {
+					e.st.Queue = append(e.st.Queue, id)
+					queued[id] = true
+				}
+			}
+			e.sortQueue()
+			return SelectResult{IDs: ids}, nil
+		}, e.validateSelect},
+		{UpdateStopSync, func(ctx workflow.Context, in SelectInput) (SelectResult, error) {
+			ids := e.selectIDs(in)
+			drop := map[string]bool{}
+			for _, id := range ids {
+				drop[id] = true
+			}
+			var q []string
+			for _, id := range e.st.Queue {
+				if !drop[id] {
+					q = append(q, id)
+				}
+			}
+			e.st.Queue = q
+			return SelectResult{IDs: ids}, e.signalJobs(ctx, in, ids, SignalStop)
+		}, e.validateSelect},
+		{UpdatePauseSync, func(ctx workflow.Context, in SelectInput) (SelectResult, error) {
+			return e.locked2(ctx, func() (SelectResult, error) { return e.pause(ctx, in, true) })
+		}, e.validateSelect},
+		{UpdateResumeSync, func(ctx workflow.Context, in SelectInput) (SelectResult, error) {
+			return e.locked2(ctx, func() (SelectResult, error) { return e.pause(ctx, in, false) })
+		}, e.validateSelect},
+	}
+	for _, u := range updates {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *engine) locked(ctx workflow.Context, fn func() (JobInfo, error)) (JobInfo, error) {
+	if err := e.mu.Lock(ctx); err != nil {
+		return JobInfo{}, err
+	}
+	defer e.mu.Unlock()
+	e.events++
+	return fn()
+}
+
+func (e *engine) locked2(ctx workflow.Context, fn func() (SelectResult, error)) (SelectResult, error) {
+	if err := e.mu.Lock(ctx); err != nil {
+		return SelectResult{}, err
+	}
+	defer e.mu.Unlock()
+	e.events++
+	return fn()
+}
+
+func (e *engine) ids() []string {
+	ids := make([]string, 0, len(e.st.Jobs))
+	for _, id := range workflow.DeterministicKeys(e.st.Jobs) {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// sortQueue puts high-priority jobs first, keeping arrival order otherwise.
+func (e *engine) sortQueue() {
+	sort.SliceStable(e.st.Queue, func(a, b int) bool {
+		pa, pb := 3, 3
+		if j, ok := e.st.Jobs[e.st.Queue[a]]; ok {
+			pa = PriorityKey(j.Source.Priority)
+		}
+		if j, ok := e.st.Jobs[e.st.Queue[b]]; ok {
+			pb = PriorityKey(j.Source.Priority)
+		}
+		return pa < pb
+	})
+}
+
+func (e *engine) validateSelect(ctx workflow.Context, in SelectInput) error {
+	for _, id := range in.IDs {
+		if _, ok := e.st.Jobs[id]; !ok {
+			return fmt.Errorf("no job %q", id)
+		}
+	}
+	if in.API != "" && len(e.selectIDs(in)) == 0 {
+		return fmt.Errorf("no job feeds api %q", in.API)
+	}
+	return nil
+}
+
+func (e *engine) selectIDs(in SelectInput) []string {
+	if len(in.IDs) > 0 {
+		return in.IDs
+	}
+	var out []string
+	for _, id := range e.ids() {
+		if in.API == "" || e.st.Jobs[id].Source.APIID() == in.API {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (e *engine) jitter(interval time.Duration) time.Duration {
+	if e.st.Config.Jitter > 0 {
+		return e.st.Config.Jitter.Std()
+	}
+	j := interval / 10
+	if j > time.Minute {
+		j = time.Minute
+	}
+	return j
+}
+
+// upsert registers or updates a source and reconciles its schedule.
+func (e *engine) upsert(ctx workflow.Context, s source.Source, maxRetries *int) (JobInfo, error) {
+	j, ok := e.st.Jobs[s.ID]
+	if !ok {
+		j = &JobInfo{ID: s.ID, ScheduleID: activities.ScheduleID(s.ID)}
+		e.st.Jobs[s.ID] = j
+	}
+	j.Source, j.Enabled = s, s.IsEnabled()
+	if maxRetries != nil {
+		j.MaxRetries = maxRetries
+	}
+	return *j, e.reconcileSchedule(ctx, j)
+}
+
+func (e *engine) reconcileSchedule(ctx workflow.Context, j *JobInfo) error {
+	var ea *activities.EngineActivities
+	actx := engineActivityCtx(ctx)
+	interval := j.Source.RefreshInterval.Std()
+	if interval <= 0 || !j.Enabled {
+		if j.Scheduled {
+			if err := workflow.ExecuteActivity(actx, ea.DeleteSchedule, j.ID).Get(ctx, nil); err != nil {
+				return err
+			}
+		}
+		j.Scheduled = false
+		return nil
+	}
+	paused := e.st.Config.Paused || j.Paused || j.PausedReason != ""
+	note := j.PausedReason
+	if e.st.Config.Paused {
+		note = "the engine is paused"
+	}
+	err := workflow.ExecuteActivity(actx, ea.UpsertSchedule, activities.ScheduleInput{
+		Source: j.Source, Interval: interval, Jitter: e.jitter(interval), Paused: paused, Note: note,
+		Workflow: SyncJobWorkflowName, TaskQueue: TaskQueue, WorkflowIDPrefix: SyncWorkflowID(j.ID),
+		Args:        []any{SyncJobInput{ID: j.ID, SourceID: j.ID, Source: j.Source, MaxRetries: j.MaxRetries, ReportTo: EngineWorkflowID}},
+		PriorityKey: PriorityKey(j.Source.Priority),
+	}).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	j.Scheduled = true
+	return nil
+}
+
+func (e *engine) remove(ctx workflow.Context, id string) error {
+	j, ok := e.st.Jobs[id]
+	if !ok {
+		return nil
+	}
+	if j.Scheduled {
+		var ea *activities.EngineActivities
+		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.DeleteSchedule, id).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	delete(e.st.Jobs, id)
+	var q []string
+	for _, qid := range e.st.Queue {
+		if qid != id {
+			q = append(q, qid)
+		}
+	}
+	e.st.Queue = q
+	return nil
+}
+
+func (e *engine) setConfig(ctx workflow.Context, c EngineConfig) error {
+	c.defaults()
+	old := e.st.Config
+	e.st.Config = c
+	if old.Paused != c.Paused || old.Jitter != c.Jitter {
+		for _, id := range e.ids() {
+			if err := e.reconcileSchedule(ctx, e.st.Jobs[id]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// apply reconciles the registry to a declared set: add, update (only what
+// differs) and, unless Keep, remove. Applying the same set twice changes nothing.
+func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error) {
+	res := ApplyResult{Added: []string{}, Updated: []string{}, Removed: []string{}, Unchanged: []string{}}
+	if in.Config != nil && !sameJSON(*in.Config, e.st.Config) {
+		if err := e.setConfig(ctx, *in.Config); err != nil {
+			return res, err
+		}
+	}
+	declared := map[string]bool{}
+	for _, s := range in.Sources {
+		declared[s.ID] = true
+		j, ok := e.st.Jobs[s.ID]
+		switch {
+		case !ok:
+			res.Added = append(res.Added, s.ID)
+		case sameJSON(j.Source, s):
+			res.Unchanged = append(res.Unchanged, s.ID)
+			continue
+		default:
+			res.Updated = append(res.Updated, s.ID)
+		}
+		if _, err := e.upsert(ctx, s, nil); err != nil {
+			return res, err
+		}
+	}
+	if !in.Keep {
+		for _, id := range e.ids() {
+			if !declared[id] {
+				if err := e.remove(ctx, id); err != nil {
+					return res, err
+				}
+				res.Removed = append(res.Removed, id)
+			}
+		}
+	}
+	return res, nil
+}
+
+func (e *engine) pause(ctx workflow.Context, in SelectInput, pause bool) (SelectResult, error) {
+	signal := SignalPause
+	if !pause {
+		signal = SignalResume
+	}
+	if len(in.IDs) == 0 && in.API == "" {
+		// The whole engine: schedules, queued and running jobs.
+		e.st.Config.Paused = pause
+		for _, id := range e.ids() {
+			if err := e.reconcileSchedule(ctx, e.st.Jobs[id]); err != nil {
+				return SelectResult{}, err
+			}
+		}
+		return SelectResult{IDs: e.ids()}, e.signalJobs(ctx, in, nil, signal)
+	}
+	ids := e.selectIDs(in)
+	for _, id := range ids {
+		j := e.st.Jobs[id]
+		j.Paused = pause
+		if !pause {
+			j.PausedReason, j.ConsecutiveFailures = "", 0
+		}
+		if err := e.reconcileSchedule(ctx, j); err != nil {
+			return SelectResult{}, err
+		}
+	}
+	return SelectResult{IDs: ids}, e.signalJobs(ctx, in, ids, signal)
+}
+
+func (e *engine) signalJobs(ctx workflow.Context, in SelectInput, ids []string, signal string) error {
+	var ea *activities.EngineActivities
+	return workflow.ExecuteActivity(engineActivityCtx(ctx), ea.SignalRunningJobs, activities.SignalJobsInput{
+		Workflow: SyncJobWorkflowName, WorkflowIDPrefix: SyncWorkflowIDPrefix, SourceIDs: ids, Signal: signal,
+	}).Get(ctx, nil)
+}
+
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}
