@@ -1,0 +1,378 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/merge"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/workflows"
+)
+
+// peopleCommands answer a SyncJob that waits for a person: approve or
+// reject a held breaking change, list and decide open merge conflicts.
+var peopleCommands = []command{
+	{"approve", "JOB [--by NAME] [--comment C] [--json]", "let a held breaking change through", approvalCmd(workflows.UpdateApprove)},
+	{"reject", "JOB [--by NAME] [--comment C] [--json]", "refuse a held breaking change: the last version stays current", approvalCmd(workflows.UpdateReject)},
+	{"conflicts", "API [--json]", "list the open merge conflicts of the API's waiting syncs, with their base, local and remote values", (*Starter).cmdConflicts},
+	{"resolve", "JOB (--pointer P --choice remote|local|base|value [--value JSON] | --all remote|local | -f FILE) [--by NAME] [--json]",
+		"decide open merge conflicts of a waiting sync", (*Starter).cmdResolve},
+}
+
+// OpenConflict is one row of `starter conflicts`: an open merge conflict of
+// a waiting SyncJob, with its values. An absent value (the location does
+// not exist on that side) is left out; a JSON null is null.
+type OpenConflict struct {
+	Job     string          `json:"job"`
+	API     string          `json:"api"`
+	ID      string          `json:"id"`
+	Pointer string          `json:"pointer"`
+	Kind    string          `json:"kind"`
+	Base    json.RawMessage `json:"base,omitempty"`
+	Local   json.RawMessage `json:"local,omitempty"`
+	Remote  json.RawMessage `json:"remote,omitempty"`
+	// Deadline is when the job stops waiting; OnTimeout says what it does then.
+	Deadline  time.Time `json:"deadline"`
+	OnTimeout string    `json:"onTimeout"`
+}
+
+// sendUpdate sends a SyncJob update, waits for its outcome and decodes it
+// into out. Errors name the job and carry the workflow's own words (its
+// validator's or handler's message).
+func sendUpdate(ctx context.Context, c client.Client, job, name string, arg, out any) error {
+	wid := workflows.SyncWorkflowID(job)
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: wid, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	if err == nil {
+		return nil
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: no running sync job %q (workflow %s): %s", name, job, wid, nf.Message)}
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s job %q: %s", name, job, appErr.Message())}
+	}
+	return fmt.Errorf("%s job %q: %w", name, job, err)
+}
+
+func approvalCmd(update string) func(*Starter, context.Context, *globals, []string) error {
+	return func(s *Starter, ctx context.Context, g *globals, args []string) error {
+		fs := s.flags(update, g)
+		var in workflows.ApprovalInput
+		fs.StringVar(&in.By, "by", "", "who decides (default $USER)")
+		fs.StringVar(&in.Comment, "comment", "", "why, for the job's log")
+		pos, err := parseInterleaved(fs, args)
+		if err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		if len(pos) != 1 {
+			return &ExitError{Code: 2, Err: fmt.Errorf("%s: give the job ID", update)}
+		}
+		if in.By == "" {
+			in.By = s.getenv("USER")
+		}
+		c, err := s.dial(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		var res workflows.ApprovalResult
+		if err := sendUpdate(ctx, c, pos[0], update, in, &res); err != nil {
+			return err
+		}
+		if g.json {
+			return s.printJSON(map[string]any{"id": pos[0], "workflowId": workflows.SyncWorkflowID(pos[0]), "decision": res.Decision})
+		}
+		fmt.Fprintf(s.Stdout, "job %s: breaking change %s; follow it with: starter status %s\n", pos[0], res.Decision, pos[0])
+		return nil
+	}
+}
+
+// waitingJobs returns the status of every running SyncJob of api that
+// waits for conflict decisions.
+func waitingJobs(ctx context.Context, c client.Client, api string) ([]*workflows.Status, error) {
+	var out []*workflows.Status
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query:         fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", workflows.SyncJobWorkflowName),
+			NextPageToken: token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list running sync jobs: %w", err)
+		}
+		for _, e := range resp.Executions {
+			st, err := queryStatus(ctx, c, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId())
+			if err != nil {
+				// It ended between the listing and the query: it waits for nobody.
+				continue
+			}
+			if st.API == api && st.Waiting != nil && st.Waiting.Kind == workflows.WaitConflicts {
+				out = append(out, st)
+			}
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			return out, nil
+		}
+	}
+}
+
+func (s *Starter) cmdConflicts(ctx context.Context, g *globals, args []string) error {
+	fs := s.flags("conflicts", g)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if len(pos) != 1 {
+		return &ExitError{Code: 2, Err: errors.New("conflicts: give the API")}
+	}
+	api := pos[0]
+	if err := source.ValidID("api", api); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	c, err := s.dial(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	jobs, err := waitingJobs(ctx, c, api)
+	if err != nil {
+		return err
+	}
+	rows := []OpenConflict{}
+	if len(jobs) > 0 {
+		st, err := s.openStore(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, j := range jobs {
+			w := j.Waiting
+			var mr merge.Result
+			if err := st.GetJSON(ctx, w.ConflictsHash, &mr); err != nil {
+				return fmt.Errorf("conflicts of job %q (api %q): read %s from the store: %w", j.ID, api, w.ConflictsHash, err)
+			}
+			open := map[string]bool{}
+			for _, oc := range w.Conflicts {
+				open[oc.Pointer] = true
+			}
+			// The status carries at most MaxConflictsInHistory conflicts; past
+			// that, every conflict of the merge is shown.
+			all := len(w.Conflicts) >= activities.MaxConflictsInHistory
+			for _, mc := range mr.Conflicts {
+				if !all && !open[mc.Pointer] {
+					continue // decided by the strategy already
+				}
+				rows = append(rows, OpenConflict{Job: j.ID, API: api, ID: mc.ID, Pointer: mc.Pointer, Kind: mc.Kind,
+					Base: mc.Base, Local: mc.Local, Remote: mc.Remote, Deadline: w.Deadline, OnTimeout: w.OnTimeout})
+			}
+		}
+	}
+	if g.json {
+		return s.printJSON(rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(s.Stdout, "api %s has no open conflicts\n", api)
+		return nil
+	}
+	tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tPOINTER\tKIND\tBASE\tLOCAL\tREMOTE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Job, r.Pointer, r.Kind, showValue(r.Base), showValue(r.Local), showValue(r.Remote))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		fmt.Fprintf(s.Stdout, "\njob %s waits until %s (then: %s). Decide with:\n  starter resolve %s --pointer POINTER --choice remote|local|base|value [--value JSON]\n  starter resolve %s --all remote|local\n",
+			j.ID, j.Waiting.Deadline.Local().Format(time.DateTime), j.Waiting.OnTimeout, j.ID, j.ID)
+	}
+	return nil
+}
+
+// maxShownValue bounds a value in the conflicts table.
+const maxShownValue = 40
+
+// showValue is a conflict value on one line, truncated; "(absent)" when the
+// location does not exist on that side.
+func showValue(v json.RawMessage) string {
+	if v == nil {
+		return "(absent)"
+	}
+	s := strings.Join(strings.Fields(string(v)), " ")
+	if r := []rune(s); len(r) > maxShownValue {
+		s = string(r[:maxShownValue-1]) + "…"
+	}
+	return s
+}
+
+func (s *Starter) cmdResolve(ctx context.Context, g *globals, args []string) error {
+	fs := s.flags("resolve", g)
+	var pointer, choice, value, all, file, by string
+	fs.StringVar(&pointer, "pointer", "", "the conflict's JSON pointer (as `starter conflicts` lists it)")
+	fs.StringVar(&choice, "choice", "", "remote, local, base or value")
+	fs.StringVar(&value, "value", "", "the JSON value to put there, with --choice value")
+	fs.StringVar(&all, "all", "", "decide every open conflict: remote or local")
+	fs.StringVar(&file, "f", "", "a JSON file with a list of {\"pointer\", \"choice\", \"value\"}")
+	fs.StringVar(&by, "by", "", "who decides (default $USER)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if len(pos) != 1 {
+		return &ExitError{Code: 2, Err: errors.New("resolve: give the job ID")}
+	}
+	job := pos[0]
+	modes := 0
+	for _, set := range []bool{pointer != "" || choice != "", all != "", file != ""} {
+		if set {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return &ExitError{Code: 2, Err: errors.New("resolve: give one of --pointer P --choice C, --all remote|local, or -f FILE")}
+	}
+	if value != "" && pointer == "" {
+		return &ExitError{Code: 2, Err: errors.New("resolve: --value goes with --pointer and --choice value")}
+	}
+	if by == "" {
+		by = s.getenv("USER")
+	}
+	var rs []activities.Resolution
+	switch {
+	case file != "":
+		if rs, err = readResolutions(file); err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+	case pointer != "" || choice != "":
+		if pointer == "" || choice == "" {
+			return &ExitError{Code: 2, Err: errors.New("resolve: --pointer and --choice go together")}
+		}
+		r := activities.Resolution{Pointer: pointer, Choice: choice}
+		switch {
+		case value != "" && choice != "value":
+			return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --value goes with --choice value, not %q", choice)}
+		case value != "":
+			if !json.Valid([]byte(value)) {
+				return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --value %q is not valid JSON (a string needs quotes: '\"text\"')", value)}
+			}
+			r.Value = json.RawMessage(value)
+		}
+		rs = []activities.Resolution{r}
+	}
+	c, err := s.dial(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if all != "" {
+		if all != "remote" && all != "local" {
+			return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --all %q: want remote or local", all)}
+		}
+		if rs, err = s.resolveAll(ctx, c, g, job, all); err != nil {
+			return err
+		}
+	}
+	var res workflows.ResolveResult
+	if err := sendUpdate(ctx, c, job, workflows.UpdateResolve, workflows.ResolveInput{Resolutions: rs, By: by}, &res); err != nil {
+		return err
+	}
+	if g.json {
+		return s.printJSON(res)
+	}
+	if res.Applied {
+		fmt.Fprintf(s.Stdout, "job %s: %d decision(s) taken; every conflict is decided and applied (%s); the job stores the version next\n",
+			job, len(rs), res.MergedHash)
+		return nil
+	}
+	fmt.Fprintf(s.Stdout, "job %s: %d decision(s) taken; %d conflict(s) remain (starter conflicts API)\n", job, len(rs), res.Remaining)
+	return nil
+}
+
+// resolveAll makes a resolution with choice for every open conflict of job.
+func (s *Starter) resolveAll(ctx context.Context, c client.Client, g *globals, job, choice string) ([]activities.Resolution, error) {
+	st, err := queryStatus(ctx, c, workflows.SyncWorkflowID(job), "")
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return nil, &ExitError{Code: 1, Err: fmt.Errorf("resolve: no sync job %q (workflow %s)", job, workflows.SyncWorkflowID(job))}
+		}
+		return nil, fmt.Errorf("resolve: status of job %q: %w", job, err)
+	}
+	w := st.Waiting
+	if w == nil || w.Kind != workflows.WaitConflicts {
+		return nil, &ExitError{Code: 1, Err: fmt.Errorf("resolve job %q: this job has no open conflicts (status %s)", job, st.Status)}
+	}
+	pointers := make([]string, 0, len(w.Conflicts))
+	for _, oc := range w.Conflicts {
+		pointers = append(pointers, oc.Pointer)
+	}
+	if len(w.Conflicts) >= activities.MaxConflictsInHistory {
+		// The status lists only the first ones: take every conflict from the store.
+		store, err := s.openStore(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		defer store.Close()
+		var mr merge.Result
+		if err := store.GetJSON(ctx, w.ConflictsHash, &mr); err != nil {
+			return nil, fmt.Errorf("resolve job %q: read its conflicts %s from the store: %w", job, w.ConflictsHash, err)
+		}
+		pointers = pointers[:0]
+		for _, mc := range mr.Conflicts {
+			pointers = append(pointers, mc.Pointer)
+		}
+	}
+	rs := make([]activities.Resolution, 0, len(pointers))
+	for _, p := range pointers {
+		rs = append(rs, activities.Resolution{Pointer: p, Choice: choice})
+	}
+	return rs, nil
+}
+
+// readResolutions reads a JSON list of resolutions ({pointer, choice,
+// value, reason}); unknown fields are refused, to catch typos.
+func readResolutions(file string) ([]activities.Resolution, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("resolve: %w", err)
+	}
+	var items []struct {
+		Pointer string          `json:"pointer"`
+		Choice  string          `json:"choice"`
+		Value   json.RawMessage `json:"value,omitempty"`
+		Reason  string          `json:"reason,omitempty"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&items); err != nil {
+		return nil, fmt.Errorf("resolve: %s: want a JSON list of {\"pointer\", \"choice\", \"value\"}: %w", file, err)
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("resolve: %s holds no resolutions", file)
+	}
+	rs := make([]activities.Resolution, 0, len(items))
+	for _, it := range items {
+		rs = append(rs, activities.Resolution{Pointer: it.Pointer, Choice: it.Choice, Value: it.Value, Reason: it.Reason})
+	}
+	return rs, nil
+}
