@@ -2,7 +2,7 @@
 // server (SQLite in a temp dir) with the real worker and activities, beside
 // a bare two-activity workflow on the same server in the same run:
 //
-//	go run ./bench -scenario all|nochange|changed|round [-n N] [-sources S] [-inflight K] [-out FILE]
+//	go run ./bench -scenario all|nochange|changed|round [-n N] [-sources S] [-inflight K] [-spec generated|stripe] [-out FILE]
 //
 // It prints a markdown table per scenario; -out appends them to FILE.
 package main
@@ -34,6 +34,7 @@ func run() error {
 	inflight := flag.Int("inflight", 100, "round: workflows in flight at once")
 	paths := flag.Int("paths", 8000, "changed: generated paths in the spec (8000 ≈ 1 MB)")
 	interleave := flag.Bool("interleave", true, "nochange: alternate baseline and sync runs instead of running them in two blocks")
+	specKind := flag.String("spec", "generated", "changed: generated (petstore + -paths generated paths) or stripe (two real 2.7 MB Stripe specs from internal/diff/testdata/real)")
 	out := flag.String("out", "", "append the tables to this file")
 	flag.Parse()
 	if *sources <= 0 || *inflight <= 0 || *paths <= 0 || *n < 0 || *warmup < 0 {
@@ -50,7 +51,7 @@ func run() error {
 			return fmt.Errorf("%w %q: want all, nochange, changed or round", errUnknownScenario, s)
 		}
 	}
-	cfg := config{n: *n, warmup: *warmup, sources: *sources, inflight: *inflight, paths: *paths, interleave: *interleave}
+	cfg := config{n: *n, warmup: *warmup, sources: *sources, inflight: *inflight, paths: *paths, interleave: *interleave, spec: *specKind}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

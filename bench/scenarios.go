@@ -23,6 +23,7 @@ type config struct {
 	sources  int
 	inflight int
 	paths    int
+	spec     string // changed: generated or stripe
 	// interleave alternates baseline and sync runs (one at a time) so that
 	// CPU contention from other processes hits both alike.
 	interleave bool
@@ -163,16 +164,12 @@ func scenarioChanged(ctx context.Context, e *benchEnv, cfg config) (*table, erro
 	if n <= 0 {
 		n = 10
 	}
-	var vers [2][]byte
-	for v := range vers {
-		b, err := largeSpec(cfg.paths, v)
-		if err != nil {
-			return nil, err
-		}
-		vers[v] = b
+	vers, desc, err := changedSpecs(cfg)
+	if err != nil {
+		return nil, err
 	}
 	const path = "/changed/openapi.yaml"
-	src := source.Source{ID: "bench-changed", URL: e.specs.set(path, vers[0])}
+	src := source.Source{ID: "bench-changed-" + cfg.spec, URL: e.specs.set(path, vers[0])}
 	res, _, err := e.sync(ctx, src)
 	if err != nil {
 		return nil, err
@@ -232,7 +229,7 @@ func scenarioChanged(ctx context.Context, e *benchEnv, cfg config) (*table, erro
 	}
 	t.add(fmt.Sprintf("history of one sync: %d events (bytes, goal < 32768: %s)", events, verdict), fmt.Sprint(histBytes), "", "", "", "")
 	t.notes = append(t.notes,
-		fmt.Sprintf("versions: %s and %s of YAML: the example petstore with %d generated paths; version B drops 3 paths, adds 3, rewords 1 description and bumps info.version", kb(len(vers[0])), kb(len(vers[1])), cfg.paths),
+		fmt.Sprintf("versions: %s and %s of YAML: %s", kb(len(vers[0])), kb(len(vers[1])), desc),
 		fmt.Sprintf("last sync: version %d, %d changes (%d breaking), %d paths, %d operations", last.Version, last.Changes, last.BreakingChanges, last.Paths, last.Operations),
 		"step durations are the workflow's (workflow.Now around each activity, so they include scheduling and the activity task round trip)",
 		"history size: sum of proto.Size of every event of the last sync's run (client.GetWorkflowHistory)")

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,4 +112,58 @@ func largeSpec(n, variant int) ([]byte, error) {
 		s = strings.Replace(s, "version: 1.0.0", "version: 1.1.0", 1)
 	}
 	return []byte(s), nil
+}
+
+// stripeDir holds two real Stripe specs nine days apart (MIT licence, see
+// its LICENSES.md), relative to the module root.
+const stripeDir = "internal/diff/testdata/real"
+
+// changedSpecs returns the two versions the changed scenario alternates
+// between, and a description of them.
+func changedSpecs(cfg config) ([2][]byte, string, error) {
+	var vers [2][]byte
+	switch cfg.spec {
+	case "generated":
+		for v := range vers {
+			b, err := largeSpec(cfg.paths, v)
+			if err != nil {
+				return vers, "", err
+			}
+			vers[v] = b
+		}
+		return vers, fmt.Sprintf("the example petstore with %d generated paths; version B drops 3 paths, adds 3, rewords 1 description and bumps info.version", cfg.paths), nil
+	case "stripe":
+		root, err := moduleRoot()
+		if err != nil {
+			return vers, "", err
+		}
+		for v, name := range []string{"stripe-2021-06-07.yaml", "stripe-2021-06-16.yaml"} {
+			b, err := os.ReadFile(filepath.Join(root, stripeDir, name))
+			if err != nil {
+				return vers, "", fmt.Errorf("read real spec: %w", err)
+			}
+			vers[v] = b
+		}
+		return vers, "the real Stripe API spec at two commits nine days apart (" + stripeDir + "/stripe-2021-06-07.yaml and stripe-2021-06-16.yaml, MIT licence)", nil
+	}
+	return vers, "", fmt.Errorf("-spec %q: want generated or stripe", cfg.spec)
+}
+
+// moduleRoot is the nearest directory at or above the working directory
+// that holds go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod at or above the working directory: run the bench from the module")
+		}
+		dir = parent
+	}
 }
