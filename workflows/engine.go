@@ -408,6 +408,7 @@ func (e *engine) register(ctx workflow.Context) error {
 		validator any
 	}{
 		{UpdateAddSource, func(ctx workflow.Context, s source.Source) (JobInfo, error) {
+			defer e.notify(ctx, EventSourceAdded, []string{s.ID})
 			return e.locked(ctx, func() (JobInfo, error) { return e.upsert(ctx, s, nil) })
 		}, func(ctx workflow.Context, s source.Source) error {
 			if err := s.Validate(); err != nil {
@@ -454,6 +455,7 @@ func (e *engine) register(ctx workflow.Context) error {
 						return SelectResult{}, err
 					}
 				}
+				e.notify(ctx, EventSourceRemoved, in.IDs)
 				return SelectResult{IDs: in.IDs}, nil
 			})
 		}, func(ctx workflow.Context, in RemoveInput) error {
@@ -736,7 +738,29 @@ func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error)
 			}
 		}
 	}
+	e.notify(ctx, EventSourceAdded, res.Added)
+	e.notify(ctx, EventSourceRemoved, res.Removed)
 	return res, nil
+}
+
+// notify sends source events to the webhooks, in the background.
+func (e *engine) notify(ctx workflow.Context, event string, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	var a *activities.Activities
+	now := workflow.Now(ctx)
+	runID := workflow.GetInfo(ctx).WorkflowExecution.RunID
+	for _, id := range ids {
+		e.events++
+		in := activities.NotifyInput{Event: event, JobID: id, SourceID: id, Key: fmt.Sprintf("%s/%s/%s/%d", event, id, runID, e.events), Time: now}
+		if j, ok := e.st.Jobs[id]; ok {
+			in.API = j.Source.APIID()
+		}
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			_ = workflow.ExecuteActivity(engineActivityCtx(ctx), a.Notify, in).Get(ctx, nil)
+		})
+	}
 }
 
 func (e *engine) pause(ctx workflow.Context, in SelectInput, pause bool) (SelectResult, error) {

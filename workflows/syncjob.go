@@ -31,6 +31,9 @@ type SyncJobInput struct {
 	// attempts of a failed step (defaults 1s and 1m).
 	RetryInitialInterval source.Duration `json:"retryInitialInterval,omitempty"`
 	RetryMaxInterval     source.Duration `json:"retryMaxInterval,omitempty"`
+	// StepTimeout, when set, bounds every step's activity (StartToClose):
+	// how long a step lost with its worker takes to be retried elsewhere.
+	StepTimeout source.Duration `json:"stepTimeout,omitempty"`
 	// ReportTo is the workflow ID of a SyncEngine to tell when the job
 	// starts and ends (set by the engine for its schedules and children).
 	ReportTo string `json:"reportTo,omitempty"`
@@ -328,7 +331,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	_ = j.step(ctx, StepNotify, 2*time.Minute, func(ctx workflow.Context) error {
 		info := workflow.GetInfo(ctx)
 		return workflow.ExecuteActivity(ctx, a.Notify, activities.NotifyInput{
-			Event: "sync.completed", JobID: j.in.ID, SourceID: src.ID, API: api, Version: stored.Version, Hash: stored.Hash,
+			Event: EventSyncCompleted, JobID: j.in.ID, SourceID: src.ID, API: api, Version: stored.Version, Hash: stored.Hash,
 			Changes: j.st.ChangesDetected, Breaking: j.st.BreakingChanges, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
 			Time: workflow.Now(ctx),
 		}).Get(ctx, nil)
@@ -342,6 +345,9 @@ func (j *syncJob) run(ctx workflow.Context) error {
 func (j *syncJob) step(ctx workflow.Context, name string, timeout time.Duration, fn func(workflow.Context) error) error {
 	idx := len(j.st.Steps)
 	j.st.Steps = append(j.st.Steps, StepInfo{Name: name, Status: StatusPending})
+	if j.in.StepTimeout > 0 {
+		timeout = j.in.StepTimeout.Std()
+	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
 		// Retries are the workflow's, so the status shows every attempt.
@@ -456,6 +462,7 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 		if errors.As(err, &appErr) {
 			errType = appErr.Type()
 		}
+		j.notifyFailed(ctx, res)
 		j.record(ctx, res)
 		j.report(ctx, res)
 		return res, temporal.NewNonRetryableApplicationError(j.st.LastError, errType, nil, res)
@@ -498,6 +505,27 @@ func (j *syncJob) record(ctx workflow.Context, res *SyncJobResult) {
 		mh.Counter(MetricConflicts).Inc(int64(res.Conflicts))
 	}
 }
+
+// notifyFailed sends the sync.failed event; a delivery failure changes nothing.
+func (j *syncJob) notifyFailed(ctx workflow.Context, res *SyncJobResult) {
+	var a *activities.Activities
+	info := workflow.GetInfo(ctx)
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+	_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
+		Event: EventSyncFailed, JobID: res.ID, SourceID: res.SourceID, API: res.API, Error: res.Error,
+		Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/failed", Time: workflow.Now(ctx),
+	}).Get(ctx, nil)
+}
+
+// Webhook event types.
+const (
+	EventSourceAdded   = "source.added"
+	EventSourceRemoved = "source.removed"
+	EventSyncCompleted = "sync.completed"
+	EventSyncFailed    = "sync.failed"
+)
 
 // report tells the engine how the job ended; an engine that is gone is no
 // reason to fail the sync.

@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apilivesync/apilivesync/examples"
@@ -41,11 +43,16 @@ var env struct {
 	client   client.Client
 	store    *store.Store
 	storeURL string
+	logs     *observer.ObservedLogs
 }
 
 const testMaxBytes = 2 << 20
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childWorkerEnv) != "" {
+		// This test binary is a worker process of a crash test.
+		os.Exit(runChildWorker())
+	}
 	os.Exit(runMain(m))
 }
 
@@ -76,9 +83,13 @@ func runMain(m *testing.M) int {
 	if err != nil {
 		panic(err)
 	}
-	logger := zap.NewNop()
+	// Every log line is kept, so tests can check what the logs (never) say.
+	obsCore, logs := observer.New(zap.DebugLevel)
+	env.logs = logs
+	logger := zap.New(obsCore)
 	if os.Getenv("E2E_LOG") != "" {
-		logger, _ = zap.NewDevelopment()
+		dev, _ := zap.NewDevelopment()
+		logger = zap.New(zapcore.NewTee(obsCore, dev.Core()))
 	}
 	// A fake OpenAI-compatible model for the ai strategy; tests set its
 	// answers per API (people_e2e_test.go).

@@ -118,7 +118,7 @@ func NewActivities(st *store.Store, guard fetch.GuardOptions, maxBytes int64, ai
 		Docs:        activities.NewDocCache(DocCacheBytes),
 	}
 	if ai.BaseURL != "" || ai.Model != "" {
-		acts.AI = resolve.NewAIResolver(ai, nil, logger.Named("ai"))
+		acts.AI = resolve.NewAIResolver(ai, os.LookupEnv, logger.Named("ai"))
 	}
 	return acts
 }

@@ -1,0 +1,341 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/app"
+	"github.com/apilivesync/apilivesync/internal/devserver"
+	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/notify"
+	"github.com/apilivesync/apilivesync/internal/resolve"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/internal/store"
+	"github.com/apilivesync/apilivesync/workflows"
+)
+
+// Crash tests run workers as separate processes (this test binary, re-run
+// with childWorkerEnv set) against their own embedded server, and kill them
+// with SIGKILL in the middle of a sync.
+const (
+	childWorkerEnv   = "LIVESYNC_TEST_CHILD_WORKER"
+	childFrontendEnv = "LIVESYNC_TEST_FRONTEND"
+	childStoreEnv    = "LIVESYNC_TEST_STORE"
+	childWebhookEnv  = "LIVESYNC_TEST_WEBHOOK"
+	childSecretEnv   = "LIVESYNC_TEST_WEBHOOK_SECRET"
+)
+
+func runChildWorker() int {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer cancel()
+	c, err := client.Dial(client.Options{HostPort: os.Getenv(childFrontendEnv), Logger: quiet{}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child worker:", err)
+		return 1
+	}
+	defer c.Close()
+	st, err := store.Open(ctx, os.Getenv(childStoreEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child worker:", err)
+		return 1
+	}
+	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, 0, resolve.AIConfig{}, zap.NewNop())
+	if hook := os.Getenv(childWebhookEnv); hook != "" {
+		acts.Notifier = activities.Webhooks{N: notify.New([]notify.Webhook{{URL: hook, Secret: []byte(os.Getenv(childSecretEnv))}},
+			notify.Options{Client: acts.Fetcher.Client(), Timeout: 2 * time.Second, Backoff: 100 * time.Millisecond})}
+	}
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	app.Register(w, acts, c)
+	if err := w.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "child worker:", err)
+		return 1
+	}
+	<-ctx.Done()
+	w.Stop()
+	return 0
+}
+
+type crashRig struct {
+	t        *testing.T
+	srv      *devserver.Server
+	dir      string
+	c        client.Client
+	storeURL string
+	hookURL  string
+	procs    []*exec.Cmd
+}
+
+func newCrashRig(t *testing.T, hookURL string) *crashRig {
+	dir := t.TempDir()
+	r := &crashRig{t: t, dir: dir, hookURL: hookURL}
+	r.startServer()
+	u, err := store.DirURL(dir + "/store")
+	require.NoError(t, err)
+	r.storeURL = u
+	t.Cleanup(func() {
+		for _, p := range r.procs {
+			_ = p.Process.Kill()
+			_, _ = p.Process.Wait()
+		}
+		r.c.Close()
+		_ = r.srv.Stop()
+	})
+	return r
+}
+
+func (r *crashRig) startServer() {
+	port := 0
+	if r.srv != nil {
+		h := r.srv.FrontendHostPort()
+		fmt.Sscanf(h[len("127.0.0.1:"):], "%d", &port)
+	}
+	srv, err := devserver.Start(r.t.Context(), devserver.Options{DataDir: r.dir, FrontendPort: port, UIPort: devserver.NoUI, SearchAttributes: app.SearchAttributes})
+	require.NoError(r.t, err)
+	r.srv = srv
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Logger: quiet{}})
+	require.NoError(r.t, err)
+	r.c = c
+}
+
+// startWorker starts a worker process and waits until it polls.
+func (r *crashRig) startWorker() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childWorkerEnv+"=1", childFrontendEnv+"="+r.srv.FrontendHostPort(), childStoreEnv+"="+r.storeURL,
+		childWebhookEnv+"="+r.hookURL, childSecretEnv+"=crash-test-secret")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	require.NoError(r.t, cmd.Start())
+	r.procs = append(r.procs, cmd)
+	require.Eventually(r.t, func() bool {
+		d, err := r.c.DescribeTaskQueue(r.t.Context(), workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY)
+		if err != nil {
+			return false
+		}
+		for _, p := range d.Pollers {
+			if pollerOf(p, cmd.Process.Pid) {
+				return true
+			}
+		}
+		return false
+	}, time.Minute, 100*time.Millisecond, "worker process did not start polling")
+	return cmd
+}
+
+func pollerOf(p *taskqueue.PollerInfo, pid int) bool {
+	return len(p.GetIdentity()) > 0 && containsPID(p.GetIdentity(), pid)
+}
+
+func containsPID(identity string, pid int) bool {
+	return len(identity) > 0 && (identity == fmt.Sprint(pid) || hasPrefix(identity, fmt.Sprintf("%d@", pid)))
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func kill9(t *testing.T, cmd *exec.Cmd) {
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		require.NoError(t, err)
+	}
+	_, _ = cmd.Process.Wait()
+}
+
+// hookReceiver counts deliveries per idempotency key, as a receiver that
+// dedupes would.
+type hookReceiver struct {
+	mu     sync.Mutex
+	byKey  map[string]int
+	events map[string]string
+	hold   chan struct{}
+	got    chan struct{}
+	srv    *httptest.Server
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	h := &hookReceiver{byKey: map[string]int{}, events: map[string]string{}, got: make(chan struct{}, 16)}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		hold := h.hold
+		key := r.Header.Get(notify.HeaderIdempotencyKey)
+		h.byKey[key]++
+		h.events[key] = r.Header.Get(notify.HeaderEvent)
+		h.mu.Unlock()
+		select {
+		case h.got <- struct{}{}:
+		default:
+		}
+		if hold != nil {
+			<-hold
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hookReceiver) keys() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range h.byKey {
+		out[k] = v
+	}
+	return out
+}
+
+func TestWorkerKilledMidSyncAnotherFinishesIt(t *testing.T) {
+	hooks := newHookReceiver(t)
+	rig := newCrashRig(t, hooks.srv.URL)
+	src := newSpecServer(t, petstore(t))
+	st, err := store.Open(t.Context(), rig.storeURL)
+	require.NoError(t, err)
+	defer st.Close()
+
+	for _, step := range []string{"fetch", "notify"} {
+		t.Run("killed during "+step, func(t *testing.T) {
+			id := "crash-" + step
+			hold := make(chan struct{})
+			if step == "fetch" {
+				src.set(func(s *specServer) { s.hold, s.arrived = hold, make(chan struct{}, 1) })
+			} else {
+				src.set(func(s *specServer) { s.hold, s.arrived = nil, nil })
+				for len(hooks.got) > 0 {
+					<-hooks.got // earlier deliveries
+				}
+				hooks.mu.Lock()
+				hooks.hold = hold
+				hooks.mu.Unlock()
+			}
+			// Only worker A runs when the step starts.
+			for _, p := range rig.procs {
+				kill9(t, p)
+			}
+			rig.procs = nil
+			a := rig.startWorker()
+			in := fastRetries(3)
+			in.Source = source.Source{ID: id, URL: src.url()}
+			in.StepTimeout = source.Duration(3 * time.Second)
+			run, err := rig.c.ExecuteWorkflow(t.Context(), app.SyncStartOptions(in, true), workflows.SyncJobWorkflowName, in)
+			require.NoError(t, err)
+
+			// Wait until the step is under way on worker A, then kill it.
+			if step == "fetch" {
+				<-src.arrived
+			} else {
+				<-hooks.got
+			}
+			kill9(t, a)
+			close(hold)
+			rig.startWorker()
+
+			var res workflows.SyncJobResult
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			require.NoError(t, run.Get(ctx, &res))
+			require.Equal(t, workflows.StatusCompleted, res.Status)
+
+			// Exactly one version, and every webhook event processed once.
+			vs, err := st.Versions(t.Context(), id)
+			require.NoError(t, err)
+			require.Len(t, vs, 1)
+			key := run.GetID() + "/" + run.GetRunID()
+			require.Eventually(t, func() bool { return hooks.keys()[key] >= 1 }, 20*time.Second, 50*time.Millisecond)
+			if step == "notify" {
+				// The receiver saw the same event again after the crash, under
+				// the same idempotency key: one event, deduplicated.
+				require.GreaterOrEqual(t, hooks.keys()[key], 2)
+			}
+			distinct := 0
+			for k := range hooks.keys() {
+				if len(k) > len(run.GetID()) && k[:len(run.GetID())] == run.GetID() {
+					distinct++
+				}
+			}
+			require.Equal(t, 1, distinct, "one sync.completed event for the sync")
+			hooks.mu.Lock()
+			hooks.hold = nil
+			hooks.mu.Unlock()
+		})
+	}
+}
+
+func TestServerRestartKeepsJobsVersionsSchedulesAndHeldApprovals(t *testing.T) {
+	rig := newCrashRig(t, "")
+	src := newSpecServer(t, petstore(t))
+	rig.startWorker()
+	in := fastRetries(3)
+	in.Source = source.Source{ID: "restart-held", URL: src.url(), Gate: source.GateHold}
+	res, err := app.StartSync(t.Context(), rig.c, in, true)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Version)
+
+	// A breaking change waits for approval; a schedule exists.
+	src.set(func(s *specServer) { s.body = petstoreV2(t) })
+	run, err := app.StartSyncRun(t.Context(), rig.c, in)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), "", workflows.QueryStatus)
+		if err != nil {
+			return false
+		}
+		var st workflows.Status
+		return v.Get(&st) == nil && st.Waiting != nil && st.Waiting.Kind == workflows.WaitApproval
+	}, 30*time.Second, 100*time.Millisecond)
+	var applied workflows.ApplyResult
+	sched := source.Source{ID: "restart-scheduled", URL: src.url(), RefreshInterval: source.Duration(time.Hour)}
+	require.NoError(t, app.UpdateEngine(t.Context(), rig.c, workflows.UpdateApplyConfig, workflows.ApplyInput{Sources: []source.Source{sched}}, &applied))
+	require.Equal(t, []string{"restart-scheduled"}, applied.Added)
+
+	// Stop the workers and the server; start them again on the same directory.
+	for _, p := range rig.procs {
+		kill9(t, p)
+	}
+	rig.procs = nil
+	rig.c.Close()
+	require.NoError(t, rig.srv.Stop())
+	rig.startServer()
+	rig.startWorker()
+
+	// The held approval survived: approve it and the sync stores version 2.
+	h, err := rig.c.UpdateWorkflow(t.Context(), client.UpdateWorkflowOptions{
+		WorkflowID: run.GetID(), UpdateName: workflows.UpdateApprove, Args: []any{workflows.ApprovalInput{By: "restart-test"}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	require.NoError(t, err)
+	var ar workflows.ApprovalResult
+	require.NoError(t, h.Get(t.Context(), &ar))
+	require.Equal(t, "approved", ar.Decision)
+	var final workflows.SyncJobResult
+	require.NoError(t, rig.c.GetWorkflow(t.Context(), run.GetID(), "").Get(t.Context(), &final))
+	require.Equal(t, 2, final.Version)
+
+	// The engine, its registry and the schedule survived too.
+	d, err := rig.c.ScheduleClient().GetHandle(t.Context(), activities.ScheduleID("restart-scheduled")).Describe(t.Context())
+	require.NoError(t, err)
+	require.Len(t, d.Schedule.Spec.Intervals, 1)
+	v, err := rig.c.QueryWorkflow(t.Context(), workflows.EngineWorkflowID, "", workflows.QueryGetSyncStatus)
+	require.NoError(t, err)
+	var jobs []workflows.JobInfo
+	require.NoError(t, v.Get(&jobs))
+	require.Len(t, jobs, 1)
+
+	// And the completed first sync is still in history.
+	desc, err := rig.c.DescribeWorkflowExecution(t.Context(), run.GetID(), "")
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
+}
