@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
@@ -348,10 +350,13 @@ var summaries = []struct{ pointer, text string }{
 // edit of both summaries, changes them differently at the source (and the
 // API's version, which merges cleanly), and starts the sync that meets the
 // two conflicts.
-func startConflict(t *testing.T, api, strategy string) (source.Source, client.WorkflowRun) {
+func startConflict(t *testing.T, api, strategy string, opts ...func(*source.Source)) (source.Source, client.WorkflowRun) {
 	t.Helper()
 	srv := newSpecServer(t, petstore(t))
 	src := source.Source{ID: api, URL: srv.url(), Strategy: strategy}
+	for _, o := range opts {
+		o(&src)
+	}
 	require.Equal(t, 1, syncSource(t, src).Version)
 
 	local, remote := string(petstore(t)), string(petstore(t))
@@ -541,4 +546,113 @@ func TestAIConflicts(t *testing.T) {
 		doc := headDoc(t, api)
 		require.Equal(t, summaries[0].text+" (upstream of "+api+")", at(doc, "paths", "/pets", "get", "summary"))
 	})
+}
+
+func TestConflictDeadline(t *testing.T) {
+	cases := []struct {
+		onTimeout string
+		wantErr   string
+		want      string // the GET summary stored, when one is
+	}{
+		{onTimeout: "fail", wantErr: "2 conflict(s) from source \"e2e-ppl-deadline-fail\" were not decided within 1s; the last version stays current"},
+		{onTimeout: source.StrategyPreferLocal, want: "local edit"},
+		{onTimeout: source.StrategyPreferRemote, want: "upstream"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.onTimeout, func(t *testing.T) {
+			api := "e2e-ppl-deadline-" + tc.onTimeout
+			_, run := startConflict(t, api, source.StrategyManual, func(s *source.Source) {
+				s.ManualTimeout, s.OnManualTimeout = source.Duration(time.Second), tc.onTimeout
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			res, err := app.SyncResult(ctx, run)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				require.Equal(t, workflows.StatusFailed, res.Status)
+				require.Equal(t, 2, head(t, api).Number, "the last version stays current")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, 3, res.Version)
+			require.Contains(t, res.Message, "resolved "+tc.onTimeout+" by policy")
+			require.Len(t, res.Decisions, 2)
+			require.Equal(t, tc.onTimeout, res.Decisions[0].Strategy)
+			require.Equal(t, "no decision within 1s", res.Decisions[0].Reason)
+			require.Contains(t, at(headDoc(t, api), "paths", "/pets", "get", "summary"), tc.want)
+		})
+	}
+}
+
+func TestStopWhileWaiting(t *testing.T) {
+	cases := []struct {
+		name, kind string
+		start      func(t *testing.T, id string) client.WorkflowRun
+	}{
+		{name: "approval", kind: workflows.WaitApproval, start: func(t *testing.T, id string) client.WorkflowRun {
+			srv := newSpecServer(t, petstore(t))
+			src := source.Source{ID: id, URL: srv.url(), Gate: source.GateHold}
+			require.Equal(t, 1, syncSource(t, src).Version)
+			srv.set(func(s *specServer) { s.body = petstoreV2(t) })
+			return startJob(t, src)
+		}},
+		{name: "conflicts", kind: workflows.WaitConflicts, start: func(t *testing.T, id string) client.WorkflowRun {
+			_, run := startConflict(t, id, source.StrategyManual)
+			return run
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := "e2e-ppl-stop-" + tc.name
+			run := tc.start(t, id)
+			waitingFor(t, id, tc.kind)
+			before := head(t, id)
+			out, err := starter(t, "stop", id)
+			require.NoError(t, err, out)
+			res := jobResult(t, run)
+			require.Equal(t, workflows.StatusStopped, res.Status)
+			require.Contains(t, res.Message, "stopped on request")
+			require.NotContains(t, res.Message, "step "+workflows.StepDone, "the message names the step the job stopped at")
+			require.Equal(t, before.Number, head(t, id).Number, "a stopped job stores nothing")
+			st := status(t, id)
+			require.Equal(t, workflows.StatusStopped, st.Status)
+			require.Nil(t, st.Waiting)
+		})
+	}
+}
+
+// TestManyConflicts: more conflicts than a status carries
+// (activities.MaxConflictsInHistory) are still listed and decided.
+func TestManyConflicts(t *testing.T) {
+	const n = activities.MaxConflictsInHistory + 20
+	api := "e2e-ppl-many"
+	withPaths := func(summary string) []byte {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "  /many/%03d:\n    get:\n      summary: %s %d\n      responses:\n        '200':\n          description: ok\n", i, summary, i)
+		}
+		return []byte(strings.Replace(string(petstore(t)), "paths:\n", "paths:\n"+b.String(), 1))
+	}
+	srv := newSpecServer(t, withPaths("original"))
+	src := source.Source{ID: api, URL: srv.url(), Strategy: source.StrategyManual}
+	require.Equal(t, 1, syncSource(t, src).Version)
+	file := filepath.Join(t.TempDir(), "local.yaml")
+	require.NoError(t, os.WriteFile(file, withPaths("local"), 0o644))
+	out, err := starter(t, "push", api, file)
+	require.NoError(t, err, out)
+	srv.set(func(s *specServer) { s.body = withPaths("upstream") })
+	run := startJob(t, src)
+
+	st := waitingFor(t, api, workflows.WaitConflicts)
+	require.Equal(t, n, st.Conflicts)
+	require.Len(t, st.Waiting.Conflicts, activities.MaxConflictsInHistory, "the status carries a bounded list")
+	require.Len(t, listConflicts(t, api, n), n, "the store has them all")
+
+	out, err = starter(t, "resolve", api, "--all", "local", "--by", "frank")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "applied")
+	res := jobResult(t, run)
+	require.Equal(t, 3, res.Version)
+	require.Len(t, res.Decisions, n)
+	require.Equal(t, fmt.Sprintf("local %d", n-1), at(headDoc(t, api), "paths", fmt.Sprintf("/many/%03d", n-1), "get", "summary"))
 }
