@@ -36,9 +36,11 @@ type benchEnv struct {
 
 const maxSpecBytes = 20 << 20
 
-func startEnv(ctx context.Context) (*benchEnv, error) {
+// startEnv starts everything in a new temporary directory under parent
+// ("" is the system's temp dir).
+func startEnv(ctx context.Context, parent string) (*benchEnv, error) {
 	e := &benchEnv{}
-	dir, err := os.MkdirTemp("", "livesync-bench-")
+	dir, err := os.MkdirTemp(parent, "livesync-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("bench: temp dir: %w", err)
 	}

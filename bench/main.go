@@ -35,6 +35,7 @@ func run() error {
 	paths := flag.Int("paths", 8000, "changed: generated paths in the spec (8000 ≈ 1 MB)")
 	interleave := flag.Bool("interleave", true, "nochange: alternate baseline and sync runs instead of running them in two blocks")
 	specKind := flag.String("spec", "generated", "changed: generated (petstore + -paths generated paths) or stripe (two real 2.7 MB Stripe specs from internal/diff/testdata/real)")
+	tmp := flag.String("tmp", "", "parent of the temporary data dir (SQLite file and store); default the system temp dir. /dev/shm (tmpfs) takes fsync out of the picture")
 	out := flag.String("out", "", "append the tables to this file")
 	flag.Parse()
 	if *sources <= 0 || *inflight <= 0 || *paths <= 0 || *n < 0 || *warmup < 0 {
@@ -55,16 +56,16 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	e, err := startEnv(ctx)
+	e, err := startEnv(ctx, *tmp)
 	if err != nil {
 		return err
 	}
 	defer e.close()
 
 	var all strings.Builder
-	header := fmt.Sprintf("## go run ./bench %s\n\n%s, %s %s/%s, %d CPUs (runtime.NumCPU), GOMAXPROCS %d; embedded Temporal server (SQLite file) started in %s; load average at start %s; %s\n\n",
+	header := fmt.Sprintf("## go run ./bench %s\n\n%s, %s %s/%s, %d CPUs (runtime.NumCPU), GOMAXPROCS %d; embedded Temporal server (SQLite file) started in %s; load average at start %s; %s; data dir %s\n\n",
 		strings.Join(os.Args[1:], " "), time.Now().Format(time.RFC3339), runtime.Version(), runtime.GOOS, runtime.GOARCH,
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), e.started.Round(time.Millisecond), loadavg(), revision())
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), e.started.Round(time.Millisecond), loadavg(), revision(), e.dir)
 	fmt.Print(header)
 	all.WriteString(header)
 	for _, s := range which {
