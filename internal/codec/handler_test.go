@@ -22,9 +22,14 @@ const uiOrigin = "http://127.0.0.1:8233"
 // in proto JSON, recorded with fixtureKeys.
 func uiRequestBody(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "v1_payloads.json"))
+	b, err := readFixture()
 	require.NoError(t, err)
-	return string(b)
+	return b
+}
+
+func readFixture() (string, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "v1_payloads.json"))
+	return string(b), err
 }
 
 type response struct {
