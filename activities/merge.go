@@ -44,16 +44,16 @@ func (a *Activities) MergeSpecs(ctx context.Context, in MergeInput) (*MergeResul
 			return nil, notFoundOr(err)
 		}
 	}
+	remote, err := a.Store.GetBlob(ctx, in.RemoteHash)
+	if err != nil {
+		return nil, notFoundOr(err)
+	}
 	if head != nil {
 		if local, err = a.Store.GetBlob(ctx, head.Hash); err != nil {
 			return nil, notFoundOr(err)
 		}
-	} else {
-		local = []byte("{}")
-	}
-	remote, err := a.Store.GetBlob(ctx, in.RemoteHash)
-	if err != nil {
-		return nil, notFoundOr(err)
+	} else if local, err = skeleton(remote); err != nil {
+		return nil, err
 	}
 	mr, err := merge.ThreeWay(base, local, remote, merge.Options{Ownership: owns})
 	if err != nil {
@@ -65,7 +65,7 @@ func (a *Activities) MergeSpecs(ctx context.Context, in MergeInput) (*MergeResul
 		if err != nil {
 			return nil, err
 		}
-		res.ConflictsHash = h
+		res.ConflictsHash, res.ConflictCount = h, len(mr.Conflicts)
 		for i, c := range mr.Conflicts {
 			if i == MaxConflictsInHistory {
 				break
@@ -82,6 +82,23 @@ func (a *Activities) MergeSpecs(ctx context.Context, in MergeInput) (*MergeResul
 	res.MergedHash = h
 	a.logger(ctx).Info("merged", zap.String("api", in.API), zap.String("source", in.SourceID), zap.Int("autoMerged", mr.AutoMerged), zap.Int("ignored", len(mr.Ignored)))
 	return res, nil
+}
+
+// skeleton is the remote document without the parts sources own (paths,
+// webhooks, components, Swagger 2 definitions…): the local side of a new
+// API, so a source with an ownership contributes its parts to a document
+// that has the rest (openapi, info, servers) from the same source.
+func skeleton(remote []byte) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(remote, &doc); err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"paths", "webhooks", "components", "definitions", "parameters", "responses", "securityDefinitions"} {
+		if _, ok := doc[k]; ok {
+			doc[k] = json.RawMessage("{}")
+		}
+	}
+	return json.Marshal(doc)
 }
 
 // storeValid checks that a merged document is a valid spec and stores its
@@ -253,11 +270,28 @@ func (a *Activities) ApplyResolutions(ctx context.Context, in ApplyInput) (*Appl
 	if err != nil {
 		return nil, err
 	}
-	h, err := a.applyTo(ctx, in.API, mr, in.Resolutions)
+	rs := in.Resolutions
+	var decided []Resolution
+	if in.Rest != "" {
+		given := map[string]bool{}
+		for _, r := range rs {
+			given[r.Pointer] = true
+		}
+		for _, c := range mr.Conflicts {
+			if !given[c.Pointer] {
+				rs = append(rs, Resolution{ID: c.ID, Pointer: c.Pointer, Choice: in.Rest, Strategy: in.RestStrategy, Reason: in.RestReason})
+			}
+		}
+		decided = rs
+		if len(decided) > MaxConflictsInHistory {
+			decided = decided[:MaxConflictsInHistory]
+		}
+	}
+	h, err := a.applyTo(ctx, in.API, mr, rs)
 	if err != nil {
 		return nil, err
 	}
-	return &ApplyResult{MergedHash: h}, nil
+	return &ApplyResult{MergedHash: h, Decided: decided}, nil
 }
 
 func (a *Activities) applyTo(ctx context.Context, api string, mr *merge.Result, rs []Resolution) (string, error) {

@@ -114,8 +114,10 @@ type MergeResult struct {
 	HeadHash    string `json:"headHash,omitempty"`
 	MergedHash  string `json:"mergedHash"`
 	AutoMerged  int    `json:"autoMerged"`
-	// Conflicts are the open conflicts; their values are stored under ConflictsHash.
+	// Conflicts are the open conflicts (at most MaxConflictsInHistory; their
+	// values are stored under ConflictsHash); ConflictCount counts them all.
 	Conflicts     []Conflict `json:"conflicts,omitempty"`
+	ConflictCount int        `json:"conflictCount,omitempty"`
 	ConflictsHash string     `json:"conflictsHash,omitempty"`
 	// Ignored lists what the remote sent outside the source's ownership.
 	Ignored int `json:"ignored,omitempty"`
@@ -219,11 +221,19 @@ type ApplyInput struct {
 	API           string       `json:"api"`
 	ConflictsHash string       `json:"conflictsHash"`
 	Resolutions   []Resolution `json:"resolutions"`
+	// Rest, when set (remote or local), decides every conflict Resolutions
+	// leaves open, as RestStrategy.
+	Rest         string `json:"rest,omitempty"`
+	RestStrategy string `json:"restStrategy,omitempty"`
+	RestReason   string `json:"restReason,omitempty"`
 }
 
 // ApplyResult is the resolved document, validated and stored.
 type ApplyResult struct {
 	MergedHash string `json:"mergedHash"`
+	// Decided lists every decision applied, when Rest filled some in (at
+	// most MaxConflictsInHistory).
+	Decided []Resolution `json:"decided,omitempty"`
 }
 
 // MaxConflictsInHistory bounds the conflicts a merge result carries in history.

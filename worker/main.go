@@ -37,6 +37,7 @@ func main() {
 	flag.StringVar(&o.AI.APIKeyEnv, "ai-key-env", "OPENAI_API_KEY", "environment variable that holds the AI API key (never the key itself)")
 	flag.StringVar(&o.ConfigFile, "config", "", "YAML file declaring sources, APIs, schedules, AI and webhooks; the engine is reconciled to it")
 	flag.StringVar(&o.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "address of the Prometheus /metrics endpoint (off: none)")
+	flag.StringVar(&o.CodecAddr, "codec-addr", "", "serve the payload codec for the Temporal UI on this address (needs LIVESYNC_CODEC_KEY)")
 	flag.StringVar(&logFormat, "log-format", "console", "console or json")
 	flag.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	flag.Parse()

@@ -174,6 +174,8 @@ type syncJob struct {
 	applying     bool
 
 	pauseCh, resumeCh, stopCh workflow.ReceiveChannel
+	barrierCh                 workflow.Channel
+	barrier, barrierAck       int
 }
 
 // SyncJobWorkflow runs one sync of one source: fetch → parse → diff →
@@ -195,12 +197,15 @@ func SyncJobWorkflow(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, err
 	j.pauseCh = workflow.GetSignalChannel(ctx, SignalPause)
 	j.resumeCh = workflow.GetSignalChannel(ctx, SignalResume)
 	j.stopCh = workflow.GetSignalChannel(ctx, SignalStop)
+	j.barrierCh = workflow.NewBufferedChannel(ctx, 1)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
 			sel.AddReceive(j.pauseCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); j.st.Paused = true })
 			sel.AddReceive(j.resumeCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); j.st.Paused = false })
 			sel.AddReceive(j.stopCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); j.stop = true })
+			// Last: signals already delivered are handled before the barrier.
+			sel.AddReceive(j.barrierCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &j.barrierAck) })
 			sel.Select(ctx)
 		}
 	})
@@ -284,6 +289,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	// Merge and store; a lost race for the version number re-merges on the new head.
 	var stored activities.StoreResult
 	for attempt := 1; ; attempt++ {
+		j.decisions, j.st.Decisions, j.st.Conflicts = nil, nil, 0
 		var merged activities.MergeResult
 		if err := j.step(ctx, StepMerge, 5*time.Minute, func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.MergeSpecs, activities.MergeInput{
@@ -294,7 +300,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 		}
 		docHash := merged.MergedHash
 		if len(merged.Conflicts) > 0 {
-			j.st.Conflicts = len(merged.Conflicts)
+			j.st.Conflicts = max(merged.ConflictCount, len(merged.Conflicts))
 			h, err := j.resolveConflicts(ctx, merged)
 			if err != nil {
 				return err
@@ -394,23 +400,20 @@ func (j *syncJob) step(ctx workflow.Context, name string, timeout time.Duration,
 	}
 }
 
-// drainSignals applies signals that arrived in the same workflow task as
-// the step's completion, before the signal goroutine got to run, so a pause
-// sent during a step always holds the next one.
-func (j *syncJob) drainSignals() {
-	for j.pauseCh.ReceiveAsync(nil) {
-		j.st.Paused = true
-	}
-	for j.resumeCh.ReceiveAsync(nil) {
-		j.st.Paused = false
-	}
-	for j.stopCh.ReceiveAsync(nil) {
-		j.stop = true
-	}
+// syncSignals lets the signal goroutine handle every signal delivered so
+// far (a pause that arrived in the same workflow task as the end of a step
+// must hold the next step), by passing it a barrier and waiting for it.
+func (j *syncJob) syncSignals(ctx workflow.Context) error {
+	j.barrier++
+	n := j.barrier
+	j.barrierCh.Send(ctx, n)
+	return workflow.Await(ctx, func() bool { return j.barrierAck >= n })
 }
 
 func (j *syncJob) waitIfPaused(ctx workflow.Context) error {
-	j.drainSignals()
+	if err := j.syncSignals(ctx); err != nil {
+		return err
+	}
 	if j.st.Paused && !j.stop {
 		j.st.Status = StatusPaused
 		if err := workflow.Await(ctx, func() bool { return !j.st.Paused || j.stop }); err != nil {
@@ -428,6 +431,10 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 	// Let update handlers that are still running finish first.
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	now := workflow.Now(ctx)
+	lastStep := j.st.Step
+	if j.st.Waiting != nil {
+		lastStep = j.st.Waiting.Kind
+	}
 	j.st.FinishedAt, j.st.NextAttempt, j.st.Waiting = &now, nil, nil
 	j.st.Step = StepDone
 	res := &SyncJobResult{
@@ -441,7 +448,7 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 	case err == nil:
 		j.st.Status = StatusCompleted
 	case errors.Is(err, errStopped):
-		j.st.Status, j.st.Message = StatusStopped, "stopped on request before step "+j.st.Step
+		j.st.Status, j.st.Message = StatusStopped, "stopped on request at "+lastStep
 		res.Message = j.st.Message
 		err = nil
 	case temporal.IsCanceledError(err):

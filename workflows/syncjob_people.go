@@ -25,6 +25,9 @@ type Waiting struct {
 	// the store blob ConflictsHash).
 	Conflicts     []activities.Conflict `json:"conflicts,omitempty"`
 	ConflictsHash string                `json:"conflictsHash,omitempty"`
+	// ConflictCount is the number of open conflicts (Conflicts lists at
+	// most activities.MaxConflictsInHistory of them).
+	ConflictCount int `json:"conflictCount,omitempty"`
 	// TopChanges summarize the breaking changes held for approval.
 	TopChanges []string `json:"topChanges,omitempty"`
 }
@@ -68,6 +71,9 @@ func (j *syncJob) registerPeopleHandlers(ctx workflow.Context) error {
 		if j.st.Waiting == nil || j.st.Waiting.Kind != WaitApproval {
 			return errors.New("this job is not waiting for approval")
 		}
+		if j.approval.decided {
+			return errors.New("this job's breaking changes were already " + map[bool]string{true: "approved", false: "rejected"}[j.approval.approved])
+		}
 		return nil
 	}
 	decide := func(approved bool) func(workflow.Context, ApprovalInput) (ApprovalResult, error) {
@@ -100,6 +106,9 @@ func (j *syncJob) validateResolve(ctx workflow.Context, in ResolveInput) error {
 	}
 	if j.applying {
 		return errors.New("resolutions are being applied; try again")
+	}
+	if j.resolvedHash != "" {
+		return errors.New("every conflict is already decided")
 	}
 	if len(in.Resolutions) == 0 {
 		return errors.New("give at least one resolution")
@@ -141,12 +150,7 @@ func (j *syncJob) handleResolve(ctx workflow.Context, in ResolveInput) (ResolveR
 		}
 		j.manual[r.Pointer] = r
 	}
-	remaining := 0
-	for _, c := range j.st.Waiting.Conflicts {
-		if _, ok := j.manual[c.Pointer]; !ok {
-			remaining++
-		}
-	}
+	remaining := j.remaining()
 	if remaining > 0 {
 		return ResolveResult{Remaining: remaining}, nil
 	}
@@ -164,9 +168,39 @@ func (j *syncJob) handleResolve(ctx workflow.Context, in ResolveInput) (ResolveR
 	return ResolveResult{Applied: true, MergedHash: hash}, nil
 }
 
+func (j *syncJob) collectResolutionsFor(w *Waiting) []activities.Resolution {
+	saved := j.st.Waiting
+	j.st.Waiting = w
+	defer func() { j.st.Waiting = saved }()
+	return j.collectResolutions()
+}
+
+// remaining counts the open conflicts a person has not decided yet.
+func (j *syncJob) remaining() int {
+	w := j.st.Waiting
+	if len(w.Conflicts) < w.ConflictCount {
+		// Not every open conflict is listed: count the choices made.
+		return max(w.ConflictCount-len(j.manual), 0)
+	}
+	n := 0
+	for _, c := range w.Conflicts {
+		if _, ok := j.manual[c.Pointer]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
 func (j *syncJob) collectResolutions() []activities.Resolution {
 	out := append([]activities.Resolution(nil), j.decided...)
-	for _, c := range j.st.Waiting.Conflicts {
+	w := j.st.Waiting
+	if len(w.Conflicts) < w.ConflictCount {
+		for _, p := range workflow.DeterministicKeys(j.manual) {
+			out = append(out, j.manual[p])
+		}
+		return out
+	}
+	for _, c := range w.Conflicts {
 		if r, ok := j.manual[c.Pointer]; ok {
 			out = append(out, r)
 		}
@@ -175,6 +209,12 @@ func (j *syncJob) collectResolutions() []activities.Resolution {
 }
 
 func (j *syncJob) apply(ctx workflow.Context, conflictsHash string, rs []activities.Resolution) (string, error) {
+	return j.applyRest(ctx, conflictsHash, rs, "", "", "")
+}
+
+// applyRest applies rs, deciding every other conflict with rest (remote or
+// local) when set.
+func (j *syncJob) applyRest(ctx workflow.Context, conflictsHash string, rs []activities.Resolution, rest, restStrategy, restReason string) (string, error) {
 	var a *activities.Activities
 	var res activities.ApplyResult
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -183,10 +223,13 @@ func (j *syncJob) apply(ctx workflow.Context, conflictsHash string, rs []activit
 			NonRetryableErrorTypes: []string{activities.ErrTypeResolution, activities.ErrTypeMerge}},
 	})
 	err := workflow.ExecuteActivity(actx, a.ApplyResolutions, activities.ApplyInput{
-		API: j.in.Source.APIID(), ConflictsHash: conflictsHash, Resolutions: rs,
+		API: j.in.Source.APIID(), ConflictsHash: conflictsHash, Resolutions: rs, Rest: rest, RestStrategy: restStrategy, RestReason: restReason,
 	}).Get(ctx, &res)
 	if err != nil {
 		return "", errors.New(errorText(err))
+	}
+	if len(res.Decided) > 0 {
+		rs = res.Decided
 	}
 	j.recordDecisions(rs)
 	return res.MergedHash, nil
@@ -243,7 +286,11 @@ func (j *syncJob) gate(ctx workflow.Context, top []string) (bool, error) {
 		j.st.Message = fmt.Sprintf("no answer within %s: %sd by policy", timeout, onTimeout)
 	}
 	if !approved {
-		j.block(fmt.Sprintf("%d breaking change(s) rejected%s; the last version stays current", j.st.BreakingChanges, by(j.approval.by)))
+		why := "rejected" + by(j.approval.by)
+		if !answered {
+			why = fmt.Sprintf("not approved within %s (onHoldTimeout: %s), so rejected", timeout, onTimeout)
+		}
+		j.block(fmt.Sprintf("%d breaking change(s) %s; the last version stays current", j.st.BreakingChanges, why))
 		return false, nil
 	}
 	if answered {
@@ -307,17 +354,15 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 	}
 	now := workflow.Now(ctx)
 	j.resolvedHash = ""
-	j.st.Waiting = &Waiting{Kind: WaitConflicts, Reason: reason + ": starter conflicts " + src.APIID() + ", then starter resolve",
-		Since: now, Deadline: now.Add(timeout), OnTimeout: onTimeout, Conflicts: open, ConflictsHash: merged.ConflictsHash}
+	openCount := max(merged.ConflictCount, len(open))
+	if len(j.decided) > 0 {
+		openCount = max(openCount-len(j.decided), len(open))
+	}
+	j.st.Waiting = &Waiting{Kind: WaitConflicts, Reason: reason + ": starter conflicts " + src.APIID() + ", then starter resolve " + j.in.ID,
+		Since: now, Deadline: now.Add(timeout), OnTimeout: onTimeout, Conflicts: open, ConflictsHash: merged.ConflictsHash, ConflictCount: openCount}
 	j.st.Status, j.st.Step = StatusWaiting, StepResolve
 	if len(j.manual) > 0 {
-		covered := true
-		for _, c := range open {
-			if _, ok := j.manual[c.Pointer]; !ok {
-				covered = false
-			}
-		}
-		if covered {
+		if j.remaining() == 0 {
 			if h, err := j.apply(ctx, merged.ConflictsHash, j.collectResolutions()); err == nil {
 				j.resolvedHash = h
 			}
@@ -341,15 +386,11 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 			fmt.Sprintf("api %q: %d conflict(s) from source %q were not decided within %s; the last version stays current",
 				src.APIID(), len(waiting.Conflicts), src.ID, timeout), activities.ErrTypeResolution, nil)
 	}
-	rs := append([]activities.Resolution(nil), j.decided...)
-	for _, c := range waiting.Conflicts {
-		choice := "remote"
-		if onTimeout == source.StrategyPreferLocal {
-			choice = "local"
-		}
-		rs = append(rs, activities.Resolution{ID: c.ID, Pointer: c.Pointer, Choice: choice, Strategy: onTimeout,
-			Reason: fmt.Sprintf("no decision within %s", timeout)})
+	// Every conflict nobody decided takes the policy's side.
+	choice := "remote"
+	if onTimeout == source.StrategyPreferLocal {
+		choice = "local"
 	}
 	j.st.Message = fmt.Sprintf("conflicts not decided within %s: resolved %s by policy", timeout, onTimeout)
-	return j.apply(ctx, merged.ConflictsHash, rs)
+	return j.applyRest(ctx, merged.ConflictsHash, j.collectResolutionsFor(waiting), choice, onTimeout, fmt.Sprintf("no decision within %s", timeout))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -12,6 +13,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/apilivesync/apilivesync/internal/codec"
 	"github.com/apilivesync/apilivesync/workflows"
 )
 
@@ -110,11 +112,27 @@ func DialClient(ctx context.Context, address, namespace string) (client.Client, 
 		opts.Namespace = namespace
 	}
 	opts.Logger = quietLogger{}
+	if err := useCodec(&opts); err != nil {
+		return nil, err
+	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (is `go run ./worker -dev` running?): %w", opts.HostPort, err)
 	}
 	return c, nil
+}
+
+// useCodec encrypts payloads (and failure messages) with the AES-GCM codec
+// when LIVESYNC_CODEC_KEY is set; every client of the namespace must.
+func useCodec(opts *client.Options) error {
+	keys, err := codec.KeysFromEnv(os.LookupEnv)
+	if err != nil || keys == nil {
+		return err
+	}
+	dc := codec.DataConverter(keys)
+	opts.DataConverter = dc
+	opts.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
+	return nil
 }
 
 // quietLogger drops the SDK's client logs in command-line tools.

@@ -110,7 +110,14 @@ func runMain(m *testing.M) int {
 	}
 	defer w.Stop()
 	env.server, env.client, env.store, env.storeURL = srv, c, st, storeURL
-	return m.Run()
+	code := m.Run()
+	if code == 0 && os.Getenv("UPDATE_HISTORIES") != "" {
+		if err := recordHistories(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "record histories:", err)
+			return 1
+		}
+	}
+	return code
 }
 
 type quiet struct{}
@@ -314,7 +321,8 @@ func TestPauseAndResume(t *testing.T) {
 	hold := make(chan struct{})
 	src.set(func(s *specServer) { s.hold, s.arrived = hold, make(chan struct{}, 1) })
 	in := fastRetries(3)
-	in.Source = source.Source{ID: "e2e-pause", URL: src.url()}
+	id := fmt.Sprintf("e2e-pause-%d", time.Now().UnixNano()%1_000_000)
+	in.Source = source.Source{ID: id, URL: src.url()}
 	run, err := app.StartSyncRun(t.Context(), env.client, in)
 	require.NoError(t, err)
 	<-src.arrived // the fetch is under way
@@ -322,20 +330,27 @@ func TestPauseAndResume(t *testing.T) {
 	close(hold)
 	// The fetch finishes; no step starts after it until resume.
 	require.Eventually(t, func() bool {
-		st := status(t, "e2e-pause")
+		st := status(t, id)
 		return st.Status == workflows.StatusPaused && len(st.Steps) >= 2 && st.Steps[0].Status == workflows.StatusCompleted
 	}, 20*time.Second, 50*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
-	st := status(t, "e2e-pause")
+	st := status(t, id)
+	if st.Steps[1].Attempts != 0 {
+		it := env.client.GetWorkflowHistory(t.Context(), run.GetID(), run.GetRunID(), false, 0)
+		for it.HasNext() {
+			ev, _ := it.Next()
+			t.Log(ev.GetEventId(), ev.GetEventType().String())
+		}
+	}
 	require.Equal(t, workflows.StatusPaused, st.Status)
 	require.Equal(t, 0, st.Steps[1].Attempts, "parse must not start while paused")
-	require.Nil(t, head(t, "e2e-pause"))
+	require.Nil(t, head(t, id))
 
 	require.NoError(t, env.client.SignalWorkflow(t.Context(), run.GetID(), "", workflows.SignalResume, nil))
 	res, err := app.SyncResult(t.Context(), run)
 	require.NoError(t, err)
 	require.Equal(t, workflows.StatusCompleted, res.Status)
-	require.Equal(t, 1, head(t, "e2e-pause").Number)
+	require.Equal(t, 1, head(t, id).Number)
 }
 
 func TestTransientErrorRecoversOnRetry(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/examples"
+	"github.com/apilivesync/apilivesync/internal/codec"
 	"github.com/apilivesync/apilivesync/internal/config"
 	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/logging"
@@ -70,6 +71,8 @@ type WorkerOptions struct {
 	ConfigFile string
 	// MetricsAddr serves Prometheus /metrics ("" or "off": none).
 	MetricsAddr string
+	// CodecAddr serves the payload codec (LIVESYNC_CODEC_KEY) for the UI.
+	CodecAddr string
 	// Ready, when set, is called once everything runs (tests use it).
 	Ready func(Running)
 }
@@ -168,6 +171,28 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		logger.Info("Prometheus metrics on http://"+addr+"/metrics", zap.String("addr", addr))
 		metricsURL = "http://" + addr + "/metrics"
 	}
+	keys, err := codec.KeysFromEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if opts.CodecAddr != "" {
+		if keys == nil {
+			return fmt.Errorf("-codec-addr needs %s: the codec server decodes with those keys", codec.EnvKey)
+		}
+		origins := []string{"http://127.0.0.1:8233", "http://localhost:8233"}
+		if opts.Dev && opts.UIPort > 0 {
+			origins = append(origins, fmt.Sprintf("http://127.0.0.1:%d", opts.UIPort), fmt.Sprintf("http://localhost:%d", opts.UIPort))
+		}
+		ln, err := net.Listen("tcp", opts.CodecAddr)
+		if err != nil {
+			return fmt.Errorf("serve codec on %s: %w", opts.CodecAddr, err)
+		}
+		srv := &http.Server{Handler: codec.Handler(keys, codec.HandlerOptions{AllowedOrigins: origins, AuthToken: os.Getenv(codec.EnvAuthToken)}), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		opts.CodecEndpoint = "http://" + ln.Addr().String()
+		logger.Info("payload codec server on "+opts.CodecEndpoint, zap.Strings("corsOrigins", origins))
+	}
 	var copts client.Options
 	running := Running{MetricsURL: metricsURL}
 	if opts.Dev {
@@ -200,6 +225,12 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	copts.Logger = logging.NewSDK(logger.Named("sdk"))
 	if mets != nil {
 		copts.MetricsHandler = mets.SDKHandler()
+	}
+	if err := useCodec(&copts); err != nil {
+		return err
+	}
+	if keys != nil {
+		logger.Info("payloads in workflow history are encrypted (AES-GCM, key " + keys.Current + ")")
 	}
 	c, err := client.DialContext(ctx, copts)
 	if err != nil {

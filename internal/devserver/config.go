@@ -139,10 +139,15 @@ func (p *plan) sqlConfig() *config.SQL {
 			ConnectAttributes: map[string]string{"mode": "memory", "cache": "shared"},
 		}
 	}
+	// Write-ahead logging with synchronous=NORMAL: each commit appends to
+	// the WAL instead of rewriting pages behind a rollback journal with
+	// several fsyncs, which made every workflow step wait on the disk. The
+	// database stays consistent after a crash of the process; a power loss
+	// may lose the last commits, as with `temporal server start-dev`.
 	return &config.SQL{
 		PluginName:        sqliteplugin.PluginName,
 		DatabaseName:      p.dbFile,
-		ConnectAttributes: map[string]string{"mode": "rwc"},
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "NORMAL"},
 	}
 }
 

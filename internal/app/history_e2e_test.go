@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/apilivesync/apilivesync/workflows"
+)
+
+// recordedPrefixes pick the end-to-end runs whose histories are kept in
+// workflows/testdata/histories, where the replay test checks that workflow
+// code changes stay deterministic. Refresh with UPDATE_HISTORIES=1 go test ./internal/app/.
+var recordedPrefixes = []string{
+	workflows.SyncWorkflowIDPrefix + "e2e-pets",
+	workflows.SyncWorkflowIDPrefix + "e2e-flaky",
+	workflows.SyncWorkflowIDPrefix + "e2e-bad-404",
+	workflows.SyncWorkflowIDPrefix + "e2e-bad-500-forever",
+	workflows.SyncWorkflowIDPrefix + "e2e-pause",
+	workflows.SyncWorkflowIDPrefix + "e2e-ppl-",
+	workflows.SyncWorkflowIDPrefix + "eng-",
+	workflows.EngineWorkflowID,
+}
+
+// recordHistories writes the histories of the selected runs as JSON, the
+// format `temporal workflow show --output json` writes and the SDK's
+// replayer reads.
+func recordHistories(ctx context.Context) error {
+	dir := filepath.Join("..", "..", "workflows", "testdata", "histories")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, f := range old {
+		_ = os.Remove(f)
+	}
+	var token []byte
+	n := 0
+	for {
+		resp, err := env.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{NextPageToken: token})
+		if err != nil {
+			return err
+		}
+		for _, e := range resp.Executions {
+			wid, rid := e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId()
+			keep := false
+			for _, p := range recordedPrefixes {
+				keep = keep || strings.HasPrefix(wid, p)
+			}
+			if !keep {
+				continue
+			}
+			var events []*historypb.HistoryEvent
+			it := env.client.GetWorkflowHistory(ctx, wid, rid, false, 0)
+			for it.HasNext() {
+				ev, err := it.Next()
+				if err != nil {
+					return err
+				}
+				events = append(events, ev)
+			}
+			data, err := protojson.MarshalOptions{Indent: " "}.Marshal(&historypb.History{Events: events})
+			if err != nil {
+				return err
+			}
+			name := strings.NewReplacer("/", "_", ":", "_").Replace(wid) + "_" + rid[:8] + ".json"
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				return err
+			}
+			n++
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			break
+		}
+	}
+	fmt.Fprintf(os.Stderr, "recorded %d histories in %s\n", n, dir)
+	return nil
+}

@@ -1,0 +1,28 @@
+package workflows
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// TestReplayRecordedHistories replays the histories of real runs (recorded
+// by the end-to-end tests: UPDATE_HISTORIES=1 go test ./internal/app/)
+// against the current workflow code. A change that is not deterministic
+// fails here: gate it with workflow.GetVersion.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no recorded histories: run UPDATE_HISTORIES=1 go test ./internal/app/")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(SyncJobWorkflow, workflow.RegisterOptions{Name: SyncJobWorkflowName})
+			r.RegisterWorkflowWithOptions(SyncEngineWorkflow, workflow.RegisterOptions{Name: EngineWorkflowName})
+			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
+		})
+	}
+}
