@@ -111,7 +111,7 @@ func runMain(m *testing.M) int {
 	defer w.Stop()
 	env.server, env.client, env.store, env.storeURL = srv, c, st, storeURL
 	code := m.Run()
-	if code == 0 && os.Getenv("UPDATE_HISTORIES") != "" {
+	if os.Getenv("UPDATE_HISTORIES") != "" {
 		if err := recordHistories(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "record histories:", err)
 			return 1
