@@ -140,7 +140,7 @@ type AI struct {
 type Webhook struct {
 	URL string `yaml:"url"`
 	// SecretEnv names the environment variable holding the HMAC key that
-	// signs deliveries; empty sends them unsigned.
+	// signs deliveries (required).
 	SecretEnv string `yaml:"secretEnv"`
 	// Events filters the events sent (the Event* values); empty sends all.
 	Events []string `yaml:"events"`

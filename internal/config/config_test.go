@@ -37,7 +37,7 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, AI{BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKeyEnv: "OPENAI_API_KEY", Timeout: dur(time.Minute)}, cfg.AI)
 	require.Equal(t, []Webhook{
 		{URL: "https://hooks.example.com/livesync", SecretEnv: "LIVESYNC_WEBHOOK_SECRET", Events: []string{EventSyncCompleted, EventSyncFailed}},
-		{URL: "https://audit.example.com/events"},
+		{URL: "https://audit.example.com/events", SecretEnv: "AUDIT_WEBHOOK_SECRET"},
 	}, cfg.Webhooks)
 	require.Equal(t, Fetch{MaxBytes: 10 << 20, Timeout: dur(45 * time.Second), Allow: []string{"billing.internal", "10.20.0.0/16"}}, cfg.Fetch)
 	opts := cfg.FetchOptions()

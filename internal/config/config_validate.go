@@ -360,6 +360,9 @@ func (d *decoder) checkWebhooks(hooks []Webhook) {
 		} else {
 			d.httpURL(p+".url", w.URL)
 		}
+		if w.SecretEnv == "" {
+			d.addAt(p+".secretEnv", "required: every delivery is signed (HMAC-SHA256) so receivers can tell it from a forgery; name the variable that holds the key")
+		}
 		d.envName(p+".secretEnv", w.SecretEnv, "LIVESYNC_WEBHOOK_SECRET")
 		seen := map[string]bool{}
 		for j, ev := range w.Events {
