@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -97,8 +98,18 @@ func loadVersion(ctx context.Context, st *store.Store, ref string) (*store.Versi
 	return v, err
 }
 
-// loadSpecArg reads a diff argument: a file, a URL, or API@VERSION.
-func (s *Starter) loadSpecArg(ctx context.Context, g *globals, arg string) (string, []byte, error) {
+// loadSpecArg reads a diff argument: a file, a URL, or API@VERSION. isFile
+// says it is a local file: only then may its $refs name other local files.
+func (s *Starter) loadSpecArg(ctx context.Context, g *globals, arg string) (name string, data []byte, isFile bool, err error) {
+	name, data, err = s.loadSpecArgData(ctx, g, arg)
+	if err == nil && !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
+		_, statErr := os.Stat(arg)
+		isFile = statErr == nil
+	}
+	return name, data, isFile, err
+}
+
+func (s *Starter) loadSpecArgData(ctx context.Context, g *globals, arg string) (string, []byte, error) {
 	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
 		// The starter runs on the user's behalf: local and private URLs are fine.
 		f := fetch.New(fetch.Options{Guard: fetch.GuardOptions{AllowLoopback: true, AllowPrivate: true}})
@@ -154,11 +165,17 @@ func (s *Starter) cmdDiff(ctx context.Context, g *globals, args []string) error 
 	}
 	var docs [2]*spec.Document
 	for i, arg := range pos {
-		name, data, err := s.loadSpecArg(ctx, g, arg)
+		name, data, isFile, err := s.loadSpecArg(ctx, g, arg)
 		if err != nil {
 			return err
 		}
-		doc, err := spec.Parse(name, data, spec.Options{AllowFileRefs: true})
+		opts := spec.Options{}
+		if isFile {
+			// A local file may use relative $refs to its neighbours; a
+			// fetched or stored document never reads the local disk.
+			opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
+		}
+		doc, err := spec.Parse(name, data, opts)
 		if err == nil {
 			_, err = doc.Model()
 		}

@@ -212,11 +212,14 @@ func (s Source) Validate() error {
 	return fmt.Errorf("source %q: %s", name, strings.Join(errs, "; "))
 }
 
-// IsSecretRef reports whether v is a reference to a secret rather than a value.
+// schemeRefRE accepts "${NAME}" after an optional scheme word: "Bearer ${TOKEN}".
+var schemeRefRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9-]*\s+)?\$\{[A-Za-z_][A-Za-z0-9_]*\}$`)
+
+// IsSecretRef reports whether v is a reference to a secret rather than a
+// value: "env:NAME", "file:/path", "${NAME}" or "Scheme ${NAME}".
 func IsSecretRef(v string) bool {
 	v = strings.TrimSpace(v)
-	return strings.HasPrefix(v, "env:") || strings.HasPrefix(v, "file:") ||
-		(strings.HasPrefix(v, "${") && strings.HasSuffix(v, "}"))
+	return strings.HasPrefix(v, "env:") || strings.HasPrefix(v, "file:") || schemeRefRE.MatchString(v)
 }
 
 // Duration is a time.Duration that reads and writes JSON as "30s", "5m",

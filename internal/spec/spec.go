@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -212,13 +213,19 @@ func Parse(source string, data []byte, opts Options) (*Document, error) {
 	}, nil
 }
 
+var (
+	swagger2RE = regexp.MustCompile(`^2\.0$`)
+	oas30RE    = regexp.MustCompile(`^3\.0(\.[0-9]+)?(-[0-9A-Za-z.-]+)?$`)
+	oas31RE    = regexp.MustCompile(`^3\.1(\.[0-9]+)?(-[0-9A-Za-z.-]+)?$`)
+)
+
 func familyOf(info *datamodel.SpecInfo) (string, error) {
-	switch info.SpecFormat {
-	case datamodel.OAS2:
+	switch {
+	case info.SpecFormat == datamodel.OAS2 && swagger2RE.MatchString(info.Version):
 		return FamilySwagger2, nil
-	case datamodel.OAS3:
+	case info.SpecFormat == datamodel.OAS3 && oas30RE.MatchString(info.Version):
 		return FamilyOpenAPI30, nil
-	case datamodel.OAS31:
+	case info.SpecFormat == datamodel.OAS31 && oas31RE.MatchString(info.Version):
 		return FamilyOpenAPI31, nil
 	}
 	return "", fmt.Errorf("unsupported %s version %q (supported: swagger 2.0, openapi 3.0 and 3.1)", info.SpecType, info.Version)

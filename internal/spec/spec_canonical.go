@@ -201,7 +201,7 @@ func (c *canon) str(s string) {
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
+			if b >= 0x20 && b != 0x7f && b != '"' && b != '\\' {
 				i++
 				continue
 			}
@@ -230,9 +230,11 @@ func (c *canon) str(s string) {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if r == '\u2028' || r == '\u2029' || (r >= 0x80 && r <= 0x9f) || r == 0xfeff || r == 0xfffe || r == 0xffff {
+			// Escaped so the canonical form reads back as YAML too (the
+			// YAML reader refuses these raw).
 			c.buf = append(c.buf, s[start:i]...)
-			c.buf = append(c.buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			c.buf = append(c.buf, '\\', 'u', hexDigits[r>>12&0xF], hexDigits[r>>8&0xF], hexDigits[r>>4&0xF], hexDigits[r&0xF])
 			i += size
 			start = i
 			continue

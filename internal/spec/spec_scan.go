@@ -250,16 +250,26 @@ var httpMethods = map[string]bool{
 }
 
 // summarize counts paths, operations and schemas.
+// scalarText is a scalar as its JSON value reads ("" for null and for
+// non-scalars), so the summary of a document and of its canonical form agree.
+func scalarText(n *yaml.Node) string {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	v, err := scalarValue(n)
+	if err != nil || v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
 func summarize(root *yaml.Node, family, version string) Summary {
 	r := docRoot(root)
 	s := Summary{Family: family, Version: version}
 	if info := lookup(r, "info"); info != nil {
-		if t := lookup(info, "title"); t != nil {
-			s.Title = t.Value
-		}
-		if v := lookup(info, "version"); v != nil {
-			s.APIVersion = v.Value
-		}
+		s.Title = scalarText(lookup(info, "title"))
+		s.APIVersion = scalarText(lookup(info, "version"))
 	}
 	if paths := lookup(r, "paths"); paths != nil && paths.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(paths.Content); i += 2 {
