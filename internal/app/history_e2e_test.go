@@ -69,7 +69,7 @@ func recordHistories(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			name := strings.NewReplacer("/", "_", ":", "_").Replace(wid) + "_" + rid[:8] + ".json"
+			name := strings.NewReplacer("/", "_", ":", "_").Replace(wid) + "_" + rid + ".json"
 			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 				return err
 			}
