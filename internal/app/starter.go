@@ -110,6 +110,19 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// positional parses the flags and wants exactly n positional arguments
+// (any number when n < 0), or says what is missing.
+func positional(fs *flag.FlagSet, args []string, n int, want string) ([]string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, &ExitError{Code: 2, Err: err}
+	}
+	if n >= 0 && len(pos) != n {
+		return nil, &ExitError{Code: 2, Err: fmt.Errorf("%s: give %s", strings.TrimPrefix(fs.Name(), "starter "), want)}
+	}
+	return pos, nil
+}
+
 // Run runs one command line (without the program name).
 func (s *Starter) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {

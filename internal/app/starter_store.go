@@ -147,12 +147,9 @@ func (s *Starter) cmdDiff(ctx context.Context, g *globals, args []string) error 
 	format := fs.String("format", "text", "text, markdown or json")
 	failOnBreaking := fs.Bool("fail-on-breaking", false, "exit 1 when a breaking change is found (for CI)")
 	rulesFile := fs.String("rules", "", "rules YAML file: which changes break, what to ignore")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := positional(fs, args, 2, "OLD and NEW (files, URLs or API@VERSION)")
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 2 {
-		return &ExitError{Code: 2, Err: errors.New("diff: give OLD and NEW (files, URLs or API@VERSION)")}
+		return err
 	}
 	if g.json {
 		*format = "json"
@@ -199,12 +196,9 @@ func (s *Starter) cmdDiff(ctx context.Context, g *globals, args []string) error 
 
 func (s *Starter) cmdHistory(ctx context.Context, g *globals, args []string) error {
 	fs := s.flags("history", g)
-	pos, err := parseInterleaved(fs, args)
+	pos, err := positional(fs, args, 1, "the API")
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 1 {
-		return &ExitError{Code: 2, Err: errors.New("history: give the API")}
+		return err
 	}
 	st, err := s.openStore(ctx, g)
 	if err != nil {
@@ -249,12 +243,9 @@ func shortHash(h string) string {
 func (s *Starter) cmdShow(ctx context.Context, g *globals, args []string) error {
 	fs := s.flags("show", g)
 	printSpec := fs.Bool("spec", false, "print the version's spec document instead")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := positional(fs, args, 1, "API@VERSION")
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 1 {
-		return &ExitError{Code: 2, Err: errors.New("show: give API@VERSION")}
+		return err
 	}
 	st, err := s.openStore(ctx, g)
 	if err != nil {
@@ -367,12 +358,9 @@ func reportBetween(ctx context.Context, st *store.Store, oldHash, newHash string
 func (s *Starter) cmdRollback(ctx context.Context, g *globals, args []string) error {
 	fs := s.flags("rollback", g)
 	msg := fs.String("message", "", "why")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := positional(fs, args, 1, "API@VERSION")
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 1 {
-		return &ExitError{Code: 2, Err: errors.New("rollback: give API@VERSION")}
+		return err
 	}
 	st, err := s.openStore(ctx, g)
 	if err != nil {
@@ -400,12 +388,9 @@ func (s *Starter) reportCommit(g *globals, v *store.Version, what string) error 
 
 func (s *Starter) cmdUndo(ctx context.Context, g *globals, args []string) error {
 	fs := s.flags("undo", g)
-	pos, err := parseInterleaved(fs, args)
+	pos, err := positional(fs, args, 1, "the API")
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 1 {
-		return &ExitError{Code: 2, Err: errors.New("undo: give the API")}
+		return err
 	}
 	st, err := s.openStore(ctx, g)
 	if err != nil {
@@ -441,12 +426,9 @@ func (s *Starter) cmdPull(ctx context.Context, g *globals, args []string) error 
 	fs := s.flags("pull", g)
 	out := fs.String("o", "", "write to this file instead of stdout")
 	format := fs.String("format", "", "json or yaml (default: by the -o file's extension, else json)")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := positional(fs, args, 1, "the API (or API@VERSION)")
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 1 {
-		return &ExitError{Code: 2, Err: errors.New("pull: give the API (or API@VERSION)")}
+		return err
 	}
 	ref := pos[0]
 	if !strings.Contains(ref, "@") {
@@ -504,12 +486,9 @@ func jsonToYAML(data []byte) ([]byte, error) {
 func (s *Starter) cmdPush(ctx context.Context, g *globals, args []string) error {
 	fs := s.flags("push", g)
 	msg := fs.String("message", "", "what the edit does")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := positional(fs, args, 2, "the API and the FILE")
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 2 {
-		return &ExitError{Code: 2, Err: errors.New("push: give the API and the FILE")}
+		return err
 	}
 	api, file := pos[0], pos[1]
 	if err := source.ValidID("api", api); err != nil {
