@@ -1,0 +1,164 @@
+package activities
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/apilivesync/apilivesync/examples"
+	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/internal/spec"
+	"github.com/apilivesync/apilivesync/internal/store"
+)
+
+func newActivities(t *testing.T) *Activities {
+	t.Helper()
+	st, err := store.Open(t.Context(), "mem://")
+	require.NoError(t, err)
+	return &Activities{Store: st, Fetcher: fetch.New(fetch.Options{Guard: fetch.GuardOptions{AllowLoopback: true}}), Docs: NewDocCache(8 << 20)}
+}
+
+func petstore(t *testing.T) []byte {
+	b, err := fs.ReadFile(examples.Specs(), "petstore.yaml")
+	require.NoError(t, err)
+	return b
+}
+
+// syncOnce runs the pipeline's activities directly, as the workflow would.
+func syncOnce(t *testing.T, a *Activities, src source.Source) (*FetchResult, *StoreResult) {
+	t.Helper()
+	ctx := t.Context()
+	f, err := a.FetchSpec(ctx, FetchInput{Source: src})
+	require.NoError(t, err)
+	if f.NotModified || f.Unchanged {
+		return f, nil
+	}
+	p, err := a.ParseSpec(ctx, ParseInput{SourceID: src.ID, RawHash: f.RawHash})
+	require.NoError(t, err)
+	var d DiffResult
+	if f.BaseHash != "" {
+		dr, err := a.DiffSpecs(ctx, DiffInput{API: src.APIID(), OldHash: f.BaseHash, NewHash: p.Hash})
+		require.NoError(t, err)
+		d = *dr
+	}
+	m, err := a.MergeSpecs(ctx, MergeInput{API: src.APIID(), SourceID: src.ID, BaseHash: f.BaseHash, RemoteHash: p.Hash})
+	require.NoError(t, err)
+	s, err := a.StoreVersion(ctx, StoreInput{API: src.APIID(), Source: src, ParentVer: m.HeadVersion, DocHash: m.MergedHash,
+		BaseHash: p.Hash, RawHash: f.RawHash, ETag: f.ETag, Counts: p.Counts, Diff: d, DiffOldHash: f.BaseHash, Key: "run-" + f.RawHash})
+	require.NoError(t, err)
+	return f, s
+}
+
+func TestPipelineStoresVersionsAndSkipsUnchangedSources(t *testing.T) {
+	a := newActivities(t)
+	body := petstore(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
+	defer srv.Close()
+	src := source.Source{ID: "pets", URL: srv.URL}
+
+	_, v1 := syncOnce(t, a, src)
+	require.True(t, v1.Created)
+	require.Equal(t, 1, v1.Version)
+
+	// Same bytes again (no ETag on this server): unchanged, nothing stored.
+	f, v := syncOnce(t, a, src)
+	require.True(t, f.Unchanged)
+	require.Nil(t, v)
+	require.Equal(t, 1, f.HeadVersion)
+	require.Equal(t, v1.Hash, f.HeadHash)
+
+	// A change: a new version whose report names the removed path.
+	body = []byte(strings.Replace(string(body), "  /pets/{petId}:", "  /animals/{petId}:", 1))
+	_, v2 := syncOnce(t, a, src)
+	require.Equal(t, 2, v2.Version)
+	require.Positive(t, v2.Breaking)
+	head, err := a.Store.Head(t.Context(), "pets")
+	require.NoError(t, err)
+	require.Equal(t, 2, head.Number)
+	require.NotEmpty(t, head.ReportHash)
+	hits, _, _ := a.Docs.Stats()
+	require.Positive(t, hits, "diff reuses the documents parse and the last sync parsed")
+}
+
+func TestStoreVersionRetriesStoreOnceAndLosersReMerge(t *testing.T) {
+	a := newActivities(t)
+	ctx := t.Context()
+	doc, err := spec.Parse("pets", petstore(t), spec.Options{})
+	require.NoError(t, err)
+	h, err := a.Store.PutBlob(ctx, doc.Canonical)
+	require.NoError(t, err)
+	in := StoreInput{API: "pets", Source: source.Source{ID: "pets", URL: "https://x/y"}, ParentVer: 0, DocHash: h, BaseHash: h, Key: "wf/run-1"}
+	first, err := a.StoreVersion(ctx, in)
+	require.NoError(t, err)
+	again, err := a.StoreVersion(ctx, in) // the activity retried after its worker died
+	require.NoError(t, err)
+	require.Equal(t, first.Version, again.Version)
+	vs, err := a.Store.Versions(ctx, "pets")
+	require.NoError(t, err)
+	require.Len(t, vs, 1, "a retried store writes one version")
+
+	// Another writer that merged on version 0 lost the race.
+	other := in
+	other.Key = "wf/run-2"
+	other.DocHash, err = a.Store.PutBlob(ctx, []byte(strings.Replace(string(doc.Canonical), "Swagger Petstore", "Other", 1)))
+	require.NoError(t, err)
+	_, err = a.StoreVersion(ctx, other)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, ErrTypeHeadMoved, appErr.Type())
+}
+
+func TestParseSpecRefusesBadInputWithAStableType(t *testing.T) {
+	a := newActivities(t)
+	for name, body := range map[string]string{
+		"not-yaml":   "<html>{{oops: [</html>\n\t- : :",
+		"not-a-spec": `{"hello": "world"}`,
+		"broken-ref": strings.Replace(string(petstore(t)), `"#/components/schemas/Pets"`, `"#/components/schemas/Nope"`, 1),
+	} {
+		h, err := a.Store.PutBlob(t.Context(), []byte(body))
+		require.NoError(t, err)
+		_, err = a.ParseSpec(t.Context(), ParseInput{SourceID: "src-" + name, RawHash: h})
+		var appErr *temporal.ApplicationError
+		require.True(t, errors.As(err, &appErr), name)
+		require.Equal(t, ErrTypeSpec, appErr.Type(), name)
+		require.True(t, appErr.NonRetryable(), name)
+		require.Contains(t, appErr.Message(), "src-"+name, name)
+	}
+}
+
+func TestDocCacheEvictsByBytes(t *testing.T) {
+	c := NewDocCache(100)
+	mk := func(n int) *spec.Document { return &spec.Document{Canonical: make([]byte, n)} }
+	c.Put(mk(60), "a", "a-raw")
+	c.Put(mk(30), "b")
+	_, ok := c.Get("a-raw")
+	require.True(t, ok)
+	c.Put(mk(30), "c") // 120 > 100: the least recently used (b) goes
+	_, ok = c.Get("b")
+	require.False(t, ok)
+	_, ok = c.Get("a")
+	require.True(t, ok)
+	c.Put(mk(200), "huge") // larger than the bound: not kept
+	_, ok = c.Get("huge")
+	require.False(t, ok)
+	_, _, bytes := c.Stats()
+	require.LessOrEqual(t, bytes, int64(100))
+}
+
+func TestHumanPointer(t *testing.T) {
+	for in, want := range map[string]string{
+		"/paths/~1pets~1{id}/get/parameters/0": "GET /pets/{id} parameters/0",
+		"/paths/~1pets":                        "/pets",
+		"/components/schemas/Pet":              "/components/schemas/Pet",
+		"":                                     "(document)",
+	} {
+		require.Equal(t, want, humanPointer(in), in)
+	}
+}
