@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -36,6 +37,9 @@ type Activities struct {
 	Docs *DocCache
 	// AI resolves conflicts under the ai strategy; nil leaves them to people.
 	AI *resolve.AIResolver
+
+	rulesMu    sync.Mutex
+	rulesCache map[string]*diff.Rules
 }
 
 // Notifier delivers sync events (webhooks).
@@ -63,11 +67,29 @@ func (a *Activities) lookupEnv() func(string) (string, bool) {
 	return os.LookupEnv
 }
 
-func (a *Activities) rules() *diff.Rules {
-	if a.Rules != nil {
-		return a.Rules
+// rulesFor loads (once) the rules file a source or API names; "" is the
+// worker's rules.
+func (a *Activities) rulesFor(path string) (*diff.Rules, error) {
+	if path == "" {
+		if a.Rules != nil {
+			return a.Rules, nil
+		}
+		return diff.DefaultRules(), nil
 	}
-	return diff.DefaultRules()
+	a.rulesMu.Lock()
+	defer a.rulesMu.Unlock()
+	if r, ok := a.rulesCache[path]; ok {
+		return r, nil
+	}
+	r, err := diff.LoadRules(path)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("breaking-change rules: %v", err), ErrTypeSource, nil)
+	}
+	if a.rulesCache == nil {
+		a.rulesCache = map[string]*diff.Rules{}
+	}
+	a.rulesCache[path] = r
+	return r, nil
 }
 
 // FetchSpec gets a source's spec with a conditional request and stores the
@@ -164,7 +186,7 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 
 // DiffSpecs compares two stored documents and stores the change report.
 func (a *Activities) DiffSpecs(ctx context.Context, in DiffInput) (*DiffResult, error) {
-	rep, err := a.compare(ctx, in.OldHash, in.NewHash)
+	rep, err := a.compare(ctx, in.OldHash, in.NewHash, in.RulesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +199,11 @@ func (a *Activities) DiffSpecs(ctx context.Context, in DiffInput) (*DiffResult, 
 	return res, nil
 }
 
-func (a *Activities) compare(ctx context.Context, oldHash, newHash string) (*diff.Report, error) {
+func (a *Activities) compare(ctx context.Context, oldHash, newHash, rulesFile string) (*diff.Report, error) {
+	rules, err := a.rulesFor(rulesFile)
+	if err != nil {
+		return nil, err
+	}
 	oldDoc, err := a.loadDoc(ctx, oldHash)
 	if err != nil {
 		return nil, err
@@ -186,7 +212,7 @@ func (a *Activities) compare(ctx context.Context, oldHash, newHash string) (*dif
 	if err != nil {
 		return nil, err
 	}
-	rep, err := diff.Compare(oldDoc, newDoc, a.rules())
+	rep, err := diff.Compare(oldDoc, newDoc, rules)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSpec, nil)
 	}
@@ -259,7 +285,7 @@ func (a *Activities) StoreVersion(ctx context.Context, in StoreInput) (*StoreRes
 		case head.Hash == in.DiffOldHash && in.DocHash == in.BaseHash:
 			v.Changes, v.Breaking, v.ReportHash, v.RuleSet = in.Diff.Total, in.Diff.Breaking, in.Diff.ReportHash, in.Diff.RuleSet
 		default:
-			rep, err := a.compare(ctx, head.Hash, in.DocHash)
+			rep, err := a.compare(ctx, head.Hash, in.DocHash, in.Source.Rules)
 			if err != nil {
 				return nil, err
 			}

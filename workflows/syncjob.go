@@ -274,7 +274,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	var diff activities.DiffResult
 	if fetched.BaseHash != "" {
 		if err := j.step(ctx, StepDiff, 5*time.Minute, func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(ctx, a.DiffSpecs, activities.DiffInput{API: api, SourceID: src.ID, OldHash: fetched.BaseHash, NewHash: parsed.Hash}).Get(ctx, &diff)
+			return workflow.ExecuteActivity(ctx, a.DiffSpecs, activities.DiffInput{API: api, SourceID: src.ID, OldHash: fetched.BaseHash, NewHash: parsed.Hash, RulesFile: src.Rules}).Get(ctx, &diff)
 		}); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -599,4 +600,33 @@ func TestHistoryShowDiffRollbackUndoPushPull(t *testing.T) {
 	out, err = starter(t, "diff", dir+"/v1.yaml", dir+"/edit.yaml", "--format", "markdown")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "/pets/{petId}")
+}
+
+// TestRulesFileDecidesWhatBreaks: an API's rules file (here: removing a
+// path is not breaking for this internal API) judges its syncs.
+func TestRulesFileDecidesWhatBreaks(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "lenient.yaml")
+	require.NoError(t, os.WriteFile(rules, []byte("extends: default\nrules:\n  path:\n    removed: false\n"), 0o644))
+	src := newSpecServer(t, petstore(t))
+	for _, tc := range []struct {
+		id, rules string
+		breaking  bool
+	}{{"e2e-rules-default", "", true}, {"e2e-rules-lenient", rules, false}} {
+		in := fastRetries(1)
+		in.Source = source.Source{ID: tc.id, URL: src.url(), Rules: tc.rules}
+		src.set(func(s *specServer) { s.body = petstore(t) })
+		_, err := app.StartSync(t.Context(), env.client, in, true)
+		require.NoError(t, err)
+		src.set(func(s *specServer) { s.body = petstoreV2(t) })
+		res, err := app.StartSync(t.Context(), env.client, in, true)
+		require.NoError(t, err)
+		require.Equal(t, 2, res.Version, tc.id)
+		require.Equal(t, tc.breaking, res.BreakingChanges > 0, tc.id)
+		v := head(t, tc.id)
+		if tc.rules != "" {
+			require.True(t, strings.HasPrefix(v.RuleSet, "sha256:"), "the version records the rule set: %s", v.RuleSet)
+		} else {
+			require.True(t, strings.HasPrefix(v.RuleSet, "default@"), v.RuleSet)
+		}
+	}
 }

@@ -217,6 +217,9 @@ func (c *Config) Resolved() []source.Source {
 		if s.Gate == "" {
 			s.Gate = a.Gate
 		}
+		if s.Rules == "" {
+			s.Rules = a.RulesFile
+		}
 		if s.HoldTimeout == 0 {
 			s.HoldTimeout = a.HoldTimeout
 		}

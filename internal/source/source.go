@@ -60,6 +60,9 @@ type Source struct {
 	Gate string `json:"gate,omitempty" yaml:"gate,omitempty"`
 	// Owns restricts the part of the API this source feeds.
 	Owns Ownership `json:"owns,omitempty" yaml:"owns,omitempty"`
+	// Rules is a breaking-change rules YAML file (see internal/diff) that
+	// judges this source's changes; empty uses the default rules.
+	Rules string `json:"rules,omitempty" yaml:"rules,omitempty"`
 	// Rank orders sources of one API for the source-priority strategy: lower wins.
 	Rank int `json:"rank,omitempty" yaml:"rank,omitempty"`
 	// HoldTimeout bounds how long a held breaking change waits for approval
