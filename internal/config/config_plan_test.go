@@ -147,6 +147,7 @@ func TestPlanIdempotent(t *testing.T) {
 			edited[i].Strategy, edited[i].Gate = desired[i].Strategy, desired[i].Gate
 			edited[i].HoldTimeout, edited[i].ManualTimeout = desired[i].HoldTimeout, desired[i].ManualTimeout
 			edited[i].OnHoldTimeout, edited[i].OnManualTimeout = desired[i].OnHoldTimeout, desired[i].OnManualTimeout
+			edited[i].Rules = desired[i].Rules
 		}
 		require.True(t, PlanChanges(desired, edited).Empty())
 	})
