@@ -219,7 +219,7 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 			sel.AddReceive(startedCh, func(c workflow.ReceiveChannel, _ bool) {
 				var r SyncReport
 				c.Receive(ctx, &r)
-				e.onStarted(r)
+				e.onStarted(ctx, r)
 			})
 			sel.AddReceive(finishedCh, func(c workflow.ReceiveChannel, _ bool) {
 				var r SyncReport
@@ -304,10 +304,15 @@ func (e *engine) dispatch(ctx workflow.Context) {
 	})
 }
 
-func (e *engine) onStarted(r SyncReport) {
+func (e *engine) onStarted(ctx workflow.Context, r SyncReport) {
 	e.events++
 	if j, ok := e.st.Jobs[r.JobID]; ok {
 		j.Running, j.LastWorkflowID = true, r.WorkflowID
+		// Added after the first recorded histories: gated so running
+		// engines replay as they ran.
+		if workflow.GetVersion(ctx, "notify-sync-started", workflow.DefaultVersion, 1) >= 1 {
+			e.notify(ctx, EventSyncStarted, []string{r.JobID})
+		}
 	}
 }
 

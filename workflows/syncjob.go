@@ -530,6 +530,7 @@ func (j *syncJob) notifyFailed(ctx workflow.Context, res *SyncJobResult) {
 const (
 	EventSourceAdded   = "source.added"
 	EventSourceRemoved = "source.removed"
+	EventSyncStarted   = "sync.started" // sent by the engine for the syncs it runs or schedules
 	EventSyncCompleted = "sync.completed"
 	EventSyncFailed    = "sync.failed"
 )

@@ -9,6 +9,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/temporal"
@@ -64,8 +65,13 @@ func StartSync(ctx context.Context, c client.Client, in workflows.SyncJobInput, 
 	return SyncResult(ctx, run)
 }
 
-// StartSyncRun starts (or attaches to) the SyncJob and returns its run.
+// StartSyncRun starts (or attaches to) the SyncJob and returns its run. A
+// scheduled sync of the same source that is running (sync/<id>-<time>) is
+// attached to as well, so a manual sync does not run beside it.
 func StartSyncRun(ctx context.Context, c client.Client, in workflows.SyncJobInput) (client.WorkflowRun, error) {
+	if run := runningScheduled(ctx, c, in); run != nil {
+		return run, nil
+	}
 	run, err := c.ExecuteWorkflow(ctx, SyncStartOptions(in, true), workflows.SyncJobWorkflowName, in)
 	var invalid *serviceerror.InvalidArgument
 	if errors.As(err, &invalid) && strings.Contains(strings.ToLower(invalid.Error()), "search attribute") {
@@ -76,6 +82,18 @@ func StartSyncRun(ctx context.Context, c client.Client, in workflows.SyncJobInpu
 		return nil, fmt.Errorf("start sync of source %q: %w", in.Source.ID, err)
 	}
 	return run, nil
+}
+
+func runningScheduled(ctx context.Context, c client.Client, in workflows.SyncJobInput) client.WorkflowRun {
+	id := SyncStartOptions(in, false).ID
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '%s-20'", workflows.SyncJobWorkflowName, id),
+	})
+	if err != nil || len(resp.Executions) == 0 {
+		return nil // visibility without STARTS_WITH, or none running: start as usual
+	}
+	e := resp.Executions[0].GetExecution()
+	return c.GetWorkflow(ctx, e.GetWorkflowId(), e.GetRunId())
 }
 
 // SyncResult waits for a SyncJob run and returns its result, also when it failed.
