@@ -28,7 +28,7 @@ var recordedPrefixes = []string{
 	workflows.EngineWorkflowID,
 }
 
-// recordHistories writes the histories of the selected runs as JSON, the
+// recordHistories adds the histories of the selected runs as JSON, the
 // format `temporal workflow show --output json` writes and the SDK's
 // replayer reads.
 func recordHistories(ctx context.Context) error {
@@ -36,10 +36,7 @@ func recordHistories(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	old, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	for _, f := range old {
-		_ = os.Remove(f)
-	}
+	// Histories recorded before stay: old runs must keep replaying.
 	var token []byte
 	n := 0
 	for {
