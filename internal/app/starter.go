@@ -433,6 +433,19 @@ func (s *Starter) printStatus(st *workflows.Status) {
 	if st.Message != "" {
 		fmt.Fprintf(tw, "note\t%s\n", st.Message)
 	}
+	if w := st.Waiting; w != nil {
+		fmt.Fprintf(tw, "waiting for\t%s: %s\n", w.Kind, w.Reason)
+		fmt.Fprintf(tw, "deadline\t%s (then %s)\n", w.Deadline.Local().Format(time.DateTime), w.OnTimeout)
+		for _, c := range w.Conflicts {
+			fmt.Fprintf(tw, "  conflict\t%s (%s)\n", c.Pointer, c.Kind)
+		}
+		for _, c := range w.TopChanges {
+			fmt.Fprintf(tw, "  change\t%s\n", c)
+		}
+	}
+	if st.Blocked {
+		fmt.Fprintf(tw, "blocked\tyes: the last version stays current\n")
+	}
 	_ = tw.Flush()
 	for _, step := range st.Steps {
 		fmt.Fprintf(s.Stdout, "  %-7s %-9s %6dms attempts=%d %s\n", step.Name, step.Status, step.DurationMs, step.Attempts, step.Error)
