@@ -53,7 +53,7 @@ func (a *Activities) MergeSpecs(ctx context.Context, in MergeInput) (*MergeResul
 			return nil, notFoundOr(err)
 		}
 	} else if local, err = skeleton(remote); err != nil {
-		return nil, err
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("merge source %q into new api %q: %v", in.SourceID, in.API, err), ErrTypeSpec, nil)
 	}
 	mr, err := merge.ThreeWay(base, local, remote, merge.Options{Ownership: owns})
 	if err != nil {
@@ -235,7 +235,7 @@ func (a *Activities) bySourcePriority(ctx context.Context, in ResolveInput, mr *
 		}
 		var doc any
 		if err := json.Unmarshal(data, &doc); err != nil {
-			return nil, err
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("stored document %s of source %q is not JSON: %v", st.BaseHash, st.SourceID, err), ErrTypeSpec, nil)
 		}
 		others = append(others, other{id: st.SourceID, rank: st.Rank, doc: doc})
 	}

@@ -188,6 +188,19 @@ type engine struct {
 	mu      workflow.Mutex
 	events  int
 	started map[string]bool
+	// pending counts background goroutines (webhooks, schedule pauses, child
+	// starts) that must finish before the engine continues as new.
+	pending int
+}
+
+// goBackground runs fn in a workflow goroutine the engine waits for before
+// continuing as new.
+func (e *engine) goBackground(ctx workflow.Context, fn func(workflow.Context)) {
+	e.pending++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { e.pending-- }()
+		fn(ctx)
+	})
 }
 
 // SyncEngineWorkflow is the long-lived registry of sources: it owns their
@@ -207,7 +220,10 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 		return err
 	}
 	if len(in.Sources) > 0 {
-		if _, err := e.apply(ctx, ApplyInput{Sources: in.Sources, Keep: true}); err != nil {
+		if _, err := e.locked2(ctx, func() (SelectResult, error) {
+			_, err := e.apply(ctx, ApplyInput{Sources: in.Sources, Keep: true})
+			return SelectResult{}, err
+		}); err != nil {
 			return err
 		}
 	}
@@ -241,18 +257,33 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 			e.dispatch(ctx)
 			continue
 		}
-		// Bound the history: hand the state to a new run.
-		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-			return err
-		}
-		for startedCh.ReceiveAsync(nil) {
-		}
+		// Bound the history: hand the state to a new run, once every update
+		// and every background activity has finished and every report that
+		// arrived is counted.
 		for {
-			var r SyncReport
-			if !finishedCh.ReceiveAsync(&r) {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && e.pending == 0 }); err != nil {
+				return err
+			}
+			drained := false
+			for {
+				var r SyncReport
+				if !startedCh.ReceiveAsync(&r) {
+					break
+				}
+				e.onStarted(ctx, r)
+				drained = true
+			}
+			for {
+				var r SyncReport
+				if !finishedCh.ReceiveAsync(&r) {
+					break
+				}
+				e.onFinished(ctx, r)
+				drained = true
+			}
+			if !drained && e.pending == 0 {
 				break
 			}
-			e.onFinished(ctx, r)
 		}
 		return workflow.NewContinueAsNewError(ctx, EngineWorkflowName, EngineInput{State: e.st})
 	}
@@ -295,7 +326,7 @@ func (e *engine) dispatch(ctx workflow.Context) {
 	j.Running, j.LastWorkflowID = true, SyncWorkflowID(id)
 	fut := workflow.ExecuteChildWorkflow(cctx, SyncJobWorkflowName, in)
 	e.events++
-	workflow.Go(ctx, func(ctx workflow.Context) {
+	e.goBackground(ctx, func(ctx workflow.Context) {
 		if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 			// Already running (a manual or scheduled sync): that run reports back.
 			workflow.GetLogger(ctx).Info("sync not started", "job", id, "error", err.Error())
@@ -324,6 +355,13 @@ func (e *engine) onFinished(ctx workflow.Context, r SyncReport) {
 	e.st.TotalMs += r.DurationMs
 	m.LastSyncTime = &now
 	failed := r.Status == StatusFailed
+	if r.Status == StatusStopped {
+		// Neither a success nor a failure of the source.
+		if j, ok := e.st.Jobs[r.JobID]; ok {
+			j.Running, j.LastStatus, j.LastWorkflowID = false, r.Status, r.WorkflowID
+		}
+		return
+	}
 	if failed {
 		m.FailedSyncs++
 	} else {
@@ -344,7 +382,7 @@ func (e *engine) onFinished(ctx workflow.Context, r SyncReport) {
 	j.LastChanges = r.Changes
 	if !failed {
 		j.ConsecutiveFailures = 0
-		if j.PausedReason != "" && !j.Paused {
+		if j.PausedReason != "" && !j.Paused && !e.st.Config.Paused {
 			// A success after an automatic pause resumes the schedule.
 			j.PausedReason = ""
 			e.setSchedulePaused(ctx, j, false, "resumed after a successful sync")
@@ -363,7 +401,7 @@ func (e *engine) setSchedulePaused(ctx workflow.Context, j *JobInfo, pause bool,
 		return
 	}
 	var ea *activities.EngineActivities
-	workflow.Go(ctx, func(ctx workflow.Context) {
+	e.goBackground(ctx, func(ctx workflow.Context) {
 		_ = workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSchedule, activities.PauseScheduleInput{SourceID: j.ID, Pause: pause, Note: note}).Get(ctx, nil)
 	})
 }
@@ -413,8 +451,11 @@ func (e *engine) register(ctx workflow.Context) error {
 		validator any
 	}{
 		{UpdateAddSource, func(ctx workflow.Context, s source.Source) (JobInfo, error) {
-			defer e.notify(ctx, EventSourceAdded, []string{s.ID})
-			return e.locked(ctx, func() (JobInfo, error) { return e.upsert(ctx, s, nil) })
+			j, err := e.locked(ctx, func() (JobInfo, error) { return e.upsert(ctx, s, nil) })
+			if err == nil {
+				e.notify(ctx, EventSourceAdded, []string{s.ID})
+			}
+			return j, err
 		}, func(ctx workflow.Context, s source.Source) error {
 			if err := s.Validate(); err != nil {
 				return err
@@ -631,13 +672,18 @@ func (e *engine) upsert(ctx workflow.Context, s source.Source, maxRetries *int) 
 	j, ok := e.st.Jobs[s.ID]
 	if !ok {
 		j = &JobInfo{ID: s.ID, ScheduleID: activities.ScheduleID(s.ID)}
-		e.st.Jobs[s.ID] = j
 	}
+	prev := *j
 	j.Source, j.Enabled = s, s.IsEnabled()
 	if maxRetries != nil {
 		j.MaxRetries = maxRetries
 	}
-	return *j, e.reconcileSchedule(ctx, j)
+	if err := e.reconcileSchedule(ctx, j); err != nil {
+		*j = prev // a failed update changes nothing
+		return prev, err
+	}
+	e.st.Jobs[s.ID] = j
+	return *j, nil
 }
 
 func (e *engine) reconcileSchedule(ctx workflow.Context, j *JobInfo) error {
@@ -711,9 +757,18 @@ func (e *engine) setConfig(ctx workflow.Context, c EngineConfig) error {
 // differs) and, unless Keep, remove. Applying the same set twice changes nothing.
 func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error) {
 	res := ApplyResult{Added: []string{}, Updated: []string{}, Removed: []string{}, Unchanged: []string{}}
-	if in.Config != nil && !sameJSON(*in.Config, e.st.Config) {
-		if err := e.setConfig(ctx, *in.Config); err != nil {
-			return res, err
+	if in.Config != nil {
+		// A declared config says nothing of pausing: keep the engine's state.
+		c := *in.Config
+		c.Paused = e.st.Config.Paused
+		if c.ContinueAsNewAfter == 0 {
+			c.ContinueAsNewAfter = e.st.Config.ContinueAsNewAfter
+		}
+		c.defaults()
+		if !sameJSON(c, e.st.Config) {
+			if err := e.setConfig(ctx, c); err != nil {
+				return res, err
+			}
 		}
 	}
 	declared := map[string]bool{}
@@ -762,7 +817,7 @@ func (e *engine) notify(ctx workflow.Context, event string, ids []string) {
 		if j, ok := e.st.Jobs[id]; ok {
 			in.API = j.Source.APIID()
 		}
-		workflow.Go(ctx, func(ctx workflow.Context) {
+		e.goBackground(ctx, func(ctx workflow.Context) {
 			_ = workflow.ExecuteActivity(engineActivityCtx(ctx), a.Notify, in).Get(ctx, nil)
 		})
 	}

@@ -226,7 +226,10 @@ func (j *syncJob) applyRest(ctx workflow.Context, conflictsHash string, rs []act
 		API: j.in.Source.APIID(), ConflictsHash: conflictsHash, Resolutions: rs, Rest: rest, RestStrategy: restStrategy, RestReason: restReason,
 	}).Get(ctx, &res)
 	if err != nil {
-		return "", errors.New(errorText(err))
+		if temporal.IsCanceledError(err) {
+			return "", err
+		}
+		return "", fmt.Errorf("%s: %w", errorText(err), err)
 	}
 	if len(res.Decided) > 0 {
 		rs = res.Decided
@@ -272,6 +275,8 @@ func (j *syncJob) gate(ctx workflow.Context, top []string) (bool, error) {
 		Reason: fmt.Sprintf("%d breaking change(s) wait for approval: starter approve %s (or reject)", j.st.BreakingChanges, j.in.ID)}
 	j.st.Status = StatusWaiting
 	answered, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return j.approval.decided || j.stop })
+	// An answer that came in the same workflow task as the deadline counts.
+	answered = answered || j.approval.decided
 	j.st.Waiting = nil
 	j.st.Status = StatusRunning
 	if err != nil {
@@ -369,6 +374,12 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 		}
 	}
 	answered, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return (j.resolvedHash != "" && !j.applying) || j.stop })
+	if err == nil && !answered && j.applying {
+		// A person's resolutions are being applied as the deadline passes: they win.
+		err = workflow.Await(ctx, func() bool { return !j.applying })
+		answered = j.resolvedHash != ""
+	}
+	answered = answered || (j.resolvedHash != "" && !j.applying)
 	waiting := j.st.Waiting
 	j.st.Waiting = nil
 	j.st.Status = StatusRunning
