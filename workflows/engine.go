@@ -41,7 +41,34 @@ const (
 	// report to the engine (SyncJobInput.ReportTo).
 	SignalSyncStarted  = "syncStarted"
 	SignalSyncFinished = "syncFinished"
+	// SignalSyncDue is sent by SyncDueWorkflow when a source's schedule fires.
+	SignalSyncDue = "syncDue"
+
+	// SyncDueWorkflowName is what a source's Temporal Schedule starts: it
+	// hands the due sync to the engine, which batches the syncs that fall due
+	// together and runs each as sync/<source>, so a scheduled sync never runs
+	// beside a manual one.
+	SyncDueWorkflowName = "SyncDueWorkflow"
+	// DueWorkflowIDPrefix starts the IDs of the schedules' runs: due/<source>-<time>.
+	DueWorkflowIDPrefix = "due/"
+	// DefaultBatchWindow is how long the engine gathers syncs that fall due together.
+	DefaultBatchWindow = 2 * time.Second
 )
+
+// DueInput names the source whose schedule fired.
+type DueInput struct {
+	SourceID string `json:"sourceId"`
+	Engine   string `json:"engine,omitempty"`
+}
+
+// SyncDueWorkflow tells the engine that a source's sync is due.
+func SyncDueWorkflow(ctx workflow.Context, in DueInput) error {
+	engine := in.Engine
+	if engine == "" {
+		engine = EngineWorkflowID
+	}
+	return workflow.SignalExternalWorkflow(ctx, engine, "", SignalSyncDue, in).Get(ctx, nil)
+}
 
 // EngineConfig is the engine-wide configuration.
 type EngineConfig struct {
@@ -55,6 +82,9 @@ type EngineConfig struct {
 	Paused bool `json:"paused" yaml:"paused"`
 	// ContinueAsNewAfter bounds the events one run of the engine handles.
 	ContinueAsNewAfter int `json:"continueAsNewAfter,omitempty" yaml:"continueAsNewAfter,omitempty"`
+	// BatchWindow is how long syncs that fall due are gathered into one
+	// batch before they run (default 2s).
+	BatchWindow source.Duration `json:"batchWindow,omitempty" yaml:"batchWindow,omitempty"`
 }
 
 func (c *EngineConfig) defaults() {
@@ -66,6 +96,9 @@ func (c *EngineConfig) defaults() {
 	}
 	if c.ContinueAsNewAfter <= 0 {
 		c.ContinueAsNewAfter = 500
+	}
+	if c.BatchWindow <= 0 {
+		c.BatchWindow = source.Duration(DefaultBatchWindow)
 	}
 }
 
@@ -191,6 +224,8 @@ type engine struct {
 	// pending counts background goroutines (webhooks, schedule pauses, child
 	// starts) that must finish before the engine continues as new.
 	pending int
+	// batchUntil is when the open batch of due syncs closes (zero: none open).
+	batchUntil time.Time
 }
 
 // goBackground runs fn in a workflow goroutine the engine waits for before
@@ -229,6 +264,7 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 	}
 	startedCh := workflow.GetSignalChannel(ctx, SignalSyncStarted)
 	finishedCh := workflow.GetSignalChannel(ctx, SignalSyncFinished)
+	dueCh := workflow.GetSignalChannel(ctx, SignalSyncDue)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
@@ -242,16 +278,33 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 				c.Receive(ctx, &r)
 				e.onFinished(ctx, r)
 			})
+			sel.AddReceive(dueCh, func(c workflow.ReceiveChannel, _ bool) {
+				var d DueInput
+				c.Receive(ctx, &d)
+				e.onDue(ctx, d)
+			})
 			sel.Select(ctx)
 		}
 	})
 
+	canContinue := func() bool {
+		return e.events >= e.st.Config.ContinueAsNewAfter || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	}
 	for {
-		err := workflow.Await(ctx, func() bool {
-			return e.canDispatch() || e.events >= e.st.Config.ContinueAsNewAfter || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-		})
+		err := workflow.Await(ctx, func() bool { return e.canDispatch() || !e.batchUntil.IsZero() || canContinue() })
 		if err != nil {
 			return err
+		}
+		if !e.batchUntil.IsZero() && !canContinue() {
+			// Gather the syncs that fall due together, then run them as one batch.
+			if wait := e.batchUntil.Sub(workflow.Now(ctx)); wait > 0 {
+				if _, err := workflow.AwaitWithTimeout(ctx, wait, canContinue); err != nil {
+					return err
+				}
+			}
+			e.batchUntil = time.Time{}
+			e.sortQueue()
+			continue
 		}
 		if e.canDispatch() {
 			e.dispatch(ctx)
@@ -281,6 +334,14 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 				e.onFinished(ctx, r)
 				drained = true
 			}
+			for {
+				var d DueInput
+				if !dueCh.ReceiveAsync(&d) {
+					break
+				}
+				e.onDue(ctx, d)
+				drained = true
+			}
 			if !drained && e.pending == 0 {
 				break
 			}
@@ -290,7 +351,7 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 }
 
 func (e *engine) canDispatch() bool {
-	if e.st.Config.Paused || len(e.st.Queue) == 0 {
+	if e.st.Config.Paused || len(e.st.Queue) == 0 || !e.batchUntil.IsZero() {
 		return false
 	}
 	return e.running() < e.st.Config.MaxConcurrent
@@ -333,6 +394,25 @@ func (e *engine) dispatch(ctx workflow.Context) {
 			j.Running = false
 		}
 	})
+}
+
+// onDue queues a source whose schedule fired, opening a batch window when
+// none is open.
+func (e *engine) onDue(ctx workflow.Context, d DueInput) {
+	e.events++
+	j, ok := e.st.Jobs[d.SourceID]
+	if !ok || !j.Source.IsEnabled() || j.Running {
+		return
+	}
+	for _, id := range e.st.Queue {
+		if id == d.SourceID {
+			return
+		}
+	}
+	e.st.Queue = append(e.st.Queue, d.SourceID)
+	if e.batchUntil.IsZero() {
+		e.batchUntil = workflow.Now(ctx).Add(e.st.Config.BatchWindow.Std())
+	}
 }
 
 func (e *engine) onStarted(ctx workflow.Context, r SyncReport) {
@@ -706,8 +786,8 @@ func (e *engine) reconcileSchedule(ctx workflow.Context, j *JobInfo) error {
 	}
 	err := workflow.ExecuteActivity(actx, ea.UpsertSchedule, activities.ScheduleInput{
 		Source: j.Source, Interval: interval, Jitter: e.jitter(interval), Paused: paused, Note: note,
-		Workflow: SyncJobWorkflowName, TaskQueue: TaskQueue, WorkflowIDPrefix: SyncWorkflowID(j.ID),
-		Args:        []any{SyncJobInput{ID: j.ID, SourceID: j.ID, Source: j.Source, MaxRetries: j.MaxRetries, ReportTo: EngineWorkflowID}},
+		Workflow: SyncDueWorkflowName, TaskQueue: TaskQueue, WorkflowIDPrefix: DueWorkflowIDPrefix + j.ID,
+		Args:        []any{DueInput{SourceID: j.ID, Engine: EngineWorkflowID}},
 		PriorityKey: PriorityKey(j.Source.Priority),
 	}).Get(ctx, nil)
 	if err != nil {

@@ -124,7 +124,8 @@ func TestEngineRegistryAppliesSchedulesAndIsIdempotent(t *testing.T) {
 	require.Equal(t, 5*time.Minute, upserts[1].Interval)
 	require.Equal(t, 30*time.Second, upserts[1].Jitter, "10%% of the interval")
 	require.Equal(t, time.Minute, upserts[0].Jitter, "at most a minute")
-	require.Equal(t, SyncWorkflowID("b"), upserts[1].WorkflowIDPrefix)
+	require.Equal(t, DueWorkflowIDPrefix+"b", upserts[1].WorkflowIDPrefix)
+	require.Equal(t, SyncDueWorkflowName, upserts[1].Workflow)
 	require.Equal(t, []string{"a"}, deletes)
 }
 
@@ -247,4 +248,41 @@ func TestEngineContinuesAsNewWithItsState(t *testing.T) {
 
 func converterDecode(can *workflow.ContinueAsNewError, out *EngineInput) error {
 	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
+}
+
+func TestEngineBatchesSyncsThatFallDueTogether(t *testing.T) {
+	env := newEngineEnv(t)
+	env.OnActivity(ea.UpsertSchedule, mock.Anything, mock.Anything).Return(nil)
+	started := map[string]time.Time{}
+	env.OnWorkflow(SyncJobWorkflowName, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, error) {
+		started[in.ID] = workflow.Now(ctx)
+		env.SignalWorkflow(SignalSyncFinished, SyncReport{JobID: in.ID, Status: StatusCompleted, DurationMs: 5})
+		return &SyncJobResult{ID: in.ID, Status: StatusCompleted}, nil
+	})
+	var firstDue time.Time
+	env.RegisterDelayedCallback(func() {
+		update(env, UpdateUpdateConfig, EngineConfig{BatchWindow: source.Duration(5 * time.Second), MaxConcurrent: 10})
+		update(env, UpdateApplyConfig, ApplyInput{Sources: []source.Source{src("low", time.Hour), src("mid", time.Hour), src("high", time.Hour)}, Keep: true})
+	}, time.Second)
+	env.RegisterDelayedCallback(func() {
+		firstDue = env.Now()
+		env.SignalWorkflow(SignalSyncDue, DueInput{SourceID: "low"})
+	}, 2*time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalSyncDue, DueInput{SourceID: "mid"}) }, 3*time.Second)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(SignalSyncDue, DueInput{SourceID: "high"})
+		env.SignalWorkflow(SignalSyncDue, DueInput{SourceID: "high"}) // due twice: once in the batch
+	}, 4*time.Second)
+	var m SyncEngineMetrics
+	env.RegisterDelayedCallback(func() {
+		m = engineMetrics(t, env)
+		env.CancelWorkflow()
+	}, time.Minute)
+	env.ExecuteWorkflow(SyncEngineWorkflow, EngineInput{})
+	require.Len(t, started, 3)
+	for id, at := range started {
+		require.GreaterOrEqual(t, at.Sub(firstDue), 5*time.Second, "%s ran before its batch closed", id)
+		require.Equal(t, started["low"], at, "the batch runs together")
+	}
+	require.Equal(t, int64(3), m.TotalSyncs)
 }

@@ -142,6 +142,16 @@ sources:
 	_, note := schedulePaused(t, "eng-broken")
 	require.Contains(t, note, "consecutive failures")
 
+	// A schedule firing hands the due sync to the engine, which runs it as
+	// sync/<source>, the same workflow ID a manual sync uses.
+	before = engineMetrics(t)
+	require.NoError(t, env.client.ScheduleClient().GetHandle(t.Context(), activities.ScheduleID("eng-a")).Trigger(t.Context(), client.ScheduleTriggerOptions{}))
+	require.Eventually(t, func() bool {
+		m := engineMetrics(t)
+		return m.TotalSyncs == before.TotalSyncs+1 && m.ActiveJobs == 0
+	}, time.Minute, 200*time.Millisecond)
+	require.Equal(t, workflows.SyncWorkflowID("eng-a"), engineJobs(t)["eng-a"].LastWorkflowID)
+
 	// Pausing the engine pauses every schedule; resuming brings them back.
 	out, err = starter(t, "engine", "pause")
 	require.NoError(t, err, out)

@@ -131,6 +131,7 @@ func NewActivities(st *store.Store, guard fetch.GuardOptions, maxBytes int64, ai
 func Register(w worker.Registry, acts *activities.Activities, c client.Client) {
 	w.RegisterWorkflowWithOptions(workflows.SyncJobWorkflow, workflow.RegisterOptions{Name: workflows.SyncJobWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.SyncEngineWorkflow, workflow.RegisterOptions{Name: workflows.EngineWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.SyncDueWorkflow, workflow.RegisterOptions{Name: workflows.SyncDueWorkflowName})
 	w.RegisterActivity(acts)
 	w.RegisterActivity(&activities.EngineActivities{Client: c, Logger: acts.Logger})
 }
