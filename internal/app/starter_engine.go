@@ -64,6 +64,7 @@ func ApplyConfig(ctx context.Context, c client.Client, cfg *config.Config, keep 
 func EngineConfigFrom(cfg *config.Config) workflows.EngineConfig {
 	return workflows.EngineConfig{
 		MaxConcurrent: cfg.Engine.MaxConcurrent, FailureThreshold: cfg.Engine.FailureThreshold, Jitter: cfg.Engine.Jitter,
+		BatchWindow: cfg.Engine.BatchWindow,
 	}
 }
 

@@ -106,6 +106,9 @@ type Engine struct {
 	DefaultRefresh source.Duration `yaml:"defaultRefresh"`
 	// DefaultPriority is the priority of sources that set none (default medium).
 	DefaultPriority string `yaml:"defaultPriority"`
+	// BatchWindow is how long the engine gathers syncs that fall due
+	// together before running them as one batch (default 2s).
+	BatchWindow source.Duration `yaml:"batchWindow"`
 }
 
 // API is an API's settings; its sources take them unless they set their own.

@@ -119,6 +119,7 @@ func (d *decoder) checkEngine(e Engine) {
 		d.addAt("engine.failureThreshold", fmt.Sprintf("want at least 1, got %d", e.FailureThreshold))
 	}
 	d.nonNegative("engine.jitter", e.Jitter)
+	d.nonNegative("engine.batchWindow", e.BatchWindow)
 	d.refresh("engine.defaultRefresh", e.DefaultRefresh)
 	d.probe("engine.defaultPriority", "priority", func(s *source.Source) { s.Priority = e.DefaultPriority })
 }
