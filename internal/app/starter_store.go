@@ -166,7 +166,7 @@ func (s *Starter) cmdDiff(ctx context.Context, g *globals, args []string) error 
 		if err != nil {
 			return err
 		}
-		opts := spec.Options{}
+		opts := spec.Options{SkipCanonical: true}
 		if isFile {
 			// A local file may use relative $refs to its neighbours; a
 			// fetched or stored document never reads the local disk.

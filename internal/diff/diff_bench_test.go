@@ -35,6 +35,29 @@ func BenchmarkCompare(b *testing.B) {
 	}
 }
 
+// BenchmarkCompareDiffOnly is what `starter diff FILE FILE` does: parse and
+// check both (no canonical form, which only storing needs) and compare.
+func BenchmarkCompareDiffOnly(b *testing.B) {
+	oldData := readFile(b, filepath.Join("testdata", "real", benchPair[0]))
+	newData := readFile(b, filepath.Join("testdata", "real", benchPair[1]))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(oldData) + len(newData)))
+	for b.Loop() {
+		o, err := spec.Parse("old", oldData, spec.Options{SkipCanonical: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := spec.Parse("new", newData, spec.Options{SkipCanonical: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := Compare(o, n, nil)
+		if err != nil || rep.Total == 0 {
+			b.Fatal(err, rep)
+		}
+	}
+}
+
 // BenchmarkRawLibopenapi is the floor: libopenapi alone on the same pair.
 func BenchmarkRawLibopenapi(b *testing.B) {
 	oldData := readFile(b, filepath.Join("testdata", "real", benchPair[0]))

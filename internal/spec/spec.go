@@ -53,6 +53,9 @@ type Options struct {
 	AllowFileRefs   bool
 	// BaseDir resolves relative file $refs when AllowFileRefs is set.
 	BaseDir string
+	// SkipCanonical leaves Document.Canonical nil, for callers that only
+	// diff (starter diff): normalizing a large spec costs a good part of a parse.
+	SkipCanonical bool
 }
 
 func (o Options) withDefaults() Options {
@@ -192,13 +195,15 @@ func Parse(source string, data []byte, opts Options) (*Document, error) {
 	}
 
 	var canonical []byte
-	if info.SpecFileType == datamodel.JSONFileType {
+	switch {
+	case opts.SkipCanonical:
+	case info.SpecFileType == datamodel.JSONFileType:
 		v, jerr := decodeJSON(data)
 		if jerr != nil {
 			return fail(KindNotStructured, 0, 0, jerr.Error(), jerr)
 		}
 		canonical, err = canonicalFromValue(v, len(data))
-	} else {
+	default:
 		canonical, err = canonicalFromNode(root, len(data))
 	}
 	if err != nil {
