@@ -37,8 +37,9 @@ type benchEnv struct {
 const maxSpecBytes = 20 << 20
 
 // startEnv starts everything in a new temporary directory under parent
-// ("" is the system's temp dir).
-func startEnv(ctx context.Context, parent string) (*benchEnv, error) {
+// ("" is the system's temp dir); dyn overrides the server's dynamic config
+// key by key (nil: the dev server's defaults).
+func startEnv(ctx context.Context, parent string, dyn map[string]any) (*benchEnv, error) {
 	e := &benchEnv{}
 	dir, err := os.MkdirTemp(parent, "livesync-bench-")
 	if err != nil {
@@ -48,6 +49,7 @@ func startEnv(ctx context.Context, parent string) (*benchEnv, error) {
 	t0 := time.Now()
 	e.server, err = devserver.Start(ctx, devserver.Options{
 		DataDir: filepath.Join(dir, "temporal"), UIPort: devserver.NoUI, SearchAttributes: app.SearchAttributes,
+		DynamicConfig: dyn,
 	})
 	if err != nil {
 		e.close()

@@ -27,6 +27,18 @@ type config struct {
 	// interleave alternates baseline and sync runs (one at a time) so that
 	// CPU contention from other processes hits both alike.
 	interleave bool
+
+	loadSources int // load: sources in the engine
+	rounds      int // load: rounds after the first sync
+	concurrency int // load: the engine's maxConcurrent
+	changePct   int // load: percent of sources changing per round
+
+	reports        int // engine-history: syncFinished reports
+	reportJobs     int // engine-history: jobs they name
+	signalInflight int // engine-history: signals in flight
+	signalRate     int // engine-history: signals per second, 0 unpaced
+
+	engineCANAfter int // load, engine-history: the engine's continueAsNewAfter (0: its default)
 }
 
 func order(interleave bool) string {
