@@ -26,6 +26,7 @@ var recordedPrefixes = []string{
 	workflows.SyncWorkflowIDPrefix + "e2e-ppl-",
 	workflows.SyncWorkflowIDPrefix + "eng-",
 	workflows.EngineWorkflowID,
+	workflows.DueWorkflowIDPrefix + "eng-",
 }
 
 // recordHistories adds the histories of the selected runs as JSON, the
