@@ -253,12 +253,13 @@ func scenarioLoad(ctx context.Context, e *benchEnv, cfg config) (*table, error) 
 			break
 		}
 		rssEnd, _ := procStatus("VmRSS")
+		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		lr := loadRound{
 			name: fmt.Sprintf("round %d", r), wall: wall,
 			syncs: m.TotalSyncs - prev.TotalSyncs, failed: m.FailedSyncs - prev.FailedSyncs, noChange: m.NoChangeSyncs - prev.NoChangeSyncs,
-			changedExpected: changed, peakRSS: peak, rssEnd: rssEnd, heapEnd: ms.HeapInuse,
+			changedExpected: changed, peakRSS: peak, rssEnd: rssEnd, heapEnd: ms.HeapAlloc,
 		}
 		if r == 0 {
 			lr.name = "round 0 (first sync: every source new)"
@@ -310,7 +311,7 @@ func scenarioLoad(ctx context.Context, e *benchEnv, cfg config) (*table, error) 
 
 	t := &table{
 		title: fmt.Sprintf("load: %d sources in the engine, maxConcurrent %d, %d rounds of startSync for all after the first sync", s, conc, rounds),
-		head:  []string{"round", "wall s", "syncs/s", "syncs", "changed (stored a new version)", "failed", "mean sync ms (engine)", "peak RSS (VmRSS every 250ms)", "RSS after round", "Go heap in use after round", "engine runs so far"},
+		head:  []string{"round", "wall s", "syncs/s", "syncs", "changed (stored a new version)", "failed", "mean sync ms (engine)", "peak RSS (VmRSS every 250ms)", "RSS after round", "live Go heap after round (after a GC)", "engine runs so far"},
 	}
 	for _, lr := range results {
 		t.add(lr.name, secs(lr.wall), fmt.Sprintf("%.1f", float64(lr.syncs)/lr.wall.Seconds()), fmt.Sprint(lr.syncs),
@@ -325,12 +326,59 @@ func scenarioLoad(ctx context.Context, e *benchEnv, cfg config) (*table, error) 
 		fmt.Sprintf("each round: one startSync update (all sources), then the metrics query every 250 ms until totalSyncs grew by %d with activeJobs 0 and queueLength 0; wall = startSync sent → that moment", s),
 		fmt.Sprintf("sources: the example petstore (%s) plus a path of their own, served by the httptest server with ETags; in round r ≥ 1 the %d%% of sources whose index ≡ r-1 (mod 100/pct) gain a path (a real parse, diff, merge and store), the rest answer 304", kb(len(base)), cfg.changePct),
 		"checked after every round: failedSyncs did not grow, noChangeSyncs grew by exactly the unchanged sources, and getSyncStatus shows every job completed at the version its document should have",
-		"RSS is the whole bench process (embedded Temporal server with SQLite, the worker, the client, the source server); runtime.GC() runs before each round; Go heap is runtime.MemStats.HeapInuse",
+		"RSS is the whole bench process (embedded Temporal server with SQLite, the worker, the client, the source server); RSS after round is read before, the live heap (runtime.MemStats.HeapAlloc) after a runtime.GC(); RSS stays well above the live heap because the Go runtime keeps up to GOGC=100 of garbage and returns freed pages lazily",
 		canNote(cfg), hist.summary(), "per engine run, oldest first, bytes/events/child starts/unconfirmed child starts/open Notify: "+hist.perRun())
 	if roundErr != nil {
 		t.notes = append(t.notes, "**failed**: "+roundErr.Error())
+		if jobs, err := e.engineJobs(ctx); err == nil {
+			traced := 0
+			for _, j := range jobs {
+				if j.Running && traced < 2 {
+					t.notes = append(t.notes, fmt.Sprintf("engine events naming %s (last 6, oldest first): %s", j.ID, e.traceJob(ctx, hist.runs, j.ID, 6)))
+					traced++
+				}
+			}
+		}
 	}
 	return t, roundErr
+}
+
+// traceJob lists the last n events of the engine's runs that name job id:
+// child starts, and syncStarted / syncFinished signals (with their status).
+func (e *benchEnv) traceJob(ctx context.Context, runs []engineRun, id string, n int) string {
+	var out []string
+	needle := `"jobId":"` + id + `"`
+	for ri, r := range runs {
+		it := e.client.GetWorkflowHistory(ctx, workflows.EngineWorkflowID, r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				return fmt.Sprintf("history of run %s: %v", r.runID, err)
+			}
+			at := fmt.Sprintf("run %d event %d at %s", ri, ev.EventId, ev.EventTime.AsTime().Format("15:04:05.000"))
+			switch ev.EventType {
+			case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+				if ev.GetStartChildWorkflowExecutionInitiatedEventAttributes().GetWorkflowId() == workflows.SyncWorkflowID(id) {
+					out = append(out, at+": child start initiated")
+				}
+			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+				a := ev.GetWorkflowExecutionSignaledEventAttributes()
+				for _, p := range a.GetInput().GetPayloads() {
+					if d := string(p.GetData()); strings.Contains(d, needle) {
+						status := ""
+						if i := strings.Index(d, `"status":"`); i >= 0 {
+							status = strings.SplitN(d[i+10:], `"`, 2)[0]
+						}
+						out = append(out, fmt.Sprintf("%s: signal %s (%s)", at, a.GetSignalName(), status))
+					}
+				}
+			}
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return strings.Join(out, "; ")
 }
 
 // canNote says how the engine's continue-as-new was configured.
