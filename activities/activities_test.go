@@ -134,7 +134,7 @@ func TestParseSpecRefusesBadInputWithAStableType(t *testing.T) {
 }
 
 func TestDocCacheEvictsByBytes(t *testing.T) {
-	c := NewDocCache(100)
+	c := NewDocCache(100 * modelOverhead)
 	mk := func(n int) *spec.Document { return &spec.Document{Canonical: make([]byte, n)} }
 	c.Put(mk(60), "a", "a-raw")
 	c.Put(mk(30), "b")
@@ -149,7 +149,7 @@ func TestDocCacheEvictsByBytes(t *testing.T) {
 	_, ok = c.Get("huge")
 	require.False(t, ok)
 	_, _, bytes := c.Stats()
-	require.LessOrEqual(t, bytes, int64(100))
+	require.LessOrEqual(t, bytes, int64(100*modelOverhead))
 }
 
 func TestHumanPointer(t *testing.T) {

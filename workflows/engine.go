@@ -136,6 +136,7 @@ type JobInfo struct {
 	LastVersion         int           `json:"lastVersion,omitempty"`
 	LastChanges         int           `json:"lastChanges,omitempty"`
 	LastWorkflowID      string        `json:"lastWorkflowId,omitempty"`
+	LastRunID           string        `json:"lastRunId,omitempty"`
 }
 
 // SyncEngineMetrics is what the metrics query returns.
@@ -159,6 +160,7 @@ type SyncEngineMetrics struct {
 type SyncReport struct {
 	JobID      string `json:"jobId"`
 	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId,omitempty"`
 	Status     string `json:"status"`
 	NoChange   bool   `json:"noChange,omitempty"`
 	Error      string `json:"error,omitempty"`
@@ -311,20 +313,20 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 			continue
 		}
 		// Bound the history: hand the state to a new run, once every update
-		// and every background activity has finished and every report that
-		// arrived is counted.
-		for {
+		// and every background activity has finished and every report
+		// delivered so far is counted. A few rounds at most, so a steady
+		// stream of reports cannot hold the run open; reports that arrive
+		// after the last drain make the server retry the task with them.
+		for round := 0; round < 3; round++ {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && e.pending == 0 }); err != nil {
 				return err
 			}
-			drained := false
 			for {
 				var r SyncReport
 				if !startedCh.ReceiveAsync(&r) {
 					break
 				}
 				e.onStarted(ctx, r)
-				drained = true
 			}
 			for {
 				var r SyncReport
@@ -332,7 +334,6 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 					break
 				}
 				e.onFinished(ctx, r)
-				drained = true
 			}
 			for {
 				var d DueInput
@@ -340,9 +341,8 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 					break
 				}
 				e.onDue(ctx, d)
-				drained = true
 			}
-			if !drained && e.pending == 0 {
+			if e.pending == 0 {
 				break
 			}
 		}
@@ -418,6 +418,9 @@ func (e *engine) onDue(ctx workflow.Context, d DueInput) {
 func (e *engine) onStarted(ctx workflow.Context, r SyncReport) {
 	e.events++
 	if j, ok := e.st.Jobs[r.JobID]; ok {
+		if r.RunID != "" && r.RunID == j.LastRunID {
+			return // the start report of a run that already finished
+		}
 		j.Running, j.LastWorkflowID = true, r.WorkflowID
 		// Added after the first recorded histories: gated so running
 		// engines replay as they ran.
@@ -438,7 +441,7 @@ func (e *engine) onFinished(ctx workflow.Context, r SyncReport) {
 	if r.Status == StatusStopped {
 		// Neither a success nor a failure of the source.
 		if j, ok := e.st.Jobs[r.JobID]; ok {
-			j.Running, j.LastStatus, j.LastWorkflowID = false, r.Status, r.WorkflowID
+			j.Running, j.LastStatus, j.LastWorkflowID, j.LastRunID = false, r.Status, r.WorkflowID, r.RunID
 		}
 		return
 	}
@@ -456,6 +459,7 @@ func (e *engine) onFinished(ctx workflow.Context, r SyncReport) {
 	}
 	j.Running = false
 	j.LastStatus, j.LastError, j.LastSyncTime, j.LastDurationMs, j.LastWorkflowID = r.Status, r.Error, &now, r.DurationMs, r.WorkflowID
+	j.LastRunID = r.RunID
 	if r.Version > 0 {
 		j.LastVersion = r.Version
 	}

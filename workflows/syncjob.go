@@ -219,7 +219,7 @@ func SyncJobWorkflow(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, err
 	if j.in.ReportTo != "" {
 		// Fire and forget: the engine only counts running jobs with it.
 		workflow.SignalExternalWorkflow(ctx, j.in.ReportTo, "", SignalSyncStarted,
-			SyncReport{JobID: j.in.ID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Status: StatusRunning})
+			SyncReport{JobID: j.in.ID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID, Status: StatusRunning})
 	}
 	if !j.in.Source.IsEnabled() {
 		j.st.NoChange = true
@@ -541,7 +541,7 @@ func (j *syncJob) report(ctx workflow.Context, res *SyncJobResult) {
 	if j.in.ReportTo == "" {
 		return
 	}
-	r := SyncReport{JobID: res.ID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Status: res.Status, NoChange: res.NoChange,
+	r := SyncReport{JobID: res.ID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID, Status: res.Status, NoChange: res.NoChange,
 		Error: res.Error, DurationMs: res.DurationMs, Version: res.Version, Changes: res.Changes}
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	if err := workflow.SignalExternalWorkflow(ctx, j.in.ReportTo, "", SignalSyncFinished, r).Get(ctx, nil); err != nil {
