@@ -22,6 +22,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(SyncJobWorkflow, workflow.RegisterOptions{Name: SyncJobWorkflowName})
 			r.RegisterWorkflowWithOptions(SyncEngineWorkflow, workflow.RegisterOptions{Name: EngineWorkflowName})
+			r.RegisterWorkflowWithOptions(SyncDueWorkflow, workflow.RegisterOptions{Name: SyncDueWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
