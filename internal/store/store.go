@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -121,6 +122,11 @@ type SourceState struct {
 type Store struct {
 	bucket *blob.Bucket
 	url    string
+	// dir is the directory of a file:// store. fileblob's create-if-absent
+	// is not atomic (stat, then rename), so version records there are
+	// created with a hard link, which fails when the name exists, across
+	// goroutines and processes alike.
+	dir string
 }
 
 // Open opens a store by URL: file:///abs/dir, mem://, s3://bucket?region=…
@@ -130,8 +136,10 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %q: %w", rawURL, err)
 	}
+	var fileDir string
 	if u.Scheme == "file" {
 		dir := u.Path
+		fileDir = dir
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("open store %q: %w", rawURL, err)
 		}
@@ -146,8 +154,51 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %q: %w", rawURL, err)
 	}
-	return &Store{bucket: b, url: rawURL}, nil
+	return &Store{bucket: b, url: rawURL, dir: fileDir}, nil
 }
+
+// createOnce writes key only if it does not exist yet; a precondition
+// error (see isPrecondition) says it did.
+func (s *Store) createOnce(ctx context.Context, key string, data []byte, contentType string) error {
+	if s.dir == "" {
+		return s.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{IfNotExist: true, ContentType: contentType})
+	}
+	final := filepath.Join(s.dir, filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	// The temporary file lives outside every listed prefix, on the same
+	// file system (a hard link cannot cross file systems).
+	tmpDir := filepath.Join(s.dir, ".tmp")
+	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(tmpDir, "version-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), final); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return errExists
+		}
+		return err
+	}
+	return nil
+}
+
+var errExists = errors.New("already exists")
 
 // DirURL is the store URL for a directory on disk.
 func DirURL(dir string) (string, error) {
@@ -366,7 +417,7 @@ func (s *Store) Commit(ctx context.Context, v Version) (*Version, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.bucket.WriteAll(ctx, versionKey(v.API, v.Number), data, &blob.WriterOptions{IfNotExist: true, ContentType: "application/json"})
+	err = s.createOnce(ctx, versionKey(v.API, v.Number), data, "application/json")
 	if isPrecondition(err) {
 		existing, rerr := s.Version(ctx, v.API, v.Number)
 		if rerr != nil {
@@ -476,6 +527,9 @@ func (s *Store) GetKey(ctx context.Context, key string, v any) error {
 func isPrecondition(err error) bool {
 	if err == nil {
 		return false
+	}
+	if errors.Is(err, errExists) {
+		return true
 	}
 	c := gcerrors.Code(err)
 	return c == gcerrors.FailedPrecondition || c == gcerrors.AlreadyExists

@@ -90,7 +90,16 @@ func TestCommitIsCreateIfAbsentAndIdempotent(t *testing.T) {
 }
 
 func TestConcurrentWritersGetDistinctNumbers(t *testing.T) {
-	s := openTemp(t)
+	mem, err := Open(t.Context(), "mem://")
+	require.NoError(t, err)
+	for name, s := range map[string]*Store{"file": openTemp(t), "mem": mem} {
+		t.Run(name, func(t *testing.T) { concurrentWriters(t, s) })
+	}
+}
+
+// concurrentWriters: writers racing for the next version of one API each
+// get their own number; the losers re-merge on the new head.
+func concurrentWriters(t *testing.T, s *Store) {
 	ctx := t.Context()
 	const writers = 8
 	var wg sync.WaitGroup
