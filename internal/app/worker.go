@@ -105,7 +105,7 @@ func StoreURLFor(dataDir, explicit string) (string, error) {
 
 // DocCacheBytes bounds the estimated memory of the parsed-document cache of
 // one worker.
-const DocCacheBytes = 256 << 20
+const DocCacheBytes = 64 << 20
 
 // NewActivities builds the activities with their real dependencies. The AI
 // resolver is configured when ai.BaseURL or ai.Model is set; its key is
