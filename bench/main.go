@@ -51,6 +51,7 @@ func run() error {
 	reportJobs := flag.Int("report-jobs", 100, "engine-history: registered jobs the reports name, in turn")
 	signalInflight := flag.Int("signal-inflight", 50, "engine-history: signals in flight at once")
 	signalRate := flag.Int("signal-rate", 0, "engine-history: signals per second (0: as fast as -signal-inflight allows)")
+	serverCache := flag.Int("server-cache", 0, "the embedded server's history cache size in executions (history.hostLevelCacheMaxSize; 0: the dev server's default, 8096), to tell its memory from the worker's")
 	memprofile := flag.String("memprofile", "", "write a heap profile (after a GC) to this file when the scenarios end")
 	canAfter := flag.Int("engine-can-after", 0, "load, engine-history: the engine's continueAsNewAfter (0: the engine's default 500); when set, the server's continue-as-new suggestion is raised too")
 	flag.Parse()
@@ -84,6 +85,12 @@ func run() error {
 			dynamicconfig.HistoryCountSuggestContinueAsNew.Key().String(): suggestCANEvents,
 			dynamicconfig.HistorySizeSuggestContinueAsNew.Key().String():  suggestCANBytes,
 		}
+	}
+	if *serverCache > 0 {
+		if dyn == nil {
+			dyn = map[string]any{}
+		}
+		dyn["history.hostLevelCacheMaxSize"] = *serverCache
 	}
 	e, err := startEnv(ctx, *tmp, dyn)
 	if err != nil {

@@ -167,11 +167,16 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 			return err
 		}
 		addr, err := mets.Serve(ctx, opts.MetricsAddr)
-		if err != nil {
+		switch {
+		case err != nil && opts.Dev:
+			// A busy port (another Prometheus, say) must not stop the dev run.
+			logger.Warn("no /metrics endpoint: "+err.Error()+" (choose another with -metrics-addr)", zap.String("addr", opts.MetricsAddr))
+		case err != nil:
 			return fmt.Errorf("serve metrics on %s: %w", opts.MetricsAddr, err)
+		default:
+			logger.Info("Prometheus metrics on http://"+addr+"/metrics", zap.String("addr", addr))
+			metricsURL = "http://" + addr + "/metrics"
 		}
-		logger.Info("Prometheus metrics on http://"+addr+"/metrics", zap.String("addr", addr))
-		metricsURL = "http://" + addr + "/metrics"
 	}
 	keys, err := codec.KeysFromEnv(os.LookupEnv)
 	if err != nil {
