@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -165,12 +166,20 @@ func (s Source) Validate() error {
 		errs = append(errs, "set url or file, not both")
 	case s.URL != "":
 		u, err := url.Parse(s.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			errs = append(errs, fmt.Sprintf("url %q: want an absolute http:// or https:// URL", s.URL))
+		case u.User != nil:
+			errs = append(errs, "url: credentials in the URL would be kept in history and logs; pass them as a header reference (headers: {Authorization: env:NAME})")
 		}
 	}
-	for h, ref := range s.Headers {
-		if !IsSecretRef(ref) {
+	names := make([]string, 0, len(s.Headers))
+	for h := range s.Headers {
+		names = append(names, h)
+	}
+	sort.Strings(names)
+	for _, h := range names {
+		if !IsSecretRef(s.Headers[h]) {
 			errs = append(errs, fmt.Sprintf("header %q: give a reference (env:NAME, ${NAME} or file:/path), never the value itself", h))
 		}
 	}
