@@ -30,8 +30,12 @@ type Change struct {
 	// Kind is added, removed or modified.
 	Kind string `json:"kind"`
 	// Object is the API object concerned (path, operation, parameter, ...).
-	Object   string `json:"object"`
-	Breaking bool   `json:"breaking"`
+	Object string `json:"object"`
+	// Level is how much the change may hurt clients: LevelError (breaks
+	// them), LevelWarning (may break some) or LevelInfo.
+	Level string `json:"level"`
+	// Breaking is Level == LevelError.
+	Breaking bool `json:"breaking"`
 	// Rule is the rule that decided Breaking, e.g. "response.removed", or
 	// "libopenapi:<key>" where libopenapi's default verdict stands.
 	Rule string `json:"rule"`
@@ -43,11 +47,19 @@ type Change struct {
 type Report struct {
 	Changes   []Change `json:"changes"`
 	Total     int      `json:"total"`
-	Breaking  int      `json:"breaking"`
+	Breaking  int      `json:"breaking"` // error-level changes
+	Warnings  int      `json:"warnings"` // warning-level changes
 	RuleSet   string   `json:"ruleSet"`
 	OldFamily string   `json:"oldFamily"`
 	NewFamily string   `json:"newFamily"`
 }
+
+// Levels of a change (Change.Level).
+const (
+	LevelError   = "error"   // breaks clients
+	LevelWarning = "warning" // may break some clients
+	LevelInfo    = "info"    // harmless
+)
 
 // FamilyMismatchError refuses to compare Swagger 2 with OpenAPI 3.
 type FamilyMismatchError struct {
@@ -96,8 +108,11 @@ func Compare(old, new *spec.Document, rules *Rules) (*Report, error) {
 	}
 	rep.Total = len(rep.Changes)
 	for _, c := range rep.Changes {
-		if c.Breaking {
+		switch c.Level {
+		case LevelError:
 			rep.Breaking++
+		case LevelWarning:
+			rep.Warnings++
 		}
 	}
 	return rep, nil
@@ -191,6 +206,10 @@ func convert(lib []*model.Change, oldRoot, newRoot *yaml.Node, rules *Rules) []C
 		}
 		ch.Object = object
 		ch.Breaking, ch.Rule = rules.decide(object, property, kind, value, c.Breaking)
+		ch.Level = LevelInfo
+		if ch.Breaking {
+			ch.Level = LevelError
+		}
 		switch kind {
 		case KindRemoved:
 			ch.Old, ch.New = typedValue(c.Original, node), typedValue(c.New, nil)

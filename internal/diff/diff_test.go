@@ -87,7 +87,7 @@ func TestCustomRulesAndIgnore(t *testing.T) {
 		require.NotContains(t, p, "example", "examples ignored")
 	}
 	require.Contains(t, got, "/components/schemas/Pet/description", "descriptions kept")
-	require.Equal(t, Change{Pointer: "/servers", Line: got["/servers"].Line, Column: got["/servers"].Column, Kind: KindAdded, Object: ObjectServer, Breaking: true, Rule: "server.added"}, got["/servers"])
+	require.Equal(t, Change{Pointer: "/servers", Line: got["/servers"].Line, Column: got["/servers"].Column, Kind: KindAdded, Object: ObjectServer, Level: LevelError, Breaking: true, Rule: "server.added"}, got["/servers"])
 	require.Equal(t, "libopenapi:operation.summary.modified", got["/paths/~1pets/get/summary"].Rule)
 	require.Less(t, rep.Total, def.Total)
 
@@ -140,7 +140,7 @@ func TestReportFormats(t *testing.T) {
 	for k := range first {
 		keys = append(keys, k)
 	}
-	require.ElementsMatch(t, []string{"pointer", "line", "column", "kind", "object", "breaking", "rule", "old", "new"}, keys)
+	require.ElementsMatch(t, []string{"pointer", "line", "column", "kind", "object", "level", "breaking", "rule", "old", "new"}, keys)
 
 	var txt bytes.Buffer
 	require.NoError(t, rep.Write(&txt, FormatText))
