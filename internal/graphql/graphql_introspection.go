@@ -124,9 +124,9 @@ func FromIntrospection(data []byte) (string, error) {
 }
 
 type introAnswer struct {
-	Data   *introData       `json:"data"`
-	Schema *introSchema     `json:"__schema"`
-	Errors []introError     `json:"errors"`
+	Data   *introData   `json:"data"`
+	Schema *introSchema `json:"__schema"`
+	Errors []introError `json:"errors"`
 }
 
 type introData struct {
