@@ -1,6 +1,20 @@
 // Package source defines a Source: where a spec lives, how to reach it, and
 // the API it feeds. It is shared by config files, workflow inputs and
 // activities, so its JSON and YAML field names are a contract.
+//
+// A source never borrows what the operator did not give it:
+//
+//   - Header references (env:NAME, ${NAME}, file:/path) are checked against
+//     a SecretPolicy (Source.ValidateRefs). The worker builds it from
+//     -secret-env and -secret-dir (comma lists) and its config's
+//     fetch.secrets. With no list given only DefaultSecretEnvPattern,
+//     LIVESYNC_SOURCE_*, is referable, and no file is. The worker's own
+//     secrets (WorkerSecretEnv, plus its webhook and AI key variables) are
+//     never referable, whatever the patterns say.
+//   - File sources must lie inside the operator's Roots (-source-dir; -dev
+//     adds the working directory and the examples, see DevRoots), checked
+//     after symbolic links and ".." are resolved; /proc, /sys and /dev are
+//     always refused (Source.ValidateFile, Roots.Open).
 package source
 
 import (
@@ -13,11 +27,19 @@ import (
 	"time"
 )
 
-// Kinds of source.
+// Kinds of source. An empty kind is detected from the content.
 const (
 	// KindOpenAPI covers OpenAPI 3.0, 3.1 and Swagger 2.0 documents.
 	KindOpenAPI = "openapi"
+	// KindGraphQL is a GraphQL schema: SDL, or an introspection endpoint
+	// (Introspect).
+	KindGraphQL = "graphql"
+	// KindPostman is a Postman collection, v2.0 or v2.1.
+	KindPostman = "postman"
 )
+
+// Kinds lists every kind, in a stable order.
+var Kinds = []string{KindOpenAPI, KindGraphQL, KindPostman}
 
 // Ownership says which part of an API a source feeds. Empty owns everything.
 type Ownership struct {
@@ -38,11 +60,22 @@ func (o Ownership) IsZero() bool {
 type Source struct {
 	ID   string `json:"id" yaml:"id"`
 	Name string `json:"name,omitempty" yaml:"name,omitempty"`
-	// Kind is "openapi" (OpenAPI 3.0, 3.1 and Swagger 2.0).
+	// Kind is "openapi" (OpenAPI 3.0, 3.1 and Swagger 2.0), "graphql" or
+	// "postman"; empty means detected from the content.
 	Kind string `json:"kind,omitempty" yaml:"kind,omitempty"`
-	// URL (http or https) or File (a path) locates the spec; exactly one is set.
-	URL  string `json:"url,omitempty" yaml:"url,omitempty"`
-	File string `json:"file,omitempty" yaml:"file,omitempty"`
+	// URL (http or https) or a file path locates the spec; exactly one is
+	// set. The path is written filePath (the design's name) or file (the
+	// older one), never both; LocalFile returns whichever is set and
+	// Normalize moves filePath into File.
+	URL      string `json:"url,omitempty" yaml:"url,omitempty"`
+	File     string `json:"file,omitempty" yaml:"file,omitempty"`
+	FilePath string `json:"filePath,omitempty" yaml:"filePath,omitempty"`
+	// Introspect fetches a GraphQL schema by POSTing the standard
+	// introspection query to URL (with the source's headers). Only on a
+	// URL source whose kind is graphql or empty.
+	Introspect bool `json:"introspect,omitempty" yaml:"introspect,omitempty"`
+	// Strict refuses a spec with dangling references instead of warning.
+	Strict bool `json:"strict,omitempty" yaml:"strict,omitempty"`
 	// Headers maps a request header to a reference to its value, never the
 	// value itself: "env:NAME", "${NAME}" or "file:/run/secrets/x".
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
@@ -128,7 +161,25 @@ func (s Source) Location() string {
 	if s.URL != "" {
 		return s.URL
 	}
-	return s.File
+	return s.LocalFile()
+}
+
+// LocalFile is the file path, written file or filePath; "" for URL sources.
+func (s Source) LocalFile() string {
+	if s.File != "" {
+		return s.File
+	}
+	return s.FilePath
+}
+
+// Normalize returns the source with filePath moved into File, so code that
+// reads File sees the path whichever name was written. A source that sets
+// both is returned unchanged (Validate refuses it).
+func (s Source) Normalize() Source {
+	if s.File == "" && s.FilePath != "" {
+		s.File, s.FilePath = s.FilePath, ""
+	}
+	return s
 }
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
@@ -155,15 +206,17 @@ func (s Source) Validate() error {
 		}
 	}
 	switch s.Kind {
-	case "", KindOpenAPI:
+	case "", KindOpenAPI, KindGraphQL, KindPostman:
 	default:
-		errs = append(errs, fmt.Sprintf("kind %q is not supported: want %q", s.Kind, KindOpenAPI))
+		errs = append(errs, fmt.Sprintf("kind %q is not supported: want %s (or leave it out to detect it from the content)", s.Kind, strings.Join(Kinds, ", ")))
 	}
 	switch {
-	case s.URL == "" && s.File == "":
-		errs = append(errs, "set url or file")
-	case s.URL != "" && s.File != "":
-		errs = append(errs, "set url or file, not both")
+	case s.File != "" && s.FilePath != "":
+		errs = append(errs, "set filePath or file (the older name), not both")
+	case s.URL == "" && s.LocalFile() == "":
+		errs = append(errs, "set url or filePath")
+	case s.URL != "" && s.LocalFile() != "":
+		errs = append(errs, "set url or filePath, not both")
 	case s.URL != "":
 		u, err := url.Parse(s.URL)
 		switch {
@@ -171,6 +224,14 @@ func (s Source) Validate() error {
 			errs = append(errs, fmt.Sprintf("url %q: want an absolute http:// or https:// URL", s.URL))
 		case u.User != nil:
 			errs = append(errs, "url: credentials in the URL would be kept in history and logs; pass them as a header reference (headers: {Authorization: env:NAME})")
+		}
+	}
+	if s.Introspect {
+		switch {
+		case s.URL == "":
+			errs = append(errs, "introspect: only a url source can be introspected")
+		case s.Kind != "" && s.Kind != KindGraphQL:
+			errs = append(errs, fmt.Sprintf("introspect: only a graphql source can be introspected, not kind %q", s.Kind))
 		}
 	}
 	names := make([]string, 0, len(s.Headers))

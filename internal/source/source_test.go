@@ -15,17 +15,22 @@ func TestValidate(t *testing.T) {
 		src  Source
 		want string
 	}{
-		"no location":     {Source{ID: "a"}, "set url or file"},
-		"both":            {Source{ID: "a", URL: "https://x/y", File: "y.yaml"}, "not both"},
-		"bad scheme":      {Source{ID: "a", URL: "ftp://x/y"}, "http:// or https://"},
-		"credentials":     {Source{ID: "a", URL: "https://u:p@x/y"}, "credentials in the URL"},
-		"literal secret":  {Source{ID: "a", URL: "https://x/y", Headers: map[string]string{"Authorization": "Bearer abc123"}}, `header "Authorization"`},
-		"bad id":          {Source{ID: "../x", URL: "https://x/y"}, "invalid source id"},
-		"bad priority":    {Source{ID: "a", URL: "https://x/y", Priority: "urgent"}, "priority"},
-		"bad strategy":    {Source{ID: "a", URL: "https://x/y", Strategy: "merge"}, "strategy"},
-		"bad gate":        {Source{ID: "a", URL: "https://x/y", Gate: "maybe"}, "gate"},
-		"bad on-timeout":  {Source{ID: "a", URL: "https://x/y", OnHoldTimeout: "later"}, "onHoldTimeout"},
-		"negative period": {Source{ID: "a", URL: "https://x/y", RefreshInterval: -1}, "refreshInterval"},
+		"no location":       {Source{ID: "a"}, "set url or filePath"},
+		"both":              {Source{ID: "a", URL: "https://x/y", File: "y.yaml"}, "not both"},
+		"bad scheme":        {Source{ID: "a", URL: "ftp://x/y"}, "http:// or https://"},
+		"credentials":       {Source{ID: "a", URL: "https://u:p@x/y"}, "credentials in the URL"},
+		"literal secret":    {Source{ID: "a", URL: "https://x/y", Headers: map[string]string{"Authorization": "Bearer abc123"}}, `header "Authorization"`},
+		"bad id":            {Source{ID: "../x", URL: "https://x/y"}, "invalid source id"},
+		"bad priority":      {Source{ID: "a", URL: "https://x/y", Priority: "urgent"}, "priority"},
+		"bad strategy":      {Source{ID: "a", URL: "https://x/y", Strategy: "merge"}, "strategy"},
+		"bad gate":          {Source{ID: "a", URL: "https://x/y", Gate: "maybe"}, "gate"},
+		"bad on-timeout":    {Source{ID: "a", URL: "https://x/y", OnHoldTimeout: "later"}, "onHoldTimeout"},
+		"negative period":   {Source{ID: "a", URL: "https://x/y", RefreshInterval: -1}, "refreshInterval"},
+		"file and filePath": {Source{ID: "a", File: "a.yaml", FilePath: "b.yaml"}, "set filePath or file (the older name), not both"},
+		"url and filePath":  {Source{ID: "a", URL: "https://x/y", FilePath: "b.yaml"}, "not both"},
+		"unknown kind":      {Source{ID: "a", URL: "https://x/y", Kind: "soap"}, `kind "soap" is not supported`},
+		"introspect file":   {Source{ID: "a", FilePath: "s.graphql", Introspect: true}, "only a url source"},
+		"introspect kind":   {Source{ID: "a", URL: "https://x/graphql", Kind: KindOpenAPI, Introspect: true}, "only a graphql source"},
 	} {
 		err := tc.src.Validate()
 		require.Error(t, err, name)
@@ -65,4 +70,26 @@ func TestDefaults(t *testing.T) {
 	s.Enabled, s.API = &off, "shop"
 	require.False(t, s.IsEnabled())
 	require.Equal(t, "shop", s.APIID())
+}
+
+func TestIssue13Fields(t *testing.T) {
+	for name, src := range map[string]Source{
+		"graphql introspection":        {ID: "gql", URL: "https://x/graphql", Kind: KindGraphQL, Introspect: true},
+		"introspection, kind detected": {ID: "gql", URL: "https://x/graphql", Introspect: true},
+		"postman by filePath":          {ID: "pm", FilePath: "c.json", Kind: KindPostman, Strict: true},
+		"openapi by file":              {ID: "oa", File: "o.yaml", Kind: KindOpenAPI},
+	} {
+		t.Run(name, func(t *testing.T) { require.NoError(t, src.Validate()) })
+	}
+
+	var s Source
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"pm","filePath":"c.json","kind":"postman","strict":true,"introspect":false}`), &s))
+	require.Equal(t, "c.json", s.LocalFile())
+	require.Equal(t, "c.json", s.Location())
+	n := s.Normalize()
+	require.Equal(t, "c.json", n.File)
+	require.Empty(t, n.FilePath)
+	require.True(t, n.Strict)
+	both := Source{File: "a", FilePath: "b"}
+	require.Equal(t, both, both.Normalize(), "a source with both is left for Validate to refuse")
 }
