@@ -172,7 +172,13 @@ func (c *comparer) add(ptr, kind, object, rule string, p pos, old, new any) {
 func (c *comparer) compare(o, n *tree) {
 	for _, r := range [][3]string{{"query", o.Schema.Query, n.Schema.Query}, {"mutation", o.Schema.Mutation, n.Schema.Mutation}, {"subscription", o.Schema.Subscription, n.Schema.Subscription}} {
 		if r[1] != r[2] {
-			c.add("schema."+r[0], changeKind(r[1] != "", r[2] != ""), ObjectSchema, RuleSchemaRootChanged, n.Schema.pos, nilIfEmpty(r[1]), nilIfEmpty(r[2]))
+			p := n.Schema.pos // the new root type's, or the old one's when it is gone
+			if t := n.Types[r[2]]; t != nil {
+				p = t.pos
+			} else if t := o.Types[r[1]]; t != nil {
+				p = t.pos
+			}
+			c.add("schema."+r[0], changeKind(r[1] != "", r[2] != ""), ObjectSchema, RuleSchemaRootChanged, p, nilIfEmpty(r[1]), nilIfEmpty(r[2]))
 		}
 	}
 	c.description("schema", ObjectSchema, o.Schema.Description, n.Schema.Description, n.Schema.pos)
