@@ -19,8 +19,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"github.com/apilivesync/apilivesync/internal/redact"
+	"github.com/apilivesync/apilivesync/internal/source"
 )
 
 // Defaults applied by New to zero Options fields.
@@ -105,6 +109,20 @@ type Options struct {
 	UserAgent string
 	// BaseDir resolves relative File paths. Empty means the working directory.
 	BaseDir string
+	// SourceRoots confine file sources: a File is read only when, once its
+	// symbolic links and ".." are resolved, it lies inside one of these
+	// directories, and never under /proc, /sys or /dev (see source.Roots).
+	// Empty refuses every file source. The worker takes them from
+	// -source-dir; -dev adds the working directory and the examples
+	// (source.DevRoots).
+	SourceRoots []string
+	// Secrets is the operator's allow-list of secret references, applied by
+	// Fetcher.ResolveHeaders (see source.SecretPolicy). The zero value
+	// allows only source.DefaultSecretEnvPattern.
+	Secrets source.SecretPolicy
+	// LookupEnv reads environment variables for Fetcher.ResolveHeaders;
+	// nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
 	// Guard configures the SSRF guard.
 	Guard GuardOptions
 	// TLSClientConfig, when set, is used for HTTPS (e.g. private CA roots).
@@ -200,13 +218,19 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 
 func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 	start := f.now()
+	secrets := headerValues(req.Headers)
 	u, err := url.Parse(req.URL)
 	if err != nil {
-		return nil, &Error{Source: req.SourceID, Target: "GET", Kind: KindBadRequest, Err: fmt.Errorf("invalid URL: %w", err)}
+		var ue *url.Error
+		if errors.As(err, &ue) { // url.Error repeats the whole URL
+			err = ue.Err
+		}
+		return nil, &Error{Source: req.SourceID, Target: "GET", Kind: KindBadRequest, Err: fmt.Errorf("invalid URL: %w", err), secrets: secrets}
 	}
-	target := "GET " + u.Redacted()
+	target := "GET " + redact.URL(u)
+	secrets = append(secrets, urlSecrets(u)...)
 	bad := func(format string, args ...any) (*Response, error) {
-		return nil, &Error{Source: req.SourceID, Target: target, Kind: KindBadRequest, Err: fmt.Errorf(format, args...)}
+		return nil, &Error{Source: req.SourceID, Target: target, Kind: KindBadRequest, Err: fmt.Errorf(format, args...), secrets: secrets}
 	}
 	switch {
 	case u.Scheme == "file":
@@ -254,6 +278,9 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error)
 		Transport: f.transport,
 		CheckRedirect: func(r *http.Request, via []*http.Request) error {
 			touch()
+			// A redirect's query (a signed URL) is a secret too, wherever
+			// a server echoes it.
+			secrets = append(secrets, urlSecrets(r.URL)...)
 			if err := f.checkRedirect(r, via, req.Headers, u); err != nil {
 				return err
 			}
@@ -264,12 +291,13 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error)
 	resp, err := client.Do(hreq)
 	if err != nil {
 		e := f.classifyTransport(req.SourceID, target, err, reqCtx, ctx)
+		e.secrets = secrets
 		f.logResult(req, target, start, 0, 0, redirects, e)
 		return nil, e
 	}
 	defer resp.Body.Close()
 	touch()
-	finalURL := resp.Request.URL.Redacted()
+	finalURL := redact.URL(resp.Request.URL)
 	if redirects > 0 {
 		target += " (redirected to " + finalURL + ")"
 	}
@@ -295,21 +323,25 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error)
 		f.logResult(req, target, start, resp.StatusCode, 0, redirects, nil)
 		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		drain(resp.Body)
+		excerpt := readExcerpt(resp.Body)
 		e := statusError(req.SourceID, target, resp, f.now())
+		if excerpt != "" {
+			e.Err = fmt.Errorf("%w: the server said %q", e.Err, excerpt)
+		}
+		e.secrets = secrets
 		f.logResult(req, target, start, resp.StatusCode, 0, redirects, e)
 		return nil, e
 	}
 
 	if resp.ContentLength > f.opts.MaxBytes {
-		e := &Error{Source: req.SourceID, Target: target, Kind: KindTooLarge, StatusCode: resp.StatusCode,
+		e := &Error{Source: req.SourceID, Target: target, Kind: KindTooLarge, StatusCode: resp.StatusCode, secrets: secrets,
 			Err: fmt.Errorf("%w: Content-Length %d is over the %d-byte limit", ErrTooLarge, resp.ContentLength, f.opts.MaxBytes)}
 		f.logResult(req, target, start, resp.StatusCode, 0, redirects, e)
 		return nil, e
 	}
 	enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
 	if enc != "" && enc != "identity" && enc != "gzip" && enc != "x-gzip" {
-		e := &Error{Source: req.SourceID, Target: target, Kind: KindBadRequest, StatusCode: resp.StatusCode,
+		e := &Error{Source: req.SourceID, Target: target, Kind: KindBadRequest, StatusCode: resp.StatusCode, secrets: secrets,
 			Err: fmt.Errorf("unsupported Content-Encoding %q (only gzip was asked for)", enc)}
 		f.logResult(req, target, start, resp.StatusCode, 0, redirects, e)
 		return nil, e
@@ -318,7 +350,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error)
 	body, err := f.readBody(meter, enc != "" && enc != "identity", resp.ContentLength)
 	if err != nil {
 		e := f.classifyBody(req.SourceID, target, err, reqCtx, ctx)
-		e.StatusCode = resp.StatusCode
+		e.StatusCode, e.secrets = resp.StatusCode, secrets
 		f.logResult(req, target, start, resp.StatusCode, meter.n, redirects, e)
 		return nil, e
 	}
@@ -333,16 +365,16 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error)
 // another host). The guard itself runs when the redirect is dialed.
 func (f *Fetcher) checkRedirect(r *http.Request, via []*http.Request, userHeaders map[string]string, orig *url.URL) error {
 	if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
-		return &redirectError{kind: KindBlocked, err: fmt.Errorf("redirect to %s refused: only http and https are followed", r.URL.Redacted())}
+		return &redirectError{kind: KindBlocked, err: fmt.Errorf("redirect to %s refused: only http and https are followed", redact.URL(r.URL))}
 	}
 	next := r.URL.String()
 	for _, v := range via {
 		if v.URL.String() == next {
-			return &redirectError{kind: KindTooManyRedirects, err: fmt.Errorf("redirect loop: %s was already visited after %d redirects", r.URL.Redacted(), len(via))}
+			return &redirectError{kind: KindTooManyRedirects, err: fmt.Errorf("redirect loop: %s was already visited after %d redirects", redact.URL(r.URL), len(via))}
 		}
 	}
 	if len(via) > f.opts.MaxRedirects {
-		return &redirectError{kind: KindTooManyRedirects, err: fmt.Errorf("stopped after %d redirects (limit %d), next was %s", len(via)-1, f.opts.MaxRedirects, r.URL.Redacted())}
+		return &redirectError{kind: KindTooManyRedirects, err: fmt.Errorf("stopped after %d redirects (limit %d), next was %s", len(via)-1, f.opts.MaxRedirects, redact.URL(r.URL))}
 	}
 	if orig != nil && (r.URL.Scheme != orig.Scheme || !strings.EqualFold(r.URL.Host, orig.Host)) {
 		for k := range userHeaders {
@@ -429,6 +461,61 @@ func (f *Fetcher) logResult(req Request, target string, start time.Time, status 
 
 // drain reads a little of an unwanted body so the connection can be reused.
 func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, 4<<10)) }
+
+// maxExcerpt is how much of an error response's body an *Error quotes.
+const maxExcerpt = 200
+
+// readExcerpt drains an error response's body like drain and returns its
+// beginning as one printable line (redacted with the rest of the message
+// when the *Error is formatted), so "401: token expired" reaches the user.
+func readExcerpt(r io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(r, 4<<10))
+	s := strings.ToValidUTF8(string(b), "")
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxExcerpt {
+		cut := maxExcerpt
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// minQuerySecret is the shortest query value treated as a secret wherever
+// it appears: signatures and tokens are long, "json" or "v2" are not.
+const minQuerySecret = 8
+
+// urlSecrets are the values of u's query and userinfo password long
+// enough to be credentials.
+func urlSecrets(u *url.URL) []string {
+	var out []string
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			if len(v) >= minQuerySecret {
+				out = append(out, v)
+			}
+		}
+	}
+	if p, ok := u.User.Password(); ok {
+		out = append(out, p)
+	}
+	return out
+}
+
+// headerValues are the resolved header values of a request: the secrets
+// its errors must never show.
+func headerValues(h map[string]string) []string {
+	out := make([]string, 0, len(h))
+	for _, v := range h {
+		out = append(out, v)
+		// "Bearer tok": the token alone may be echoed too.
+		if _, tok, ok := strings.Cut(v, " "); ok {
+			out = append(out, strings.TrimSpace(tok))
+		}
+	}
+	return out
+}
 
 // meteredReader counts raw bytes, resets the idle timer whenever bytes
 // arrive, and enforces the minimum average rate after a grace period.

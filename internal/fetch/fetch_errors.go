@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apilivesync/apilivesync/internal/redact"
 )
 
 // Kinds of fetch failure. They are stable strings: activities use them as
@@ -45,6 +47,9 @@ const (
 	// KindCanceled: the caller's context was canceled. Permanent (retrying
 	// a canceled activity is the caller's decision, not ours).
 	KindCanceled = "canceled"
+	// KindRefusedPath: a file source outside Options.SourceRoots, or under
+	// /proc, /sys or /dev. Nothing was read. Permanent.
+	KindRefusedPath = "refused-path"
 )
 
 // Error is the error every Fetch and ResolveHeaders failure returns. Check it
@@ -52,8 +57,8 @@ const (
 type Error struct {
 	// Source is the source ID the fetch was for.
 	Source string
-	// Target says what was attempted: "GET https://host/path" (credentials
-	// redacted), "read /path/to/file", or `header "Authorization"`.
+	// Target says what was attempted: "GET https://host/path" (userinfo and
+	// query values redacted), "read /path/to/file", or `header "Authorization"`.
 	Target string
 	// Kind classifies the failure (KindNotFound, KindTimeout, ...).
 	Kind string
@@ -66,10 +71,19 @@ type Error struct {
 	RetryAfter time.Duration
 	// Err is the underlying cause.
 	Err error
+
+	// secrets are the request's resolved header values, redacted from the
+	// message with everything redact.String removes.
+	secrets []string
 }
 
-// Error formats as `fetch source "payments": GET https://x/openapi.json: 503 Service Unavailable`.
-func (e *Error) Error() string {
+// Error formats as `fetch source "payments": GET https://x/openapi.json: 503 Service Unavailable`,
+// redacted: URL userinfo and query values, Bearer and Basic credentials,
+// and the request's own header values never appear (see package redact),
+// whatever a server echoed or a redirect pointed to.
+func (e *Error) Error() string { return redact.String(e.message(), e.secrets...) }
+
+func (e *Error) message() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "fetch source %q", e.Source)
 	if e.Target != "" {

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/apilivesync/apilivesync/internal/source"
 )
 
 // fileValidator is the weak validator of a file: its modification time and
@@ -19,8 +20,8 @@ func fileValidator(fi fs.FileInfo) string {
 	return fmt.Sprintf("%s size=%d", fi.ModTime().UTC().Format(time.RFC3339Nano), fi.Size())
 }
 
-// filePath turns Request.File (a path or a file:// URL) into a cleaned
-// absolute-or-BaseDir-relative path.
+// filePath turns Request.File (a path or a file:// URL) into a path,
+// relative ones prefixed with BaseDir; source.Roots resolves it.
 func (f *Fetcher) filePath(file string) (string, error) {
 	p := file
 	if strings.HasPrefix(strings.ToLower(file), "file:") {
@@ -40,10 +41,12 @@ func (f *Fetcher) filePath(file string) (string, error) {
 		}
 	}
 	p = filepath.FromSlash(p)
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(f.opts.BaseDir, p)
+	if !filepath.IsAbs(p) && f.opts.BaseDir != "" {
+		// Not filepath.Join: ".." is resolved after symbolic links, by
+		// source.Roots, the way the kernel would.
+		p = strings.TrimSuffix(f.opts.BaseDir, string(filepath.Separator)) + string(filepath.Separator) + p
 	}
-	return filepath.Clean(p), nil
+	return p, nil
 }
 
 func (f *Fetcher) fetchFile(ctx context.Context, req Request) (*Response, error) {
@@ -61,11 +64,23 @@ func (f *Fetcher) fetchFile(ctx context.Context, req Request) (*Response, error)
 	if err := ctx.Err(); err != nil {
 		return fail(KindCanceled, false, fmt.Errorf("canceled: %w", context.Cause(ctx)))
 	}
-	fh, err := os.Open(path)
+	// Confined to the roots: resolved, checked, then opened through an
+	// os.Root, so nothing outside them is ever opened.
+	fh, resolved, err := source.Roots(f.opts.SourceRoots).Open(path)
 	if err != nil {
+		var pe *source.PathError
+		if errors.As(err, &pe) {
+			return fail(KindRefusedPath, false, pe)
+		}
+		if errors.Is(err, source.ErrNotRegular) {
+			return fail(KindBadRequest, false, err)
+		}
 		return fail(fileErrorKind(err))
 	}
 	defer fh.Close()
+	if resolved != path {
+		target += " (" + resolved + ")"
+	}
 	fi, err := fh.Stat()
 	if err != nil {
 		return fail(fileErrorKind(err))

@@ -15,6 +15,7 @@ func TestFetchFile(t *testing.T) {
 	spec := readFixture(t, "petstore.json")
 	abs, err := filepath.Abs("testdata/petstore.json")
 	require.NoError(t, err)
+	roots := []string{filepath.Dir(abs)}
 	tests := []struct {
 		name     string
 		opts     fetch.Options
@@ -37,6 +38,7 @@ func TestFetchFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.SourceRoots = roots
 			resp, err := fetch.New(tt.opts).Fetch(t.Context(), fetch.Request{SourceID: "local", File: tt.file})
 			if tt.wantKind != "" {
 				requireKind(t, err, tt.wantKind, tt.wantTemp)
@@ -74,7 +76,7 @@ func TestFetchFileValidator(t *testing.T) {
 	mtime := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	require.NoError(t, os.Chtimes(path, mtime, mtime))
 
-	f := fetch.New(fetch.Options{BaseDir: dir})
+	f := fetch.New(fetch.Options{BaseDir: dir, SourceRoots: []string{dir}})
 	first, err := f.Fetch(t.Context(), fetch.Request{SourceID: "local", File: "openapi.yaml"})
 	require.NoError(t, err)
 	require.Equal(t, "openapi: 3.1.0\n", string(first.Body))

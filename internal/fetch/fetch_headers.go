@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/apilivesync/apilivesync/internal/source"
 )
 
 // maxSecretFileBytes bounds a "file:" header reference.
@@ -35,7 +37,38 @@ var (
 // secrets in config and workflow history. lookup reads environment
 // variables; nil means os.LookupEnv. Errors name the source, the header and
 // the variable or file, never a value.
-func ResolveHeaders(source string, refs map[string]string, lookup func(string) (string, bool)) (map[string]string, error) {
+//
+// Deprecated: ResolveHeaders reads any variable or file the process can;
+// use Fetcher.ResolveHeaders, which applies Options.Secrets (the
+// operator's allow-list), or ResolveHeadersWith.
+func ResolveHeaders(sourceID string, refs map[string]string, lookup func(string) (string, bool)) (map[string]string, error) {
+	return resolveHeaders(sourceID, refs, lookup, nil)
+}
+
+// ResolveHeaders resolves a source's header references like the package
+// function, after checking each against Options.Secrets: a reference the
+// operator did not allow is refused (KindBadRequest, wrapping a
+// *source.RefError that names the allow-list) before anything is read.
+// Variables are read with Options.LookupEnv.
+func (f *Fetcher) ResolveHeaders(sourceID string, refs map[string]string) (map[string]string, error) {
+	return ResolveHeadersWith(sourceID, refs, f.opts.LookupEnv, f.opts.Secrets)
+}
+
+// ResolveHeadersWith is ResolveHeaders under a secret policy: references
+// outside it are refused before anything is read, and file: references are
+// opened only inside the policy's directories.
+func ResolveHeadersWith(sourceID string, refs map[string]string, lookup func(string) (string, bool), policy source.SecretPolicy) (map[string]string, error) {
+	return resolveHeaders(sourceID, refs, lookup, &policy)
+}
+
+// refusedRef is a *source.RefError inside a fetch *Error, which already
+// names the source and the header.
+type refusedRef struct{ *source.RefError }
+
+func (e refusedRef) Error() string { return e.Detail() }
+func (e refusedRef) Unwrap() error { return e.RefError }
+
+func resolveHeaders(sourceID string, refs map[string]string, lookup func(string) (string, bool), policy *source.SecretPolicy) (map[string]string, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
@@ -48,13 +81,23 @@ func ResolveHeaders(source string, refs map[string]string, lookup func(string) (
 	var errs []error
 	for _, name := range names {
 		fail := func(format string, args ...any) {
-			errs = append(errs, &Error{Source: source, Target: fmt.Sprintf("header %q", name), Kind: KindBadRequest, Err: fmt.Errorf(format, args...)})
+			errs = append(errs, &Error{Source: sourceID, Target: fmt.Sprintf("header %q", name), Kind: KindBadRequest, Err: fmt.Errorf(format, args...)})
 		}
 		if !headerToken.MatchString(name) {
 			fail("not a valid header name")
 			continue
 		}
 		ref := strings.TrimSpace(refs[name])
+		if policy != nil {
+			if err := policy.CheckRef(sourceID, name, ref); err != nil {
+				var re *source.RefError
+				if errors.As(err, &re) {
+					err = refusedRef{re}
+				}
+				fail("%w", err)
+				continue
+			}
+		}
 		var value string
 		switch {
 		case strings.HasPrefix(ref, "env:"):
@@ -71,7 +114,7 @@ func ResolveHeaders(source string, refs map[string]string, lookup func(string) (
 			value = val
 		case strings.HasPrefix(ref, "file:"):
 			path := strings.TrimSpace(strings.TrimPrefix(ref, "file:"))
-			val, err := readSecretFile(path)
+			val, err := readSecretFile(path, policy)
 			if err != nil {
 				fail("%w", err)
 				continue
@@ -107,11 +150,17 @@ func ResolveHeaders(source string, refs map[string]string, lookup func(string) (
 	return out, nil
 }
 
-func readSecretFile(path string) (string, error) {
+func readSecretFile(path string, policy *source.SecretPolicy) (string, error) {
 	if path == "" {
 		return "", errors.New(`"file:" reference without a path`)
 	}
-	f, err := os.Open(path)
+	var f *os.File
+	var err error
+	if policy != nil {
+		f, err = policy.OpenFile(path)
+	} else {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		// The *PathError names the path and the cause, nothing of the content.
 		return "", fmt.Errorf("secret file: %w", err)

@@ -42,8 +42,9 @@ var (
 	// authRE matches an Authorization scheme and its credentials.
 	authRE = regexp.MustCompile(`(?i)\b(Bearer|Basic)(\s+)([A-Za-z0-9\-._~+/]+=*)`)
 	// fieldRE matches a credential-named field and its value: token=abc,
-	// "password": "abc", api-key: abc.
-	fieldRE = regexp.MustCompile(`(?i)\b((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|client[_-]?secret|secret[_-]?key|private[_-]?key|token|secret|password|passwd|pwd|signature|sig|session[_-]?id|x-api-key|x-amz-signature|x-amz-credential|x-amz-security-token)["']?\s*[:=]\s*["']?)([^\s"'&,;}<>]+)`)
+	// "password": "abc", api-key: abc; not a path ending in one
+	// (/etc/passwd: ...).
+	fieldRE = regexp.MustCompile(`(?i)(^|[^/.\w-])((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|client[_-]?secret|secret[_-]?key|private[_-]?key|token|secret|password|passwd|pwd|signature|sig|session[_-]?id|x-api-key|x-amz-signature|x-amz-credential|x-amz-security-token)["']?\s*[:=]\s*["']?)([^\s"'&,;}<>]+)`)
 )
 
 // notCredentials are words that follow "Basic" or "Bearer" in prose and
@@ -98,8 +99,8 @@ func (r *Redactor) String(s string) string {
 	s = fieldRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := fieldRE.FindStringSubmatch(m)
 		// Punctuation that ends a sentence or a clause is not the value's.
-		v := strings.TrimRight(sub[2], ":.)")
-		return sub[1] + Mask + sub[2][len(v):]
+		v := strings.TrimRight(sub[3], ":.)")
+		return sub[1] + sub[2] + Mask + sub[3][len(v):]
 	})
 	return s
 }

@@ -36,6 +36,7 @@ func TestString(t *testing.T) {
 		{"our header messages untouched", `fetch source "a": header "Authorization": environment variable TOKEN is not set`, nil,
 			`fetch source "a": header "Authorization": environment variable TOKEN is not set`},
 		{"max_tokens is not a token", "max_tokens=100", nil, "max_tokens=100"},
+		{"a path is not a field", "read /etc/passwd: file source /etc/passwd is refused", nil, "read /etc/passwd: file source /etc/passwd is refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, String(tc.in, tc.secrets...))

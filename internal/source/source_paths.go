@@ -46,6 +46,10 @@ func (e *PathError) Error() string {
 	return fmt.Sprintf("%s %s is refused: %s", e.What, p, e.Reason)
 }
 
+// ErrNotRegular is returned by Roots.Open for a directory, device, socket
+// or FIFO inside the roots.
+var ErrNotRegular = errors.New("not a regular file")
+
 // DevRoots are the roots of -dev mode: the working directory and the
 // examples directory (when not empty).
 func DevRoots(examplesDir string) Roots {
@@ -152,7 +156,7 @@ func openConfined(path string, dirs []string, what, dirsName, hint string) (*os.
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, resolved, &PathError{Path: path, Resolved: resolved, What: what, Reason: fmt.Sprintf("not a regular file (%s)", fi.Mode().Type())}
+		return nil, resolved, fmt.Errorf("%s: %w (%s)", resolved, ErrNotRegular, fi.Mode().Type())
 	}
 	return f, resolved, nil
 }

@@ -227,7 +227,13 @@ type RefError struct {
 }
 
 func (e *RefError) Error() string {
-	return fmt.Sprintf("source %q: header %s: %s is not allowed: %s; %s; %s", e.Source, e.Header, e.Ref, e.Reason, e.Policy, secretHint)
+	return fmt.Sprintf("source %q: header %s: %s", e.Source, e.Header, e.Detail())
+}
+
+// Detail is the message without the source and header, for callers that
+// name them already.
+func (e *RefError) Detail() string {
+	return fmt.Sprintf("%s is not allowed: %s; %s; %s", e.Ref, e.Reason, e.Policy, secretHint)
 }
 
 // CheckRef checks one header reference of a source against the policy. A
