@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -312,4 +313,56 @@ func lookupNetwork(network string) string {
 		return "ip6"
 	}
 	return "ip"
+}
+
+// localNames are host names that always mean a non-public address, judged
+// without DNS by CheckURL: the address they stand for.
+var localNames = map[string]netip.Addr{
+	"localhost":                netip.MustParseAddr("127.0.0.1"),
+	"metadata":                 netip.MustParseAddr("169.254.169.254"),
+	"metadata.google.internal": netip.MustParseAddr("169.254.169.254"),
+}
+
+// CheckURL applies the guard to a URL without connecting or resolving: a
+// literal IP address, localhost (and *.localhost) and the cloud metadata
+// names are judged as the dial-time guard would judge them, with the same
+// allow-list; other host names pass (the guard checks what they resolve to
+// when they are dialed). Config validation calls it so that apply refuses
+// what fetch would refuse later. The error is a *BlockedError with a hint.
+func (o GuardOptions) CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid URL: %w", err)
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "" {
+		return nil
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	g := &guard{opts: o}
+	for _, a := range o.Allow {
+		if e, err := parseAllowEntry(a); err == nil {
+			g.allow = append(g.allow, e)
+		}
+	}
+	if g.allowsName(host, port) {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		var ok bool
+		if ip, ok = localNames[host]; !ok && strings.HasSuffix(host, ".localhost") {
+			ip, ok = localNames["localhost"], true
+		}
+		if !ok {
+			return nil
+		}
+	}
+	if class := g.blockReason(ip); class != "" {
+		return &BlockedError{Host: host, Port: port, Addr: ip.WithZone("").Unmap().String(), Reason: class, Hint: hint(class, host, port)}
+	}
+	return nil
 }

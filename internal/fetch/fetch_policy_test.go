@@ -189,3 +189,37 @@ func TestResolveHeadersWith(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, fs.ErrExist))
 }
+
+func TestGuardCheckURL(t *testing.T) {
+	for _, tc := range []struct {
+		name, url string
+		opts      fetch.GuardOptions
+		want      string // "" allowed
+	}{
+		{"metadata IP", "http://169.254.169.254/latest/meta-data/", fetch.GuardOptions{}, "link-local"},
+		{"metadata IP even with private allowed", "http://169.254.169.254/", fetch.GuardOptions{AllowPrivate: true, AllowLoopback: true}, "link-local"},
+		{"metadata name", "http://metadata.google.internal/computeMetadata/v1/", fetch.GuardOptions{}, "link-local"},
+		{"private IP", "https://10.0.0.5/openapi.json", fetch.GuardOptions{}, "private networks are off by default"},
+		{"private IP allowed", "https://10.0.0.5/openapi.json", fetch.GuardOptions{AllowPrivate: true}, ""},
+		{"private IP in an allowed CIDR", "https://10.0.0.5/openapi.json", fetch.GuardOptions{Allow: []string{"10.0.0.0/24"}}, ""},
+		{"localhost", "http://localhost:8080/spec", fetch.GuardOptions{}, "loopback"},
+		{"sub.localhost", "http://api.localhost/spec", fetch.GuardOptions{}, "loopback"},
+		{"localhost allowed by name", "http://localhost:8080/spec", fetch.GuardOptions{Allow: []string{"localhost:8080"}}, ""},
+		{"loopback in dev", "http://127.0.0.1:8080/spec", fetch.GuardOptions{AllowLoopback: true}, ""},
+		{"IPv6 loopback", "http://[::1]/spec", fetch.GuardOptions{}, "loopback"},
+		{"mapped metadata", "http://[::ffff:169.254.169.254]/", fetch.GuardOptions{}, "link-local"},
+		{"public name passes (checked at dial time)", "https://api.example.com/openapi.json", fetch.GuardOptions{}, ""},
+		{"public IP", "https://93.184.216.34/openapi.json", fetch.GuardOptions{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.opts.CheckURL(tc.url)
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			var be *fetch.BlockedError
+			require.True(t, errors.As(err, &be), "got %v", err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
