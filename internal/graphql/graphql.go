@@ -96,6 +96,9 @@ type Document struct {
 	// FromIntrospection is set when the input was an introspection answer;
 	// lines in a Compare report then refer to the SDL built from it.
 	FromIntrospection bool
+	// Warnings lists what Parse tolerated, e.g. a field defined twice
+	// identically (GitHub's published schema has some).
+	Warnings []string
 
 	tree *tree
 }
@@ -207,7 +210,7 @@ func ParseWithOptions(source string, data []byte, opts Options) (*Document, erro
 	} else if line, col, ok := tooDeep(data, opts.MaxDepth); !ok {
 		return fail(KindTooComplex, line, col, fmt.Sprintf("nested more than %d levels deep", opts.MaxDepth), nil)
 	}
-	t, err := load(source, string(data), opts)
+	t, warnings, err := load(source, string(data), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -216,30 +219,76 @@ func ParseWithOptions(source string, data []byte, opts Options) (*Document, erro
 		Summary:           t.summary(),
 		Canonical:         t.print(),
 		FromIntrospection: fromIntro,
+		Warnings:          warnings,
 		tree:              t,
 	}, nil
 }
 
 // load parses and validates SDL and converts it to a tree.
-func load(source, sdl string, opts Options) (*tree, error) {
+func load(source, sdl string, opts Options) (*tree, []string, error) {
 	src := &ast.Source{Name: source, Input: sdl}
 	doc, err := parser.ParseSchema(src)
 	if err != nil {
-		return nil, gqlError(source, KindSyntax, err)
+		return nil, nil, gqlError(source, KindSyntax, err)
 	}
 	if n := len(doc.Definitions) + len(doc.Extensions) + len(doc.Directives); n > opts.MaxDefinitions {
-		return nil, &Error{Source: source, Kind: KindTooComplex, Msg: fmt.Sprintf("%d definitions, more than the %d allowed", n, opts.MaxDefinitions)}
+		return nil, nil, &Error{Source: source, Kind: KindTooComplex, Msg: fmt.Sprintf("%d definitions, more than the %d allowed", n, opts.MaxDefinitions)}
 	}
 	if len(doc.Definitions)+len(doc.Directives)+len(doc.Schema) == 0 {
-		return nil, &Error{Source: source, Kind: KindEmpty, Msg: "no type, directive or schema definition"}
+		return nil, nil, &Error{Source: source, Kind: KindEmpty, Msg: "no type, directive or schema definition"}
 	}
+	warnings := dropIdenticalFields(doc)
 	prelude := validator.PreludeDocument()
 	prelude.Merge(doc)
 	schema, err := validator.ValidateSchemaDocument(prelude)
 	if err != nil {
-		return nil, gqlError(source, KindInvalid, err)
+		return nil, nil, gqlError(source, KindInvalid, err)
 	}
-	return fromSchema(schema), nil
+	return fromSchema(schema), warnings, nil
+}
+
+// dropIdenticalFields removes the second copy of a field defined twice in
+// one type definition with the same type, arguments, defaults and
+// directives (descriptions may differ; the first one is kept). Published
+// schemas have them: GitHub's defines EnterpriseOwnerInfo.
+// repositoryDeployKeySetting twice, the copy with another field's
+// description. Copies that differ otherwise stay, and the validator refuses
+// them.
+func dropIdenticalFields(doc *ast.SchemaDocument) []string {
+	var warnings []string
+	for _, d := range doc.Definitions {
+		if len(d.Fields) < 2 {
+			continue
+		}
+		seen := make(map[string]string, len(d.Fields))
+		kept := d.Fields[:0]
+		for _, f := range d.Fields {
+			sig := fieldSignature(f)
+			if prev, ok := seen[f.Name]; ok && prev == sig {
+				line := 0
+				if f.Position != nil {
+					line = f.Position.Line
+				}
+				warnings = append(warnings, fmt.Sprintf("line %d: field %s.%s is defined twice with the same type and arguments; the second definition is ignored", line, d.Name, f.Name))
+				continue
+			} else if !ok {
+				seen[f.Name] = sig
+			}
+			kept = append(kept, f)
+		}
+		d.Fields = kept
+	}
+	return warnings
+}
+
+func fieldSignature(f *ast.FieldDefinition) string {
+	var b strings.Builder
+	b.WriteString(f.Type.String() + "\x00" + value(f.DefaultValue) + "\x00")
+	b.WriteString(strings.Join(applied(f.Directives), " "))
+	for _, a := range f.Arguments {
+		b.WriteString("\x00" + a.Name + ":" + a.Type.String() + "=" + value(a.DefaultValue) + " " + strings.Join(applied(a.Directives), " "))
+	}
+	return b.String()
 }
 
 // gqlError turns a gqlparser error into an *Error with its position.

@@ -28,7 +28,7 @@ func mustParse(t testing.TB, name string, data []byte) *Document {
 }
 
 func TestParseFixtures(t *testing.T) {
-	for _, name := range []string{"base.graphql", "introspection.graphql", "introspection.json"} {
+	for _, name := range []string{"base.graphql", "introspection.graphql", "introspection.json", "github.schema.graphql"} {
 		t.Run(name, func(t *testing.T) {
 			d := mustParse(t, name, readFixture(t, name))
 			// canonical form is a fixed point and diffs empty against itself
@@ -41,6 +41,15 @@ func TestParseFixtures(t *testing.T) {
 			require.Empty(t, rep.Changes)
 		})
 	}
+}
+
+func TestPublishedDuplicateFieldTolerated(t *testing.T) {
+	d := mustParse(t, "github", readFixture(t, "github.schema.graphql"))
+	require.Contains(t, d.Warnings, "line 15153: field EnterpriseOwnerInfo.repositoryDeployKeySetting is defined twice with the same type and arguments; the second definition is ignored")
+	require.Greater(t, d.Summary.Types, 1000)
+
+	_, err := Parse("dup", []byte("type Query { a: Int, a: String }"))
+	require.ErrorContains(t, err, "can only be defined once")
 }
 
 func TestSummary(t *testing.T) {
