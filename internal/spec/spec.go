@@ -9,6 +9,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,18 +42,47 @@ type Summary struct {
 	Paths      int    `json:"paths"`
 	Operations int    `json:"operations"`
 	Schemas    int    `json:"schemas"`
+	// Warnings are the problems Parse tolerated (dangling $refs), at most
+	// MaxWarnings; MoreWarnings counts the rest.
+	Warnings     []Warning `json:"warnings,omitempty"`
+	MoreWarnings int       `json:"moreWarnings,omitempty"`
 }
 
 // Options bound what Parse accepts. Zero values take the Default* limits;
-// remote and file $refs are refused unless allowed.
+// references to other documents are refused unless the source's location is
+// given (BaseDir with AllowFileRefs for a file, BaseURL with Resolve for a URL).
+//
+// $refs inside data (example values, examples, default, enum, const and x-
+// extensions such as x-ms-examples) are never resolved. A $ref that points to
+// nothing is a Warning in Summary.Warnings, unless Strict refuses it.
 type Options struct {
-	MaxBytes        int64
-	MaxDepth        int
-	MaxAliases      int
+	// MaxBytes bounds the source and, separately, all the documents it
+	// refers to together.
+	MaxBytes   int64
+	MaxDepth   int
+	MaxAliases int
+	// AllowRemoteRefs lets libopenapi fetch absolute remote $refs itself
+	// (no origin check): for trusted sources only. With BaseURL and Resolve
+	// set, references are read through Resolve instead.
 	AllowRemoteRefs bool
-	AllowFileRefs   bool
-	// BaseDir resolves relative file $refs when AllowFileRefs is set.
+	// AllowFileRefs reads relative file $refs, under BaseDir only: paths
+	// with .. or symlinks that leave BaseDir are refused.
+	AllowFileRefs bool
+	// BaseDir is the directory of a file source ("" means ".").
 	BaseDir string
+	// BaseURL is the URL a fetched source came from. With Resolve, relative
+	// $refs and absolute ones on the same origin (scheme and host) are read
+	// through Resolve; other origins are refused.
+	BaseURL string
+	// Resolve fetches a referenced document; the worker passes its
+	// SSRF-guarded fetcher.
+	Resolve ResolveFunc
+	// MaxRefDocs and MaxRefDepth bound the documents a source pulls in
+	// (DefaultMaxRefDocs, DefaultMaxRefDepth when zero).
+	MaxRefDocs  int
+	MaxRefDepth int
+	// Strict refuses a dangling $ref (KindBrokenRef) instead of warning.
+	Strict bool
 	// SkipCanonical leaves Document.Canonical nil, for callers that only
 	// diff (starter diff): normalizing a large spec costs a good part of a parse.
 	SkipCanonical bool
@@ -67,6 +97,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxAliases <= 0 {
 		o.MaxAliases = DefaultMaxAliases
+	}
+	if o.MaxRefDocs <= 0 {
+		o.MaxRefDocs = DefaultMaxRefDocs
+	}
+	if o.MaxRefDepth <= 0 {
+		o.MaxRefDepth = DefaultMaxRefDepth
 	}
 	return o
 }
@@ -86,7 +122,9 @@ type Document struct {
 }
 
 // Root returns the YAML node tree libopenapi parsed (line and column numbers
-// refer to the original bytes). Callers must not modify it.
+// refer to the original bytes). Callers must not modify it. The key of a
+// $ref libopenapi must not follow (inside example data, or dangling) reads
+// "x-apilivesync-inert-ref" there; Canonical keeps the document as written.
 func (d *Document) Root() *yaml.Node {
 	return d.lib.GetSpecInfo().RootNode
 }
@@ -96,6 +134,11 @@ func (d *Document) Root() *yaml.Node {
 // circular $refs are legal and not reported as errors.
 func (d *Document) Model() (libopenapi.Document, error) {
 	d.once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				d.buildErr = &Error{Source: d.Source, Kind: KindInvalid, Msg: fmt.Sprintf("libopenapi failed building the model (panic: %v)", r)}
+			}
+		}()
 		var err error
 		if d.Summary.Family == FamilySwagger2 {
 			_, err = d.lib.BuildV2Model()
@@ -143,6 +186,11 @@ func (d *Document) modelError(err error) error {
 // Parse checks and loads one spec. Every refusal is an *Error naming the source,
 // the kind of problem and, where known, its line and column.
 func Parse(source string, data []byte, opts Options) (*Document, error) {
+	return ParseContext(context.Background(), source, data, opts)
+}
+
+// ParseContext is Parse with a context for Options.Resolve.
+func ParseContext(ctx context.Context, source string, data []byte, opts Options) (*Document, error) {
 	opts = opts.withDefaults()
 	fail := func(kind string, line, col int, msg string, err error) (*Document, error) {
 		return nil, &Error{Source: source, Kind: kind, Line: line, Column: col, Msg: msg, Err: err}
@@ -168,9 +216,9 @@ func Parse(source string, data []byte, opts Options) (*Document, error) {
 
 	cfg := datamodel.NewDocumentConfiguration()
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.AllowRemoteReferences = opts.AllowRemoteRefs
-	cfg.AllowFileReferences = opts.AllowFileRefs
-	cfg.BasePath = opts.BaseDir
+	// $refs in extensions (x-ms-examples) are data, never followed.
+	cfg.ExcludeExtensionRefs = true
+	cfg.AllowRemoteReferences = opts.AllowRemoteRefs && opts.Resolve == nil
 	// Our own pre-scan bounds alias expansion (MaxAliases), so libopenapi's
 	// fixed alias guard must not refuse what we deliberately accept.
 	cfg.AllowExcessiveAliases = true
@@ -190,9 +238,18 @@ func Parse(source string, data []byte, opts Options) (*Document, error) {
 	if err != nil {
 		return fail(KindInvalid, versionLine(root), 0, err.Error(), nil)
 	}
-	if ri := scanRefs(root, opts); ri != nil {
+	check, err := newRefCheck(ctx, opts)
+	if err != nil {
+		return fail(KindRefNotAllowed, 0, 0, err.Error(), err)
+	}
+	if check.ld != nil && check.ld.root != nil {
+		defer check.ld.root.Close()
+	}
+	inert := check.document("", root, family == FamilySwagger2, 0)
+	if ri := check.issue; ri != nil {
 		return fail(ri.kind, ri.node.Line, ri.node.Column, ri.msg, nil)
 	}
+	check.configure(cfg)
 
 	var canonical []byte
 	switch {
@@ -210,9 +267,16 @@ func Parse(source string, data []byte, opts Options) (*Document, error) {
 		return fail(KindInvalid, 0, 0, err.Error(), err)
 	}
 
+	// Only now, with the canonical form written, may the tree libopenapi
+	// builds its model from change.
+	for _, k := range inert {
+		k.Value = inertRefKey
+	}
+	sum := summarize(root, family, info.Version)
+	sum.Warnings, sum.MoreWarnings = check.warn.list, check.warn.more
 	return &Document{
 		Source:    source,
-		Summary:   summarize(root, family, info.Version),
+		Summary:   sum,
 		Canonical: canonical,
 		lib:       lib,
 	}, nil

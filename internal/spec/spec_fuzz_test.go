@@ -67,7 +67,8 @@ func FuzzParse(f *testing.F) {
 		stored, err := Parse("stored", doc.Canonical, Options{MaxBytes: 4 * fuzzOptions.MaxBytes, MaxDepth: fuzzOptions.MaxDepth, MaxAliases: fuzzOptions.MaxAliases})
 		require.NoError(t, err, "canonical form:\n%s", doc.Canonical)
 		require.Equal(t, string(doc.Canonical), string(stored.Canonical))
-		require.Equal(t, doc.Summary, stored.Summary)
+		// warnings point at lines of the source's own bytes, not of the canonical form
+		require.Equal(t, withoutPositions(doc.Summary), withoutPositions(stored.Summary))
 
 		if _, err := doc.Model(); err != nil {
 			var se *Error
@@ -94,4 +95,15 @@ func FuzzNormalize(f *testing.F) {
 		require.NoError(t, err, "normalized form:\n%s", once)
 		require.Equal(t, string(once), string(twice))
 	})
+}
+
+// withoutPositions drops the line and column of each warning.
+func withoutPositions(s Summary) Summary {
+	ws := make([]Warning, len(s.Warnings))
+	for i, w := range s.Warnings {
+		w.Line, w.Column = 0, 0
+		ws[i] = w
+	}
+	s.Warnings = ws
+	return s
 }

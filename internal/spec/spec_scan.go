@@ -146,69 +146,6 @@ func lookup(m *yaml.Node, key string) *yaml.Node {
 	return deref(v)
 }
 
-// refIssue is a $ref the scan refuses.
-type refIssue struct {
-	node *yaml.Node
-	kind string
-	msg  string
-}
-
-// scanRefs checks every $ref: local ones must resolve, remote and file ones
-// must be allowed.
-func scanRefs(root *yaml.Node, opts Options) *refIssue {
-	var issue *refIssue
-	var walk func(n *yaml.Node, inProperties bool)
-	walk = func(n *yaml.Node, inProperties bool) {
-		if issue != nil || n == nil {
-			return
-		}
-		switch n.Kind {
-		case yaml.DocumentNode, yaml.SequenceNode:
-			for _, c := range n.Content {
-				walk(c, false)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content) && issue == nil; i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				if !inProperties {
-					// free-form data: example values and extensions are not spec structure
-					if k.Value == "example" || strings.HasPrefix(k.Value, "x-") {
-						continue
-					}
-					if k.Value == "$ref" && v.Kind == yaml.ScalarNode {
-						issue = checkRef(root, v, opts)
-						continue
-					}
-				}
-				walk(v, !inProperties && k.Value == "properties")
-			}
-		}
-	}
-	walk(root, false)
-	return issue
-}
-
-func checkRef(root, v *yaml.Node, opts Options) *refIssue {
-	ref := v.Value
-	switch {
-	case strings.HasPrefix(ref, "#/") || ref == "#":
-		if resolvePointer(root, ref[1:]) == nil {
-			return &refIssue{v, KindBrokenRef, fmt.Sprintf("%q points to nothing in this document", ref)}
-		}
-	case strings.HasPrefix(ref, "#"):
-		// a named anchor ($anchor, OpenAPI 3.1): left to libopenapi
-	case strings.Contains(ref, "://") || strings.HasPrefix(ref, "//"):
-		if !opts.AllowRemoteRefs {
-			return &refIssue{v, KindRefNotAllowed, fmt.Sprintf("remote reference %q (remote refs are disabled)", ref)}
-		}
-	default:
-		if !opts.AllowFileRefs {
-			return &refIssue{v, KindRefNotAllowed, fmt.Sprintf("file reference %q (file refs are disabled)", ref)}
-		}
-	}
-	return nil
-}
-
 // resolvePointer resolves an RFC 6901 pointer given as a URI fragment.
 func resolvePointer(root *yaml.Node, ptr string) *yaml.Node {
 	n := docRoot(root)

@@ -133,14 +133,14 @@ func TestParseRefusals(t *testing.T) {
 		{"openapi 2.0 mislabelled", []byte("openapi: 2.0\ninfo: {title: x, version: '1'}\npaths: {}\n"), Options{}, KindInvalid, 1, "swagger (2.0)"},
 		{"unsupported 3.2", []byte("openapi: 3.2.0\ninfo: {title: x, version: '1'}\npaths: {}\n"), Options{}, KindInvalid, 1, `unsupported openapi version "3.2.0"`},
 		{"duplicate keys", []byte("openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\npaths: {}\n"), Options{}, KindInvalid, 4, "already defined"},
-		{"broken ref", readFixture(t, "broken-ref.yaml"), Options{}, KindBrokenRef, 14, `"#/components/schemas/Missing" points to nothing`},
+		{"broken ref, strict", readFixture(t, "broken-ref.yaml"), Options{Strict: true}, KindBrokenRef, 14, `"#/components/schemas/Missing" points to nothing in this document at /paths/~1a/get/responses/200/content/application~1json/schema/$ref (strict mode`},
 		{"billion laughs", readFixture(t, "billion-laughs.yaml"), Options{}, KindTooComplex, 10, "alias expansions"},
 		{"too deep", readFixture(t, "deep.yaml"), Options{}, KindTooComplex, 4, "nesting deeper than 256 levels"},
 		{"too big", readFixture(t, "petstore.yaml"), Options{MaxBytes: 100}, KindTooComplex, 0, "more than the 100 allowed"},
 		{"invalid utf8", readFixture(t, "invalid-utf8.yaml"), Options{}, KindInvalidUTF8, 3, "byte 0xe9"},
 		{"remote ref", readFixture(t, "remote-ref.yaml"), Options{}, KindRefNotAllowed, 8, "remote reference"},
 		{"file ref", readFixture(t, "file-ref.yaml"), Options{}, KindRefNotAllowed, 5, `file reference "./paths/a.yaml"`},
-		{"file ref allowed but missing", readFixture(t, "file-ref.yaml"), Options{AllowFileRefs: true, BaseDir: t.TempDir()}, KindBrokenRef, 5, "a.yaml"},
+		{"file ref allowed but missing, strict", readFixture(t, "file-ref.yaml"), Options{AllowFileRefs: true, BaseDir: t.TempDir(), Strict: true}, KindBrokenRef, 5, "paths/a.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,317 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pb33f/go-yaml"
+)
+
+// MaxWarnings bounds Summary.Warnings; further ones are only counted.
+const MaxWarnings = 20
+
+// Warning is a problem Parse tolerated (a dangling $ref), small enough to be
+// carried in a sync status and a version record.
+type Warning struct {
+	// Pointer is the JSON pointer of the offending member, e.g.
+	// "/definitions/Order/properties/tip/$ref".
+	Pointer string `json:"pointer"`
+	// Line and Column are 1-based positions in the source's own bytes.
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+// inertRefKey replaces the key of a $ref that libopenapi must not follow (a
+// $ref inside example data, or a dangling one) in the node tree handed to
+// libopenapi. It is an extension name, so libopenapi keeps the value as data.
+const inertRefKey = "x-apilivesync-inert-ref"
+
+// Keys whose mapping value is keyed by names (of schemas, properties, paths,
+// media types, ...), not by keywords: a property called "example" or "$ref"
+// is a schema, not example data or a reference.
+var namedMaps = map[string]bool{
+	"properties": true, "patternProperties": true, "definitions": true, "$defs": true,
+	"dependentSchemas": true, "paths": true, "responses": true, "headers": true,
+	"links": true, "callbacks": true, "encoding": true, "webhooks": true,
+	"securityDefinitions": true, "securitySchemes": true, "schemas": true,
+	"parameters": true, "requestBodies": true, "pathItems": true, "content": true,
+	"variables": true, "scopes": true, "mapping": true,
+}
+
+// Keys whose value is data (JSON values), never spec structure. Extensions
+// (x-...) are data too, which libopenapi is told to skip; examples are handled
+// apart since an OpenAPI 3 examples map holds Example Objects (whose $ref is
+// real) around the data.
+var dataKeys = map[string]bool{"example": true, "default": true, "enum": true, "const": true}
+
+// foundRef is a structural $ref: key and value nodes and the JSON pointer of
+// the $ref member.
+type foundRef struct {
+	key, val *yaml.Node
+	pointer  string
+}
+
+// refWalk visits the structure of one document and sorts its $refs: real
+// references (refs) and $ref keys inside data (inert), which libopenapi must
+// not resolve.
+type refWalk struct {
+	swagger2 bool
+	path     []string
+	refs     []foundRef
+	inert    []*yaml.Node
+}
+
+func walkRefs(root *yaml.Node, swagger2 bool) *refWalk {
+	w := &refWalk{swagger2: swagger2}
+	w.structure(root)
+	return w
+}
+
+func (w *refWalk) push(s string) { w.path = append(w.path, s) }
+func (w *refWalk) pop()          { w.path = w.path[:len(w.path)-1] }
+
+// structure walks spec objects (schemas, operations, ...). Aliases are not
+// followed: their targets are walked where they are defined.
+func (w *refWalk) structure(n *yaml.Node) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			w.structure(c)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			w.push(strconv.Itoa(i))
+			w.structure(c)
+			w.pop()
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := k.Value
+			w.push(key)
+			switch {
+			case key == "$ref":
+				if v.Kind == yaml.ScalarNode {
+					w.refs = append(w.refs, foundRef{k, v, pointerOf(w.path)})
+				}
+			case strings.HasPrefix(key, "x-"):
+				// extension data; libopenapi skips it (ExcludeExtensionRefs)
+			case dataKeys[key]:
+				w.data(v)
+			case key == "examples":
+				if v.Kind == yaml.MappingNode && !w.swagger2 {
+					w.exampleMap(v)
+				} else {
+					w.data(v) // a JSON Schema examples list, or Swagger 2 mime-type → value
+				}
+			case namedMaps[key] && v.Kind == yaml.MappingNode:
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					w.push(v.Content[j].Value)
+					w.structure(v.Content[j+1])
+					w.pop()
+				}
+			default:
+				w.structure(v)
+			}
+			w.pop()
+		}
+	}
+}
+
+// exampleMap walks an OpenAPI 3 examples map: name → Example Object or Reference.
+func (w *refWalk) exampleMap(n *yaml.Node) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		ex := n.Content[i+1]
+		w.push(n.Content[i].Value)
+		if ex.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(ex.Content); j += 2 {
+				k, v := ex.Content[j], ex.Content[j+1]
+				w.push(k.Value)
+				switch {
+				case k.Value == "$ref" && v.Kind == yaml.ScalarNode:
+					w.refs = append(w.refs, foundRef{k, v, pointerOf(w.path)})
+				case k.Value == "value", k.Value == "dataValue":
+					w.data(v)
+				}
+				w.pop()
+			}
+		}
+		w.pop()
+	}
+}
+
+// data collects every $ref key inside a data value.
+func (w *refWalk) data(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "$ref" {
+				w.inert = append(w.inert, n.Content[i])
+			}
+		}
+	}
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		for _, c := range n.Content {
+			w.data(c)
+		}
+	}
+}
+
+// pointerOf renders path segments as an RFC 6901 JSON pointer.
+func pointerOf(path []string) string {
+	var b strings.Builder
+	for _, s := range path {
+		b.WriteByte('/')
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1"))
+	}
+	return b.String()
+}
+
+// refKind classifies a $ref value.
+type refKind int
+
+const (
+	refLocal  refKind = iota // #/json/pointer or #
+	refAnchor                // #name ($anchor, OpenAPI 3.1): left to libopenapi
+	refRemote                // absolute URL
+	refFile                  // relative (or absolute) path
+)
+
+func kindOfRef(ref string) refKind {
+	switch {
+	case strings.HasPrefix(ref, "#/") || ref == "#":
+		return refLocal
+	case strings.HasPrefix(ref, "#"):
+		return refAnchor
+	case strings.Contains(ref, "://") || strings.HasPrefix(ref, "//"):
+		return refRemote
+	}
+	return refFile
+}
+
+// warnings accumulates the bounded warning list of one parse.
+type warnings struct {
+	list []Warning
+	more int
+}
+
+func (ws *warnings) add(w Warning) {
+	if len(ws.list) < MaxWarnings {
+		ws.list = append(ws.list, w)
+		return
+	}
+	ws.more++
+}
+
+func danglingMessage(ref, where string) string {
+	return fmt.Sprintf("$ref %q points to nothing%s", ref, where)
+}
+
+// refCheck checks every structural $ref of a source and of the documents it
+// pulls in: local pointers must resolve, other documents must lie under the
+// source's own location and exist. A reference that points to nothing is a
+// warning (made inert for libopenapi) unless Options.Strict refuses it.
+type refCheck struct {
+	opts    Options
+	ld      *loader // nil: references to other documents are not followed
+	warn    warnings
+	issue   *refIssue
+	visited map[string]bool
+	// files holds the referenced documents handed to libopenapi, by key.
+	files map[string][]byte
+}
+
+// refIssue is a $ref the check refuses.
+type refIssue struct {
+	node *yaml.Node
+	kind string
+	msg  string
+}
+
+// document checks the document at key ("" for the source itself) and
+// returns the $ref keys libopenapi must not follow.
+func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth int) []*yaml.Node {
+	w := walkRefs(root, swagger2)
+	inert := w.inert
+	where := func(r foundRef) string {
+		if key == "" {
+			return r.pointer
+		}
+		return key + "#" + r.pointer
+	}
+	dangling := func(r foundRef, why string) {
+		msg := danglingMessage(r.val.Value, why)
+		if c.opts.Strict {
+			c.issue = &refIssue{r.val, KindBrokenRef, fmt.Sprintf("%s at %s (strict mode refuses dangling references)", msg, where(r))}
+			return
+		}
+		c.warn.add(Warning{Pointer: where(r), Line: r.val.Line, Column: r.val.Column, Message: msg})
+		inert = append(inert, r.key)
+	}
+	for _, r := range w.refs {
+		if c.issue != nil {
+			return nil
+		}
+		ref := r.val.Value
+		kind := kindOfRef(ref)
+		switch {
+		case kind == refLocal:
+			if resolvePointer(root, ref[1:]) == nil {
+				dangling(r, " in this document")
+			}
+			continue
+		case kind == refAnchor:
+			continue
+		case c.ld == nil && kind == refRemote:
+			if !c.opts.AllowRemoteRefs {
+				c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("remote reference %q (remote refs are disabled)", ref)}
+			}
+			continue
+		case c.ld == nil:
+			c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("file reference %q (file refs are disabled)", ref)}
+			continue
+		}
+		tkey, frag, err := c.ld.target(key, ref)
+		if err != nil {
+			c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("reference %q at %s: %v", ref, where(r), err)}
+			continue
+		}
+		if depth+1 > c.opts.MaxRefDepth {
+			c.issue = &refIssue{r.val, KindTooComplex, fmt.Sprintf("reference %q at %s: references nest deeper than %d documents", ref, where(r), c.opts.MaxRefDepth)}
+			continue
+		}
+		d := c.ld.load(tkey)
+		switch {
+		case d.err != nil && errors.Is(d.err, errRefused):
+			c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("reference %q at %s: %v", ref, where(r), d.err)}
+			continue
+		case d.err != nil:
+			dangling(r, fmt.Sprintf(" (%v)", d.err))
+			continue
+		}
+		if !c.visited[tkey] {
+			c.visited[tkey] = true
+			sub := c.document(tkey, d.node, swagger2, depth+1)
+			if c.issue != nil {
+				return nil
+			}
+			data := d.data
+			if len(sub) > 0 {
+				for _, k := range sub {
+					k.Value = inertRefKey
+				}
+				if data, err = yaml.Marshal(d.node); err != nil {
+					c.issue = &refIssue{r.val, KindInvalid, fmt.Sprintf("reference %q: %v", ref, err)}
+					return nil
+				}
+			}
+			c.files[tkey] = data
+		}
+		if frag != "" && resolvePointer(d.node, frag) == nil {
+			dangling(r, " in "+tkey)
+		}
+	}
+	return inert
+}
