@@ -27,6 +27,18 @@
 //     ${NAME}, file:/path), the AI key and webhook HMAC keys are named by
 //     environment variable (apiKeyEnv, secretEnv), and credentials in URLs
 //     are refused.
+//   - What sources may borrow is the operator's: ValidateWith checks the
+//     sources against a Policy (the SSRF guard, the file-source roots and
+//     the secret allow-list) so apply refuses what fetch would refuse
+//     later. fetch.sourceDirs and fetch.secrets widen that policy only when
+//     the worker reads its own config (Config.Policy); a file given to
+//     starter apply is checked against the worker's policy, never widens it.
+//     The variables this file names for the worker's own secrets (webhook
+//     secretEnv, ai.apiKeyEnv) are never referable by a source.
+//   - Source IDs (and API IDs) that differ only in case are refused: they
+//     name workflows and store keys, which may be case-insensitive.
+//   - A source's file is written filePath (or file, the older name); kind
+//     may be left out to be detected from the content.
 package config
 
 import (
@@ -89,6 +101,9 @@ type Config struct {
 
 	// onDemand holds the IDs of sources that wrote refreshInterval: 0.
 	onDemand map[string]bool
+	// where is the decoder that read the file, kept so ValidateWith can
+	// place its problems at file:line:col.
+	where *decoder
 }
 
 // Engine tunes the sync engine.
@@ -159,6 +174,15 @@ type Fetch struct {
 	// Allow lists hosts, host:ports, IP addresses and CIDRs the SSRF guard
 	// always lets through.
 	Allow []string `yaml:"allow"`
+	// SourceDirs are directories file sources may be read from, beside the
+	// worker's -source-dir (relative ones resolve against the config file's
+	// directory). File sources elsewhere are refused.
+	SourceDirs []string `yaml:"sourceDirs"`
+	// Secrets is the allow-list of header references, beside the worker's
+	// -secret-env and -secret-dir: env (variable names or patterns such as
+	// LIVESYNC_SRC_*), dirs (directories of file: references) and deny
+	// (more names no source may read). See source.SecretPolicy.
+	Secrets source.SecretPolicy `yaml:"secrets"`
 }
 
 // Load reads a config file, applies defaults and validates everything,

@@ -106,7 +106,7 @@ func (d *decoder) has(field string) bool {
 
 // parse decodes, applies defaults, validates and resolves paths.
 func (d *decoder) parse(data []byte) *Config {
-	cfg := &Config{Dir: d.dir}
+	cfg := &Config{Dir: d.dir, where: d}
 	root, ok := d.document(data)
 	if !ok {
 		return cfg

@@ -88,6 +88,12 @@ func sortedIDs(m map[string]source.Source) []string {
 // slices it sorts).
 func fingerprint(s source.Source) []byte {
 	s = normalize(s)
+	// An empty kind is detected from the content; engines registered
+	// before detection stored "openapi" for it, which is what detection
+	// finds for those sources, so the two compare equal.
+	if s.Kind == "" {
+		s.Kind = source.KindOpenAPI
+	}
 	if len(s.Headers) > 0 {
 		h := make(map[string]string, len(s.Headers))
 		for k, v := range s.Headers {
@@ -110,10 +116,8 @@ func fingerprint(s source.Source) []byte {
 // normalize fills every field the source package defaults, so equal
 // meanings compare equal.
 func normalize(s source.Source) source.Source {
+	s = s.Normalize()
 	s.API = s.APIID()
-	if s.Kind == "" {
-		s.Kind = source.KindOpenAPI
-	}
 	s.Strategy = s.StrategyOrDefault()
 	s.Gate = s.GateOrDefault()
 	if s.Priority == "" {

@@ -39,7 +39,12 @@ func TestLoadExample(t *testing.T) {
 		{URL: "https://hooks.example.com/livesync", SecretEnv: "LIVESYNC_WEBHOOK_SECRET", Events: []string{EventSyncCompleted, EventSyncFailed}},
 		{URL: "https://audit.example.com/events", SecretEnv: "AUDIT_WEBHOOK_SECRET"},
 	}, cfg.Webhooks)
-	require.Equal(t, Fetch{MaxBytes: 10 << 20, Timeout: dur(45 * time.Second), Allow: []string{"billing.internal", "10.20.0.0/16"}}, cfg.Fetch)
+	require.Equal(t, Fetch{MaxBytes: 10 << 20, Timeout: dur(45 * time.Second), Allow: []string{"billing.internal", "10.20.0.0/16"},
+		SourceDirs: []string{filepath.Join(dir, "specs")},
+		Secrets:    source.SecretPolicy{Env: []string{"INTERNAL_TOKEN", "ORDERS_TOKEN"}, Dirs: []string{"/run/secrets"}}}, cfg.Fetch)
+	p := cfg.Policy(Policy{})
+	require.NoError(t, ValidateWith(cfg, p), "the example passes under its own policy")
+	require.Equal(t, []string{"LIVESYNC_WEBHOOK_SECRET", "AUDIT_WEBHOOK_SECRET", "OPENAI_API_KEY"}, p.Secrets.Deny)
 	opts := cfg.FetchOptions()
 	require.Equal(t, int64(10<<20), opts.MaxBytes)
 	require.Equal(t, 45*time.Second, opts.Timeout)
@@ -83,7 +88,11 @@ func TestLoadExample(t *testing.T) {
 			got := want{s.API, s.Strategy, s.Gate, s.Priority, s.RefreshInterval.Std(), s.HoldTimeout.Std(), s.ManualTimeout.Std(),
 				s.OnHoldTimeout, s.OnManualTimeout, s.IsEnabled(), s.Location(), s.Headers}
 			require.Equal(t, w, got)
-			require.Equal(t, source.KindOpenAPI, s.Kind)
+			if s.ID == "shop-catalog" {
+				require.Equal(t, source.KindOpenAPI, s.Kind)
+			} else {
+				require.Empty(t, s.Kind, "detected from the content")
+			}
 		})
 	}
 	require.Equal(t, []string{"/products", "/categories"}, res[0].Owns.PathPrefixes)

@@ -61,10 +61,27 @@ func (d *decoder) resolvePaths(c *Config) {
 	}
 	for i := range c.Sources {
 		c.Sources[i].File = rel(c.Sources[i].File)
+		c.Sources[i].FilePath = rel(c.Sources[i].FilePath)
+		c.Sources[i] = c.Sources[i].Normalize()
 	}
 	for i := range c.APIs {
 		c.APIs[i].RulesFile = rel(c.APIs[i].RulesFile)
 	}
+	for i := range c.Fetch.SourceDirs {
+		c.Fetch.SourceDirs[i] = rel(c.Fetch.SourceDirs[i])
+	}
+	for i := range c.Fetch.Secrets.Dirs {
+		c.Fetch.Secrets.Dirs[i] = rel(c.Fetch.Secrets.Dirs[i])
+	}
+}
+
+// fileField is the field a source's path was written in: filePath or file.
+func (d *decoder) fileField(i int) string {
+	p := fmt.Sprintf("sources[%d].filePath", i)
+	if d.has(p) {
+		return p
+	}
+	return fmt.Sprintf("sources[%d].file", i)
 }
 
 // checkFiles reports file sources that do not exist and rules files that
@@ -74,7 +91,7 @@ func (d *decoder) checkFiles(c *Config) {
 		if s.File == "" || s.URL != "" {
 			continue
 		}
-		field := fmt.Sprintf("sources[%d].file", i)
+		field := d.fileField(i)
 		switch st, err := os.Stat(s.File); {
 		case errors.Is(err, fs.ErrNotExist):
 			d.addAt(field, fmt.Sprintf("%s does not exist", s.File))
@@ -127,6 +144,7 @@ func (d *decoder) checkEngine(e Engine) {
 // checkAPIs checks declared APIs and returns their IDs.
 func (d *decoder) checkAPIs(apis []API) []string {
 	first := map[string]int{}
+	folded := map[string]int{}
 	var ids []string
 	for i, a := range apis {
 		p := fmt.Sprintf("apis[%d]", i)
@@ -134,8 +152,12 @@ func (d *decoder) checkAPIs(apis []API) []string {
 		if a.ID != "" {
 			if j, dup := first[a.ID]; dup {
 				d.addAt(p+".id", fmt.Sprintf("duplicate api id %q (first at line %d)", a.ID, d.at(fmt.Sprintf("apis[%d].id", j)).line))
+			} else if j, dup := folded[strings.ToLower(a.ID)]; dup {
+				d.addAt(p+".id", fmt.Sprintf("api id %q differs only in case from %q (line %d): IDs name store keys, which may ignore case; rename one",
+					a.ID, apis[j].ID, d.at(fmt.Sprintf("apis[%d].id", j)).line))
 			} else {
 				first[a.ID] = i
+				folded[strings.ToLower(a.ID)] = i
 				ids = append(ids, a.ID)
 			}
 		}
@@ -151,6 +173,7 @@ func (d *decoder) checkAPIs(apis []API) []string {
 
 func (d *decoder) checkSources(srcs []source.Source, declaredAPIs []string) {
 	first := map[string]int{}
+	folded := map[string]int{}
 	for i, s := range srcs {
 		p := fmt.Sprintf("sources[%d]", i)
 		before := d.found
@@ -158,8 +181,12 @@ func (d *decoder) checkSources(srcs []source.Source, declaredAPIs []string) {
 		if s.ID != "" {
 			if j, dup := first[s.ID]; dup {
 				d.addAt(p+".id", fmt.Sprintf("duplicate source id %q (first at line %d)", s.ID, d.at(fmt.Sprintf("sources[%d].id", j)).line))
+			} else if j, dup := folded[strings.ToLower(s.ID)]; dup {
+				d.addAt(p+".id", fmt.Sprintf("source id %q differs only in case from %q (line %d): IDs name workflows and store keys, which may ignore case; rename one",
+					s.ID, srcs[j].ID, d.at(fmt.Sprintf("sources[%d].id", j)).line))
 			} else {
 				first[s.ID] = i
+				folded[strings.ToLower(s.ID)] = i
 			}
 		}
 		if s.API != "" {
@@ -172,14 +199,24 @@ func (d *decoder) checkSources(srcs []source.Source, declaredAPIs []string) {
 		}
 		d.probe(p+".kind", "kind", func(x *source.Source) { x.Kind = s.Kind })
 		switch {
-		case s.URL == "" && s.File == "":
-			d.addAt(p+".url", "set url or file")
-		case s.URL != "" && s.File != "":
-			d.addAt(p+".file", "set url or file, not both")
+		case s.File != "" && s.FilePath != "":
+			d.addAt(p+".file", "set filePath or file (the older name), not both")
+		case s.URL == "" && s.LocalFile() == "":
+			d.addAt(p+".url", "set url or filePath")
+		case s.URL != "" && s.LocalFile() != "":
+			d.addAt(d.fileField(i), "set url or filePath, not both")
 		case s.URL != "":
 			if d.httpURL(p+".url", s.URL) {
 				d.probe(p+".url", "url", func(x *source.Source) { x.URL = s.URL })
 			}
+		}
+		if s.Introspect {
+			d.probe(p+".introspect", "introspect:", func(x *source.Source) {
+				x.Introspect, x.Kind = true, s.Kind
+				if s.URL == "" {
+					x.URL, x.FilePath = "", "probe.graphql"
+				}
+			})
 		}
 		for _, h := range sortedKeys(s.Headers) {
 			if h == "" {
@@ -393,6 +430,29 @@ func (d *decoder) checkFetch(f Fetch) {
 	for i, a := range f.Allow {
 		if err := (fetch.GuardOptions{Allow: []string{a}}).Validate(); err != nil {
 			d.addAt(fmt.Sprintf("fetch.allow[%d]", i), strings.TrimPrefix(err.Error(), "fetch guard: "))
+		}
+	}
+	for i, dir := range f.SourceDirs {
+		if dir == "" {
+			d.addAt(fmt.Sprintf("fetch.sourceDirs[%d]", i), "empty directory")
+		}
+	}
+	for _, l := range []struct {
+		name string
+		list []string
+	}{{"env", f.Secrets.Env}, {"deny", f.Secrets.Deny}} {
+		for i, e := range l.list {
+			if err := source.ValidEnvPattern(e); err != nil {
+				d.addAt(fmt.Sprintf("fetch.secrets.%s[%d]", l.name, i), strings.TrimPrefix(err.Error(), "secret env "))
+			}
+		}
+	}
+	for i, dir := range f.Secrets.Dirs {
+		if dir != "" && !filepath.IsAbs(dir) {
+			dir = filepath.Join(d.dir, dir)
+		}
+		if err := source.ValidSecretDir(dir); err != nil {
+			d.addAt(fmt.Sprintf("fetch.secrets.dirs[%d]", i), strings.TrimPrefix(err.Error(), "secret dir "))
 		}
 	}
 }
