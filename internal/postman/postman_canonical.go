@@ -1,6 +1,7 @@
 package postman
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -88,7 +89,7 @@ func (n *normalizer) collection(top map[string]any, version string) (*canonical,
 	c := &canonical{Folders: map[string]*folder{}, Requests: map[string]*request{}}
 	c.Info.Name = text(inf["name"])
 	c.Info.PostmanID = text(inf["_postman_id"])
-	c.Info.Schema = text(inf["schema"])
+	c.Info.Schema = SchemaV210 // the canonical form is v2.1's shape whatever came in
 	c.Info.Description = description(inf["description"])
 	c.Info.Version = inf["version"]
 	var err *Error
@@ -116,7 +117,9 @@ func (n *normalizer) fromCanonical(top map[string]any) (*canonical, *Error) {
 		return nil, n.invalid("", "%v", err)
 	}
 	var c canonical
-	if err := json.Unmarshal(b, &c); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // as Parse decodes collections, so values compare alike
+	if err := dec.Decode(&c); err != nil {
 		return nil, n.invalid("", "canonical form: %v", err)
 	}
 	if len(c.Folders)+len(c.Requests) > n.opts.MaxItems {
