@@ -252,7 +252,7 @@ func Merge(kind string, base, local, remote []byte) (*MergeResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &MergeResult{Result: r.Result, Merged: r.Result.Merged, Locations: r.Locations}, nil
+		return &MergeResult{Result: r.Result, Merged: r.Merged, Locations: r.Locations}, nil
 	case OpenAPI:
 		return nil, ErrUseSpec
 	}

@@ -13,6 +13,8 @@ type MergeResult struct {
 	// Merged is canonical JSON (local values at conflicts) that Parse
 	// accepts, and merge.Apply(Result, resolutions) returns canonical JSON too.
 	Result *merge.Result
+	// Merged is the canonical JSON of Result.Merged.
+	Merged []byte
 	// Locations maps each conflict pointer to the request or folder path
 	// and field it concerns ("/Users/Get user#method").
 	Locations map[string]string
@@ -39,7 +41,11 @@ func Merge(base, local, remote []byte) (*MergeResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge postman: %w", err)
 	}
-	out := &MergeResult{Result: res, Locations: make(map[string]string, len(res.Conflicts))}
+	merged, err := Parse("merged", res.Merged)
+	if err != nil {
+		return nil, err
+	}
+	out := &MergeResult{Result: res, Merged: merged.Canonical, Locations: make(map[string]string, len(res.Conflicts))}
 	for _, c := range res.Conflicts {
 		out.Locations[c.Pointer] = Location(c.Pointer)
 	}
