@@ -21,6 +21,13 @@ type Policy struct {
 	Secrets     source.SecretPolicy
 }
 
+// Apply sets the policy on fetcher options: the guard, the source roots and
+// the secret allow-list (Fetcher.ResolveHeaders).
+func (p Policy) Apply(o fetch.Options) fetch.Options {
+	o.Guard, o.SourceRoots, o.Secrets = p.Guard, p.SourceRoots, p.Secrets
+	return o
+}
+
 // Merge returns a policy allowing what either allows.
 func (p Policy) Merge(q Policy) Policy {
 	return Policy{

@@ -141,6 +141,10 @@ func TestConfigPolicy(t *testing.T) {
 			Deny: []string{"OLD_TOKEN", "MY_HOOK_KEY", "MY_AI_KEY"},
 		},
 	}, p)
+	opts := p.Apply(cfg.FetchOptions())
+	require.Equal(t, p.Guard, opts.Guard)
+	require.Equal(t, p.SourceRoots, opts.SourceRoots)
+	require.Equal(t, p.Secrets, opts.Secrets)
 	require.ErrorContains(t, p.Secrets.CheckEnv("MY_HOOK_KEY"), "worker's own secrets")
 	require.ErrorContains(t, p.Secrets.CheckEnv("OLD_TOKEN"), "worker's own secrets")
 	require.NoError(t, p.Secrets.CheckEnv("GITHUB_TOKEN"))
