@@ -1,22 +1,22 @@
 // Package diff reports what changed between two versions of an API spec and
 // which changes break clients.
 //
-// libopenapi's what-changed does the comparison. This package gives each
-// change an RFC 6901 pointer (recovered from libopenapi's line and column
-// context), names the API object it concerns, and re-decides whether it is
-// breaking from a Rules table, recording which rule decided.
+// It walks both documents through libopenapi's high-level model (Swagger 2
+// and OpenAPI 3 alike), and judges every difference by a rule of its own
+// catalogue (Catalogue, docs/RULES.md) that knows which way the data flows:
+// what the server reads (parameters, request bodies) breaks clients when it
+// narrows; what clients read (responses) when it widens. Each change has an
+// RFC 6901 pointer, a line, a level (error, warning, info) and its rule; a
+// rules file may change levels, and its identity is on every Report.
 package diff
 
 import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/pb33f/go-yaml"
-	whatchanged "github.com/pb33f/libopenapi/what-changed"
-	"github.com/pb33f/libopenapi/what-changed/model"
 )
 
 // Change is one difference between two documents.
@@ -36,11 +36,17 @@ type Change struct {
 	Level string `json:"level"`
 	// Breaking is Level == LevelError.
 	Breaking bool `json:"breaking"`
-	// Rule is the rule that decided Breaking, e.g. "response.removed", or
-	// "libopenapi:<key>" where libopenapi's default verdict stands.
+	// Rule is the catalogue rule that judged the change
+	// ("request-property-became-required"; see Catalogue).
 	Rule string `json:"rule"`
-	Old  any    `json:"old"`
-	New  any    `json:"new"`
+	// Direction is who reads the data: "request" (the server),
+	// "response" (clients), "request,response" for a schema used in both,
+	// empty for API structure, security, servers and metadata.
+	Direction string `json:"direction,omitempty"`
+	// Message explains the rule in one line.
+	Message string `json:"message"`
+	Old     any    `json:"old"`
+	New     any    `json:"new"`
 }
 
 // Report is the outcome of one Compare.
@@ -59,6 +65,8 @@ const (
 	LevelError   = "error"   // breaks clients
 	LevelWarning = "warning" // may break some clients
 	LevelInfo    = "info"    // harmless
+	// LevelOff, in a rules file, drops a rule's findings.
+	LevelOff = "off"
 )
 
 // FamilyMismatchError refuses to compare Swagger 2 with OpenAPI 3.
@@ -92,20 +100,25 @@ func Compare(old, new *spec.Document, rules *Rules) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diff %q against %q: %w", old.Source, new.Source, err)
 	}
-	var dc *model.DocumentChanges
+	var ao, an *api
 	if of == spec.FamilySwagger2 {
 		mo, _ := lo.BuildV2Model() // built and cached by Model
 		mn, _ := ln.BuildV2Model()
-		dc = whatchanged.CompareSwaggerDocuments(mo.Model.GoLow(), mn.Model.GoLow())
+		if mo == nil || mn == nil {
+			return nil, fmt.Errorf("diff %q against %q: no Swagger 2 model", old.Source, new.Source)
+		}
+		ao, an = fromV2(&mo.Model, old.Root()), fromV2(&mn.Model, new.Root())
 	} else {
 		mo, _ := lo.BuildV3Model()
 		mn, _ := ln.BuildV3Model()
-		dc = whatchanged.CompareOpenAPIDocuments(mo.Model.GoLow(), mn.Model.GoLow())
+		if mo == nil || mn == nil {
+			return nil, fmt.Errorf("diff %q against %q: no OpenAPI 3 model", old.Source, new.Source)
+		}
+		ao, an = fromV3(&mo.Model, old.Root()), fromV3(&mn.Model, new.Root())
 	}
-	rep := &Report{Changes: []Change{}, RuleSet: rules.ID(), OldFamily: of, NewFamily: nf}
-	if dc != nil {
-		rep.Changes = convert(dc.GetAllChanges(), old.Root(), new.Root(), rules)
-	}
+	w := newWalker()
+	w.api(ao, an)
+	rep := &Report{Changes: w.changes(rules, old.Root(), new.Root()), RuleSet: rules.ID(), OldFamily: of, NewFamily: nf}
 	rep.Total = len(rep.Changes)
 	for _, c := range rep.Changes {
 		switch c.Level {
@@ -118,112 +131,72 @@ func Compare(old, new *spec.Document, rules *Rules) (*Report, error) {
 	return rep, nil
 }
 
-// side says which document a change is located in.
-func side(c *model.Change) (useNew bool, p pos, ok bool) {
-	ctx := c.Context
-	if ctx == nil {
-		return false, pos{}, false
+func levelRank(l string) int {
+	switch l {
+	case LevelError:
+		return 3
+	case LevelWarning:
+		return 2
+	case LevelInfo:
+		return 1
 	}
-	if c.ChangeType != model.ObjectRemoved && c.ChangeType != model.PropertyRemoved && ctx.NewLine != nil {
-		return true, pos{*ctx.NewLine, *ctx.NewColumn}, true
-	}
-	if ctx.OriginalLine != nil {
-		return false, pos{*ctx.OriginalLine, *ctx.OriginalColumn}, true
-	}
-	if ctx.NewLine != nil {
-		return true, pos{*ctx.NewLine, *ctx.NewColumn}, true
-	}
-	return false, pos{}, false
+	return 0
 }
 
-func kindOf(t int) string {
-	switch t {
-	case model.PropertyAdded, model.ObjectAdded:
-		return KindAdded
-	case model.PropertyRemoved, model.ObjectRemoved:
-		return KindRemoved
-	}
-	return KindModified
-}
-
-func convert(lib []*model.Change, oldRoot, newRoot *yaml.Node, rules *Rules) []Change {
-	oldLoc, newLoc := newLocator(oldRoot), newLocator(newRoot)
-	for _, c := range lib {
-		if c.Context != nil && c.Context.DocumentLocation != "" {
-			continue // in another file: no pointer into this document
-		}
-		if useNew, p, ok := side(c); ok {
-			if useNew {
-				newLoc.request(p)
-			} else {
-				oldLoc.request(p)
-			}
-		}
-	}
-	oldLoc.index()
-	newLoc.index()
-
-	ign := rules.ignore
-	out := make([]Change, 0, len(lib))
-	seen := make(map[string]bool, len(lib))
-	for _, c := range lib {
-		kind := kindOf(c.ChangeType)
-		value := c.New
-		if kind == KindRemoved {
-			value = c.Original
-		}
-		ch := Change{Kind: kind}
-		var segs []string
-		var node *yaml.Node
-		if useNew, p, ok := side(c); ok && (c.Context.DocumentLocation == "") {
-			loc := oldLoc
-			if useNew {
-				loc = newLoc
-			}
-			if s, n, found := loc.locate(p, c.Property, value); found {
-				segs, node = s, n
-				ch.Pointer = pointer(segs)
-				ch.Line, ch.Column = p.line, p.col
-			}
-		}
-		if segs == nil && c.Property != "" {
-			// no position to go by: the property name is all libopenapi gives
-			segs = []string{c.Property}
-			ch.Pointer = ""
-		}
-		if (ign.Descriptions && isDescription(segs, c.Property)) ||
-			(ign.Examples && isExample(segs, c.Property)) ||
-			(ign.Extensions && isExtension(segs, c.Property)) {
+// changes judges the findings under rules and merges those at one place:
+// a schema used in requests and responses is reported once, at the
+// stricter level, naming both directions.
+func (w *walker) changes(rules *Rules, oldRoot, newRoot *yaml.Node) []Change {
+	out := make([]Change, 0, len(w.findings))
+	at := make(map[string]int, len(w.findings))
+	dirs := make([]direction, 0, len(w.findings))
+	for _, f := range w.findings {
+		if (rules.ignore.Descriptions && f.rule == rDescriptionChanged) ||
+			(rules.ignore.Examples && f.rule == rExampleChanged) ||
+			(rules.ignore.Extensions && f.rule == rExtensionChanged) {
 			continue
 		}
-		object, root := classify(segs)
-		if ch.Pointer == "" {
-			object, root = ObjectOther, len(segs)
-		}
+		object, root := classify(f.segs)
 		property := ""
-		if root < len(segs) {
-			property = segs[root]
+		if root < len(f.segs) {
+			property = f.segs[root]
 		}
-		ch.Object = object
-		ch.Breaking, ch.Rule = rules.decide(object, property, kind, value, c.Breaking)
-		ch.Level = LevelInfo
-		if ch.Breaking {
-			ch.Level = LevelError
+		value := f.new
+		if f.kind == KindRemoved {
+			value = f.old
 		}
-		switch kind {
-		case KindRemoved:
-			ch.Old, ch.New = typedValue(c.Original, node), typedValue(c.New, nil)
-		case KindAdded:
-			ch.Old, ch.New = typedValue(c.Original, nil), typedValue(c.New, node)
-		default:
-			ch.Old, ch.New = typedValue(c.Original, nodeAt(oldRoot, segs)), typedValue(c.New, node)
+		level := rules.level(f.rule, object, property, f.kind, value)
+		if level == LevelOff {
+			continue
 		}
-		key := ch.Pointer + "\x00" + kind + "\x00" + c.Property + "\x00" + c.Original + "\x00" + c.New
-		if seen[key] {
-			continue // a component reached through several $refs is reported once
+		ch := Change{Pointer: pointer(f.segs), Kind: f.kind, Object: object, Level: level,
+			Breaking: level == LevelError, Rule: f.rule.ID, Message: f.rule.Summary, Old: f.old, New: f.new}
+		key := ch.Pointer + "\x00" + ch.Kind + "\x00" + fmt.Sprint(ch.Old) + "\x00" + fmt.Sprint(ch.New)
+		if i, ok := at[key]; ok {
+			dirs[i] |= f.dir
+			if levelRank(level) > levelRank(out[i].Level) {
+				out[i].Level, out[i].Breaking, out[i].Rule, out[i].Message = ch.Level, ch.Breaking, ch.Rule, ch.Message
+			}
+			continue
 		}
-		seen[key] = true
+		root2 := newRoot
+		if f.kind == KindRemoved {
+			root2 = oldRoot
+		}
+		ch.Line, ch.Column = position(root2, f.segs)
+		at[key] = len(out)
 		out = append(out, ch)
+		dirs = append(dirs, f.dir)
+	}
+	for i := range out {
+		switch dirs[i] {
+		case dirRequest:
+			out[i].Direction = DirectionRequest
+		case dirResponse:
+			out[i].Direction = DirectionResponse
+		case dirRequest | dirResponse:
+			out[i].Direction = DirectionRequest + "," + DirectionResponse
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -260,30 +233,4 @@ func typedValue(s string, node *yaml.Node) any {
 func jsonNumber(s string) bool {
 	var n json.Number
 	return json.Unmarshal([]byte(s), &n) == nil
-}
-
-// nodeAt follows segments from a document root (nil when absent).
-func nodeAt(root *yaml.Node, segs []string) *yaml.Node {
-	n := root
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	for _, s := range segs {
-		if n == nil {
-			return nil
-		}
-		switch n.Kind {
-		case yaml.MappingNode:
-			n = mapValue(n, s)
-		case yaml.SequenceNode:
-			i, err := strconv.Atoi(s)
-			if err != nil || i < 0 || i >= len(n.Content) {
-				return nil
-			}
-			n = n.Content[i]
-		default:
-			return nil
-		}
-	}
-	return n
 }

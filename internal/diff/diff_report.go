@@ -35,11 +35,14 @@ func (r *Report) Write(w io.Writer, format string) error {
 
 func (r *Report) writeText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d changes, %d breaking (rules %s)\n", r.Total, r.Breaking, r.RuleSet)
+	fmt.Fprintf(&b, "%d changes, %d breaking, %d warnings (rules %s)\n", r.Total, r.Breaking, r.Warnings, r.RuleSet)
 	for _, c := range r.Changes {
 		mark := " "
-		if c.Breaking {
+		switch c.Level {
+		case LevelError:
 			mark = "!"
+		case LevelWarning:
+			mark = "?"
 		}
 		fmt.Fprintf(&b, "%s %-8s %-14s %s", mark, c.Kind, c.Object, c.Pointer)
 		if c.Line > 0 {
@@ -60,13 +63,16 @@ func (r *Report) writeText(w io.Writer) error {
 
 func (r *Report) writeMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%d changes, %d breaking** (rules `%s`)\n\n", r.Total, r.Breaking, r.RuleSet)
+	fmt.Fprintf(&b, "**%d changes, %d breaking, %d warnings** (rules `%s`)\n\n", r.Total, r.Breaking, r.Warnings, r.RuleSet)
 	if r.Total > 0 {
 		b.WriteString("| | Kind | Object | Pointer | Line | Rule | Change |\n|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Changes {
 			mark := ""
-			if c.Breaking {
-				mark = "⚠️ breaking"
+			switch c.Level {
+			case LevelError:
+				mark = "⛔ breaking"
+			case LevelWarning:
+				mark = "⚠️ warning"
 			}
 			line := ""
 			if c.Line > 0 {

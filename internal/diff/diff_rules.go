@@ -13,11 +13,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// LibOpenAPIVersion is the libopenapi release whose default verdicts fill the
-// gaps of a rule set; it is part of every rule set's identity.
+// LibOpenAPIVersion is the libopenapi release whose model the rules walk;
+// it is part of every custom rule set's identity.
 const LibOpenAPIVersion = "v0.42.4"
 
-// VerdictLibOpenAPI, as a rule value, defers to libopenapi's own verdict.
+// VerdictLibOpenAPI, as a value in the legacy `rules:` table, leaves the
+// verdict to the catalogue (it once meant libopenapi's own verdict).
 const VerdictLibOpenAPI = "libopenapi"
 
 // Ignore drops whole classes of change from a report.
@@ -27,103 +28,85 @@ type Ignore struct {
 	Extensions   bool `json:"extensions" yaml:"extensions"`
 }
 
-// Rules decide which changes are breaking. A rule is keyed
-// `<object>.<kind>` (the object itself added, removed or replaced) or
-// `<object>.<property>.<kind>` (one property of it; `*` matches any), and a
-// kind may carry the value it applies to (`required.added=true`). Changes no
-// rule covers keep libopenapi's verdict, and say so in Change.Rule.
+// Rules decide the level of each change. Every change is judged by a rule
+// of the catalogue (Catalogue) at its default level, unless the rules file
+// sets it:
 //
-// Rules are immutable once built and safe for concurrent use. libopenapi's
-// own process-global breaking-rules config is never modified: verdicts are
-// re-decided per change from this table.
+//	extends: default        # or none: every rule starts at info
+//	ignore: {descriptions: true, examples: true, extensions: true}
+//	levels:
+//	  response-enum-value-added: error
+//	  request-parameter-removed: off
+//	rules:                  # the older form, keyed by object and kind
+//	  path: {removed: true} # true: error, false: info
+//	  parameter:
+//	    required: {added=true: true}
+//
+// `levels` wins over `rules`. Rules are immutable once built and safe for
+// concurrent use.
 type Rules struct {
 	name   string
+	none   bool
+	levels map[string]string
 	table  map[string]bool
 	ignore Ignore
 	id     string
 }
 
-// rulesFile is the YAML form:
-//
-//	extends: default        # or none
-//	ignore: {descriptions: true, examples: true, extensions: true}
-//	rules:
-//	  path: {removed: true, added: false}
-//	  parameter:
-//	    removed: true
-//	    required: {added=true: true}
-//	  schema:
-//	    type: {modified: libopenapi}
+// rulesFile is the YAML form.
 type rulesFile struct {
-	Extends string    `yaml:"extends"`
-	Ignore  Ignore    `yaml:"ignore"`
-	Rules   yaml.Node `yaml:"rules"`
+	Extends string            `yaml:"extends"`
+	Ignore  Ignore            `yaml:"ignore"`
+	Levels  map[string]string `yaml:"levels"`
+	Rules   yaml.Node         `yaml:"rules"`
 }
 
-// defaultTable holds our verdicts where we state one; everything else is
-// libopenapi's. Entries marked "departs" differ from libopenapi's default.
-var defaultTable = map[string]bool{
-	"path.added":             false,
-	"path.removed":           true,
-	"operation.added":        false,
-	"operation.removed":      true,
-	"parameter.removed":      true,
-	"response.added":         false,
-	"response.removed":       true,
-	"requestBody.added":      true, // departs: a new request body is one clients do not send
-	"schema.added":           false,
-	"schemaProperty.added":   false,
-	"schemaProperty.removed": true,
-	// departs: libopenapi counts `required: true` appearing on a parameter as
-	// a harmless added property; clients that omit the parameter now fail.
-	"parameter.required.added=true":       true,
-	"parameter.required.modified=true":    true,
-	"parameter.required.modified=false":   false,
-	"requestBody.required.added=true":     true,
-	"requestBody.required.modified=true":  true,
-	"requestBody.required.modified=false": false,
-	// departs: metadata never breaks a client
-	"info.*.added":               false,
-	"info.*.removed":             false,
-	"info.*.modified":            false,
-	"tag.added":                  false,
-	"tag.removed":                false,
-	"tag.*.added":                false,
-	"tag.*.removed":              false,
-	"tag.*.modified":             false,
-	"operation.summary.modified": false,
-	"operation.tags.added":       false,
-	"operation.tags.removed":     false,
-	"operation.tags.modified":    false,
-	"operation.deprecated.added": false,
-}
-
-var defaultRules = newRules("default", defaultTable, Ignore{})
+var defaultRules = newRules("default", false, nil, nil, Ignore{})
 
 // DefaultRules returns the built-in rule set, identified as
-// "default@libopenapi-<version>".
+// "default@catalogue-<hash of the catalogue's rules and levels>".
 func DefaultRules() *Rules { return defaultRules }
 
-func newRules(name string, table map[string]bool, ignore Ignore) *Rules {
-	r := &Rules{name: name, table: table, ignore: ignore}
+func newRules(name string, none bool, levels map[string]string, table map[string]bool, ignore Ignore) *Rules {
+	r := &Rules{name: name, none: none, levels: levels, table: table, ignore: ignore}
 	canon, _ := json.Marshal(struct {
-		Table      map[string]bool `json:"table"`
-		Ignore     Ignore          `json:"ignore"`
-		LibOpenAPI string          `json:"libopenapi"`
-	}{table, ignore, LibOpenAPIVersion})
+		None       bool              `json:"none,omitempty"`
+		Levels     map[string]string `json:"levels,omitempty"`
+		Table      map[string]bool   `json:"table,omitempty"`
+		Ignore     Ignore            `json:"ignore"`
+		Catalogue  string            `json:"catalogue"`
+		LibOpenAPI string            `json:"libopenapi"`
+	}{none, levels, table, ignore, catalogueHash(), LibOpenAPIVersion})
 	sum := sha256.Sum256(canon)
 	r.id = "sha256:" + hex.EncodeToString(sum[:])
 	return r
 }
 
-// ID is the stable identity of the rule set: "default@libopenapi-v0.42.4" for
+// ID is the stable identity of the rule set: "default@catalogue-<hash>" for
 // the built-in set, otherwise "sha256:<hex>" of its canonical content. Two
-// files with the same rules share an ID whatever their layout.
+// files with the same rules share an ID whatever their layout; any change
+// of a level changes it.
 func (r *Rules) ID() string {
 	if r.id == defaultRules.id {
-		return "default@libopenapi-" + LibOpenAPIVersion
+		return "default@catalogue-" + catalogueHash()
 	}
 	return r.id
+}
+
+// Level is the level a rule reports at under these rules (LevelOff when
+// turned off), or "" for an unknown rule.
+func (r *Rules) Level(ruleID string) string {
+	ru := ruleByID[ruleID]
+	if ru == nil {
+		return ""
+	}
+	if l, ok := r.levels[ruleID]; ok {
+		return l
+	}
+	if r.none {
+		return LevelInfo
+	}
+	return ru.Level
 }
 
 // Name is where the rules came from (a file name or "default").
@@ -172,13 +155,13 @@ func ParseRules(name string, data []byte) (*Rules, error) {
 	if len(doc.Content) > 0 {
 		top := doc.Content[0]
 		if top.Kind != yaml.MappingNode {
-			return nil, &RulesError{Name: name, Line: top.Line, Msg: "expected a mapping with extends, ignore and rules"}
+			return nil, &RulesError{Name: name, Line: top.Line, Msg: "expected a mapping with extends, ignore, levels and rules"}
 		}
 		for i := 0; i+1 < len(top.Content); i += 2 {
 			switch k := top.Content[i]; k.Value {
-			case "extends", "ignore", "rules":
+			case "extends", "ignore", "levels", "rules":
 			default:
-				return nil, &RulesError{Name: name, Line: k.Line, Field: k.Value, Msg: "unknown field (want extends, ignore or rules)"}
+				return nil, &RulesError{Name: name, Line: k.Line, Field: k.Value, Msg: "unknown field (want extends, ignore, levels or rules)"}
 			}
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -188,20 +171,55 @@ func ParseRules(name string, data []byte) (*Rules, error) {
 			return nil, &RulesError{Name: name, Line: line, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 		}
 	}
-	table := map[string]bool{}
+	none := false
 	switch f.Extends {
 	case "", "default":
-		for k, v := range defaultTable {
-			table[k] = v
-		}
 	case "none":
+		none = true
 	default:
 		return nil, &RulesError{Name: name, Field: "extends", Msg: fmt.Sprintf("%q is not default or none", f.Extends)}
 	}
+	table := map[string]bool{}
 	if err := readRuleTree(name, &f.Rules, table); err != nil {
 		return nil, err
 	}
-	return newRules(name, table, f.Ignore), nil
+	if len(table) == 0 {
+		table = nil
+	}
+	for id, lvl := range f.Levels {
+		if ruleByID[id] == nil {
+			return nil, &RulesError{Name: name, Line: levelLine(&doc, id), Field: "levels." + id, Msg: "unknown rule (see `starter rules` or docs/RULES.md)"}
+		}
+		switch lvl {
+		case LevelError, LevelWarning, LevelInfo, LevelOff:
+		default:
+			return nil, &RulesError{Name: name, Line: levelLine(&doc, id), Field: "levels." + id, Msg: fmt.Sprintf("%q is not error, warning, info or off", lvl)}
+		}
+	}
+	levels := f.Levels
+	if len(levels) == 0 {
+		levels = nil
+	}
+	return newRules(name, none, levels, table, f.Ignore), nil
+}
+
+// levelLine finds the line of levels.<id> in a parsed rules file.
+func levelLine(doc *yaml.Node, id string) int {
+	if len(doc.Content) == 0 {
+		return 0
+	}
+	top := doc.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value == "levels" {
+			m := top.Content[i+1]
+			for j := 0; j+1 < len(m.Content); j += 2 {
+				if m.Content[j].Value == id {
+					return m.Content[j].Line
+				}
+			}
+		}
+	}
+	return 0
 }
 
 func readRuleTree(name string, n *yaml.Node, table map[string]bool) error {
@@ -287,25 +305,38 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// decide returns the verdict for a change and the rule that gave it.
-func (r *Rules) decide(object, property, kind, value string, libBreaking bool) (bool, string) {
-	var keys []string
-	if property == "" {
-		keys = []string{object + "." + kind + "=" + value, object + "." + kind}
-	} else {
-		keys = []string{
-			object + "." + property + "." + kind + "=" + value,
-			object + "." + property + "." + kind,
-		}
-		if object == ObjectSchemaProperty { // a property is a schema too
-			keys = append(keys, "schema."+property+"."+kind+"="+value, "schema."+property+"."+kind)
-		}
-		keys = append(keys, object+".*."+kind)
+// level judges one finding: the rules file's level for its rule, else a
+// matching entry of the older object table, else the rule's default.
+func (r *Rules) level(ru *rule, object, property, kind string, value any) string {
+	if l, ok := r.levels[ru.ID]; ok {
+		return l
 	}
-	for _, k := range keys {
-		if v, ok := r.table[k]; ok {
-			return v, k
+	if len(r.table) > 0 {
+		v := ""
+		if value != nil {
+			v = fmt.Sprint(value)
+		}
+		var keys []string
+		if property == "" {
+			keys = []string{object + "." + kind + "=" + v, object + "." + kind}
+		} else {
+			keys = []string{object + "." + property + "." + kind + "=" + v, object + "." + property + "." + kind}
+			if object == ObjectSchemaProperty { // a property is a schema too
+				keys = append(keys, "schema."+property+"."+kind+"="+v, "schema."+property+"."+kind)
+			}
+			keys = append(keys, object+".*."+kind)
+		}
+		for _, k := range keys {
+			if b, ok := r.table[k]; ok {
+				if b {
+					return LevelError
+				}
+				return LevelInfo
+			}
 		}
 	}
-	return libBreaking, VerdictLibOpenAPI + ":" + keys[1]
+	if r.none {
+		return LevelInfo
+	}
+	return ru.Level
 }

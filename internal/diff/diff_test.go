@@ -37,7 +37,7 @@ func TestParseRulesErrors(t *testing.T) {
 }
 
 func TestRulesID(t *testing.T) {
-	require.Equal(t, "default@libopenapi-"+LibOpenAPIVersion, DefaultRules().ID())
+	require.Equal(t, "default@catalogue-"+catalogueHash(), DefaultRules().ID())
 	same, err := ParseRules("empty", []byte("extends: default\n"))
 	require.NoError(t, err)
 	require.Equal(t, DefaultRules().ID(), same.ID(), "content, not the file, is the identity")
@@ -49,6 +49,25 @@ func TestRulesID(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, strict.ID(), relaid.ID())
 	require.Equal(t, Ignore{Examples: true, Extensions: true}, strict.Ignored())
+
+	// a level set, or a rule turned off, is a different rule set
+	louder, err := ParseRules("louder", []byte("levels: {response-enum-value-added: error}\n"))
+	require.NoError(t, err)
+	off, err := ParseRules("off", []byte("levels: {response-enum-value-added: off}\n"))
+	require.NoError(t, err)
+	require.NotEqual(t, DefaultRules().ID(), louder.ID())
+	require.NotEqual(t, louder.ID(), off.ID())
+	require.Equal(t, LevelError, louder.Level("response-enum-value-added"))
+	require.Equal(t, LevelOff, off.Level("response-enum-value-added"))
+	require.Equal(t, LevelWarning, DefaultRules().Level("response-enum-value-added"))
+	none, err := ParseRules("none", []byte("extends: none\n"))
+	require.NoError(t, err)
+	require.Equal(t, LevelInfo, none.Level("path-removed"))
+
+	_, err = ParseRules("typo", []byte("levels:\n  response-enum-value-addd: error\n"))
+	require.EqualError(t, err, `rules "typo": line 2: levels.response-enum-value-addd: unknown rule (see `+"`starter rules`"+` or docs/RULES.md)`)
+	_, err = ParseRules("bad", []byte("levels:\n  path-removed: fatal\n"))
+	require.EqualError(t, err, `rules "bad": line 2: levels.path-removed: "fatal" is not error, warning, info or off`)
 }
 
 func TestCustomRulesAndIgnore(t *testing.T) {
@@ -74,7 +93,8 @@ func TestCustomRulesAndIgnore(t *testing.T) {
 	got := pointers(def)
 	require.Contains(t, got, "/paths/~1pets/get/x-rate-limit")
 	require.Contains(t, got, "/components/schemas/Pet/description")
-	require.Equal(t, false, got["/servers"].Breaking)
+	require.Equal(t, LevelInfo, got["/servers/0"].Level)
+	require.Equal(t, "server-added", got["/servers/0"].Rule)
 
 	strict, err := LoadRules(filepath.Join("testdata", "rules", "strict.yaml"))
 	require.NoError(t, err)
@@ -87,9 +107,23 @@ func TestCustomRulesAndIgnore(t *testing.T) {
 		require.NotContains(t, p, "example", "examples ignored")
 	}
 	require.Contains(t, got, "/components/schemas/Pet/description", "descriptions kept")
-	require.Equal(t, Change{Pointer: "/servers", Line: got["/servers"].Line, Column: got["/servers"].Column, Kind: KindAdded, Object: ObjectServer, Level: LevelError, Breaking: true, Rule: "server.added"}, got["/servers"])
-	require.Equal(t, "libopenapi:operation.summary.modified", got["/paths/~1pets/get/summary"].Rule)
+	// the older object table still decides: `server: {added: true}`
+	srv := got["/servers/0"]
+	require.Equal(t, Change{Pointer: "/servers/0", Line: 7, Column: 5, Kind: KindAdded, Object: ObjectServer, Level: LevelError,
+		Breaking: true, Rule: "server-added", Message: ruleByID["server-added"].Summary, New: "https://api.example.com"}, srv)
+	require.Equal(t, "description-changed", got["/paths/~1pets/get/summary"].Rule)
 	require.Less(t, rep.Total, def.Total)
+
+	// levels: a rule turned off drops its findings, another is raised
+	leveled, err := ParseRules("leveled", []byte("levels: {description-changed: off, server-added: warning}\n"))
+	require.NoError(t, err)
+	rep, err = Compare(oldDoc, newDoc, leveled)
+	require.NoError(t, err)
+	got = pointers(rep)
+	require.NotContains(t, got, "/paths/~1pets/get/summary")
+	require.Equal(t, LevelWarning, got["/servers/0"].Level)
+	require.Equal(t, 1, rep.Warnings)
+	require.Equal(t, leveled.ID(), rep.RuleSet)
 
 	quiet, err := ParseRules("quiet", []byte("ignore: {descriptions: true}\n"))
 	require.NoError(t, err)
@@ -123,7 +157,7 @@ func TestFamilyMismatch(t *testing.T) {
 
 func TestReportFormats(t *testing.T) {
 	base := string(readFile(t, filepath.Join("testdata", "rules", "base.yaml")))
-	edited := edit(t, base, "  /pets/{petId}:\n", "  /pets/{pet|Id}:\n", "summary: List pets", "summary: List all pets")
+	edited := edit(t, base, "  /pets/{petId}:\n", "  /pe|ts/{petId}:\n", "summary: List pets", "summary: List all pets")
 	rep, err := Compare(parseFixture(t, "old", []byte(base)), parseFixture(t, "new", []byte(edited)), nil)
 	require.NoError(t, err)
 	require.Equal(t, 3, rep.Total)
@@ -140,19 +174,19 @@ func TestReportFormats(t *testing.T) {
 	for k := range first {
 		keys = append(keys, k)
 	}
-	require.ElementsMatch(t, []string{"pointer", "line", "column", "kind", "object", "level", "breaking", "rule", "old", "new"}, keys)
+	require.ElementsMatch(t, []string{"pointer", "line", "column", "kind", "object", "level", "breaking", "rule", "message", "old", "new"}, keys)
 
 	var txt bytes.Buffer
 	require.NoError(t, rep.Write(&txt, FormatText))
-	require.Contains(t, txt.String(), "3 changes, 1 breaking (rules default@libopenapi-")
-	require.Contains(t, txt.String(), "! removed  path           /paths/~1pets~1{petId} (line 51) [path.removed]")
+	require.Contains(t, txt.String(), "3 changes, 1 breaking, 0 warnings (rules default@catalogue-")
+	require.Contains(t, txt.String(), "! removed  path           /paths/~1pets~1{petId} (line 51) [path-removed]")
 	require.Contains(t, txt.String(), "List pets → List all pets")
 
 	var md bytes.Buffer
 	require.NoError(t, rep.Write(&md, FormatMarkdown))
-	require.Contains(t, md.String(), "**3 changes, 1 breaking**")
-	require.Contains(t, md.String(), "| ⚠️ breaking | removed | path | `/paths/~1pets~1{petId}` | 51 | `path.removed` |")
-	require.Contains(t, md.String(), "`/paths/~1pets~1{pet\\|Id}`")
+	require.Contains(t, md.String(), "**3 changes, 1 breaking, 0 warnings**")
+	require.Contains(t, md.String(), "| ⛔ breaking | removed | path | `/paths/~1pets~1{petId}` | 51 | `path-removed` |")
+	require.Contains(t, md.String(), "`/paths/~1pe\\|ts~1{petId}`")
 
 	require.ErrorContains(t, rep.Write(&md, "html"), `unknown format "html"`)
 }

@@ -1,0 +1,766 @@
+package diff
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pb33f/go-yaml"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+	"github.com/pb33f/libopenapi/orderedmap"
+)
+
+// maxSchemaDepth bounds recursion through schemas that are not $refs on
+// both sides (a cycle always goes through a $ref; this is a backstop).
+const maxSchemaDepth = 64
+
+// schema compares two schemas describing data flowing in dir. A schema
+// reached through $refs is compared once per pair of references and
+// direction, and its findings are located at the referenced component, so a
+// component used in requests and responses is judged in both.
+func (w *walker) schema(l loc, dir direction, op, np *base.SchemaProxy) {
+	switch {
+	case op == nil && np == nil:
+		return
+	case op == nil:
+		w.added(rSchemaAdded.in(dir), dir, l, nil)
+		return
+	case np == nil:
+		w.removed(rSchemaRemoved.in(dir), dir, l, nil)
+		return
+	}
+	oref, nref := op.GetReference(), np.GetReference()
+	if oref != "" && nref != "" {
+		k := memoKey{oref, nref, dir}
+		if w.memo[k] {
+			return
+		}
+		w.memo[k] = true
+	}
+	if w.depth >= maxSchemaDepth {
+		return
+	}
+	os, ns := op.Schema(), np.Schema()
+	if os == nil || ns == nil {
+		return // unresolvable: nothing to judge
+	}
+	w.depth++
+	w.schemaBody(proxyLoc(l, op, np), dir, os, ns)
+	w.depth--
+}
+
+func (w *walker) schemaBody(l loc, dir direction, o, n *base.Schema) {
+	if o.BooleanSchema != nil || n.BooleanSchema != nil {
+		ob, nb := boolSchema(o), boolSchema(n)
+		switch {
+		case ob && !nb:
+			w.modified(rTypeNarrowed.in(dir), dir, l, true, false)
+		case !ob && nb:
+			w.modified(rTypeWidened.in(dir), dir, l, false, true)
+		}
+		return
+	}
+	if (len(o.AllOf) > 0) != (len(n.AllOf) > 0) {
+		// composed on one side only (an object split into allOf parts, or
+		// the reverse): compare what the parts add up to
+		o, n = flatten(o, 0), flatten(n, 0)
+	}
+	w.types(l, dir, o, n)
+	w.nullable(l, dir, o, n)
+	w.format(l, dir, o.Format, n.Format)
+	w.enum(l, dir, "enum", o.Enum, n.Enum, rBecameEnum, rEnumDropped, rEnumValueAdded, rEnumValueRemoved)
+	oe, _ := get(o.Extensions, "x-extensible-enum")
+	ne, _ := get(n.Extensions, "x-extensible-enum")
+	if oe != nil || ne != nil {
+		w.enum(l, dir, "x-extensible-enum", seqContent(oe), seqContent(ne), rBecameEnum, rEnumDropped, rExtEnumValueAdded, rExtEnumValueRemoved)
+	}
+	w.constValue(l, dir, o.Const, n.Const)
+	w.bounds(l, dir, o, n)
+	w.pattern(l, dir, o.Pattern, n.Pattern)
+	w.flag(l, dir, "readOnly", o.ReadOnly, n.ReadOnly, rBecameReadOnly, rNoLongerReadOnly)
+	w.flag(l, dir, "writeOnly", o.WriteOnly, n.WriteOnly, rBecameWriteOnly, rNoLongerWriteOnly)
+	w.flag(l, dir, "uniqueItems", o.UniqueItems, n.UniqueItems, rUniqueItemsAdded, rUniqueItemsRemoved)
+	w.flag(l, dir, "deprecated", o.Deprecated, n.Deprecated, dirRule{rSchemaDeprecated, rSchemaDeprecated}, dirRule{rSchemaDeprecated, rSchemaDeprecated})
+	w.node(rDefaultChanged.in(dir), dir, l, "default", o.Default, n.Default)
+	w.properties(l, dir, o, n)
+	w.additional(l, dir, "additionalProperties", o.AdditionalProperties, n.AdditionalProperties)
+	w.additional(l, dir, "unevaluatedProperties", o.UnevaluatedProperties, n.UnevaluatedProperties)
+	w.items(l, dir, o, n)
+	w.members(l, dir, "oneOf", o.OneOf, n.OneOf, rOneOfAdded, rOneOfRemoved)
+	w.members(l, dir, "anyOf", o.AnyOf, n.AnyOf, rAnyOfAdded, rAnyOfRemoved)
+	w.members(l, dir, "allOf", o.AllOf, n.AllOf, rAllOfAdded, rAllOfRemoved)
+	w.optional(l, dir, "not", o.Not, n.Not, rNotAdded, rNotRemoved, false)
+	w.discriminator(l.at("discriminator"), dir, o.Discriminator, n.Discriminator)
+	w.optional(l, dir, "contains", o.Contains, n.Contains, rContainsAdded, rContainsRemoved, true)
+	w.dependentRequired(l.at("dependentRequired"), dir, o.DependentRequired, n.DependentRequired)
+	w.schemaMap(l.at("dependentSchemas"), dir, o.DependentSchemas, n.DependentSchemas, rDependentSchAdded, rDependentSchRemoved)
+	w.schemaMap(l.at("patternProperties"), dir, o.PatternProperties, n.PatternProperties, rPatternPropAdded, rPatternPropRemoved)
+	w.optional(l, dir, "if", o.If, n.If, rConditionalAdded, rConditionalRemoved, true)
+	w.optional(l, dir, "then", o.Then, n.Then, rConditionalAdded, rConditionalRemoved, true)
+	w.optional(l, dir, "else", o.Else, n.Else, rConditionalAdded, rConditionalRemoved, true)
+	w.optional(l, dir, "propertyNames", o.PropertyNames, n.PropertyNames, rPropertyNamesAdded, rPropertyNamesRemoved, true)
+	w.optional(l, dir, "unevaluatedItems", o.UnevaluatedItems, n.UnevaluatedItems, rUnevaluatedNarrowed, rUnevaluatedWidened, true)
+	w.prefixItems(l.at("prefixItems"), dir, o.PrefixItems, n.PrefixItems)
+
+	w.text(rDescriptionChanged, dir, l, "title", o.Title, n.Title)
+	w.text(rDescriptionChanged, dir, l, "description", o.Description, n.Description)
+	w.node(rExampleChanged, dir, l, "example", o.Example, n.Example)
+	w.nodeList(rExampleChanged, dir, l, "examples", o.Examples, n.Examples)
+	w.extensions(dir, l, o.Extensions, n.Extensions, "x-extensible-enum")
+}
+
+// flatten merges allOf members into one schema: their properties and
+// required names, and whatever keywords the schema itself leaves unset.
+func flatten(s *base.Schema, depth int) *base.Schema {
+	if len(s.AllOf) == 0 || depth > 8 {
+		return s
+	}
+	out := *s
+	out.AllOf = nil
+	props := orderedmap.New[string, *base.SchemaProxy]()
+	for k, v := range s.Properties.FromOldest() {
+		props.Set(k, v)
+	}
+	out.Required = append([]string(nil), s.Required...)
+	for _, mp := range s.AllOf {
+		m := mp.Schema()
+		if m == nil {
+			continue
+		}
+		m = flatten(m, depth+1)
+		for k, v := range m.Properties.FromOldest() {
+			if _, ok := props.Get(k); !ok {
+				props.Set(k, v)
+			}
+		}
+		out.Required = append(out.Required, m.Required...)
+		if len(out.Type) == 0 {
+			out.Type = m.Type
+		}
+		if out.Format == "" {
+			out.Format = m.Format
+		}
+		if len(out.Enum) == 0 {
+			out.Enum = m.Enum
+		}
+		if out.Items == nil {
+			out.Items = m.Items
+		}
+		if out.AdditionalProperties == nil {
+			out.AdditionalProperties = m.AdditionalProperties
+		}
+		if out.Discriminator == nil {
+			out.Discriminator = m.Discriminator
+		}
+		if out.Nullable == nil {
+			out.Nullable = m.Nullable
+		}
+		out.OneOf = append(out.OneOf, m.OneOf...)
+		out.AnyOf = append(out.AnyOf, m.AnyOf...)
+	}
+	out.Properties = props
+	return &out
+}
+
+func boolSchema(s *base.Schema) bool { return s.BooleanSchema == nil || *s.BooleanSchema }
+
+func seqContent(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+func (w *walker) nodeList(r *rule, dir direction, l loc, key string, o, n []*yaml.Node) {
+	if len(o) == 0 && len(n) == 0 {
+		return
+	}
+	same := len(o) == len(n)
+	for i := 0; same && i < len(o); i++ {
+		same = nodesEqual(o[i], n[i])
+	}
+	if !same {
+		w.modified(r, dir, l.at(key), len(o), len(n))
+	}
+}
+
+// typeSet is the declared types, without "null" (judged as nullability).
+func typeSet(s *base.Schema) map[string]bool {
+	m := map[string]bool{}
+	for _, t := range s.Type {
+		if t != "null" {
+			m[t] = true
+		}
+	}
+	return m
+}
+
+func (w *walker) types(l loc, dir direction, o, n *base.Schema) {
+	ot, nt := typeSet(o), typeSet(n)
+	var added, removed []string
+	for t := range nt {
+		if !ot[t] {
+			added = append(added, t)
+		}
+	}
+	for t := range ot {
+		if !nt[t] && !(t == "integer" && nt["number"]) { // number holds every integer
+			removed = append(removed, t)
+		}
+	}
+	if len(added) == 0 && len(removed) == 0 {
+		return
+	}
+	ov, nv := strings.Join(sortedTypes(o.Type), ","), strings.Join(sortedTypes(n.Type), ",")
+	tl := l.at("type")
+	switch {
+	case len(ot) == 0:
+		// untyped before: a type that only states what the keywords imply
+		// (properties → object, items → array) changes nothing
+		if len(nt) == 1 && ((nt["object"] && orderedmap.Len(o.Properties) > 0) || (nt["array"] && o.Items != nil)) {
+			return
+		}
+		w.added(rTypeNarrowed.in(dir), dir, tl, nv)
+	case len(nt) == 0:
+		w.removed(rTypeWidened.in(dir), dir, tl, ov)
+	case len(removed) == 0:
+		w.modified(rTypeWidened.in(dir), dir, tl, ov, nv)
+	case len(added) == 0 || (len(added) == 1 && added[0] == "integer" && ot["number"] && len(removed) == 1):
+		w.modified(rTypeNarrowed.in(dir), dir, tl, ov, nv)
+	default:
+		w.modified(rTypeChanged.in(dir), dir, tl, ov, nv)
+	}
+}
+
+func sortedTypes(t []string) []string {
+	out := append([]string(nil), t...)
+	sort.Strings(out)
+	return out
+}
+
+func nullable(s *base.Schema) bool {
+	if s.Nullable != nil && *s.Nullable {
+		return true
+	}
+	for _, t := range s.Type {
+		if t == "null" {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) nullable(l loc, dir direction, o, n *base.Schema) {
+	on, nn := nullable(o), nullable(n)
+	key := "nullable"
+	if o.Nullable == nil && n.Nullable == nil {
+		key = "type"
+	}
+	switch {
+	case !on && nn:
+		w.modified(rBecameNullable.in(dir), dir, l.at(key), false, true)
+	case on && !nn:
+		w.modified(rBecameNotNullable.in(dir), dir, l.at(key), true, false)
+	}
+}
+
+var formatWidening = map[[2]string]bool{
+	{"int32", "int64"}: true, {"float", "double"}: true, {"int32", "number"}: true,
+	{"int64", "number"}: true, {"date", "date-time"}: false,
+}
+
+func (w *walker) format(l loc, dir direction, o, n string) {
+	fl := l.at("format")
+	switch {
+	case o == n:
+	case o == "":
+		w.added(rFormatAdded.in(dir), dir, fl, n)
+	case n == "":
+		w.removed(rFormatRemoved.in(dir), dir, fl, o)
+	case formatWidening[[2]string{o, n}]:
+		w.modified(rFormatWidened.in(dir), dir, fl, o, n)
+	case formatWidening[[2]string{n, o}]:
+		w.modified(rFormatNarrowed.in(dir), dir, fl, o, n)
+	default:
+		w.modified(rFormatChanged.in(dir), dir, fl, o, n)
+	}
+}
+
+func (w *walker) enum(l loc, dir direction, key string, o, n []*yaml.Node, became, dropped, added, removed dirRule) {
+	if len(o) == 0 && len(n) == 0 {
+		return
+	}
+	el := l.at(key)
+	switch {
+	case len(o) == 0:
+		w.added(became.in(dir), dir, el, len(n))
+		return
+	case len(n) == 0:
+		w.removed(dropped.in(dir), dir, el, len(o))
+		return
+	}
+	ov := make(map[string]bool, len(o))
+	for _, v := range o {
+		ov[nodeText(v)] = true
+	}
+	nv := make(map[string]bool, len(n))
+	for i, v := range n {
+		t := nodeText(v)
+		nv[t] = true
+		if !ov[t] {
+			w.added(added.in(dir), dir, el.at(strconv.Itoa(i)), nodeValue(v))
+		}
+	}
+	for i, v := range o {
+		if !nv[nodeText(v)] {
+			w.removed(removed.in(dir), dir, el.at(strconv.Itoa(i)), nodeValue(v))
+		}
+	}
+}
+
+func (w *walker) constValue(l loc, dir direction, o, n *yaml.Node) {
+	cl := l.at("const")
+	switch {
+	case o == nil && n == nil:
+	case o == nil:
+		w.added(rConstAdded.in(dir), dir, cl, nodeValue(n))
+	case n == nil:
+		w.removed(rConstRemoved.in(dir), dir, cl, nodeValue(o))
+	case !nodesEqual(o, n):
+		w.modified(rConstChanged.in(dir), dir, cl, nodeValue(o), nodeValue(n))
+	}
+}
+
+// bound compares one limit; upper limits (max*) narrow when they fall or
+// appear, lower limits (min*) when they rise or appear.
+func (w *walker) bound(l loc, dir direction, key string, upper bool, o, n *float64) {
+	bl := l.at(key)
+	switch {
+	case o == nil && n == nil:
+	case o == nil:
+		w.added(rBoundNarrowed.in(dir), dir, bl, *n)
+	case n == nil:
+		w.removed(rBoundWidened.in(dir), dir, bl, *o)
+	case *o == *n:
+	case (*n < *o) == upper:
+		w.modified(rBoundNarrowed.in(dir), dir, bl, *o, *n)
+	default:
+		w.modified(rBoundWidened.in(dir), dir, bl, *o, *n)
+	}
+}
+
+func f64(i *int64) *float64 {
+	if i == nil {
+		return nil
+	}
+	f := float64(*i)
+	return &f
+}
+
+func (w *walker) bounds(l loc, dir direction, o, n *base.Schema) {
+	w.bound(l, dir, "maxLength", true, f64(o.MaxLength), f64(n.MaxLength))
+	w.bound(l, dir, "minLength", false, f64(o.MinLength), f64(n.MinLength))
+	w.bound(l, dir, "maximum", true, o.Maximum, n.Maximum)
+	w.bound(l, dir, "minimum", false, o.Minimum, n.Minimum)
+	w.bound(l, dir, "maxItems", true, f64(o.MaxItems), f64(n.MaxItems))
+	w.bound(l, dir, "minItems", false, f64(o.MinItems), f64(n.MinItems))
+	w.bound(l, dir, "maxProperties", true, f64(o.MaxProperties), f64(n.MaxProperties))
+	w.bound(l, dir, "minProperties", false, f64(o.MinProperties), f64(n.MinProperties))
+	w.bound(l, dir, "maxContains", true, f64(o.MaxContains), f64(n.MaxContains))
+	w.bound(l, dir, "minContains", false, f64(o.MinContains), f64(n.MinContains))
+	w.exclusive(l, dir, "exclusiveMaximum", true, o.ExclusiveMaximum, n.ExclusiveMaximum)
+	w.exclusive(l, dir, "exclusiveMinimum", false, o.ExclusiveMinimum, n.ExclusiveMinimum)
+	ml := l.at("multipleOf")
+	switch om, nm := o.MultipleOf, n.MultipleOf; {
+	case om == nil && nm == nil:
+	case om == nil:
+		w.added(rMultipleOfChanged.in(dir), dir, ml, *nm)
+	case nm == nil:
+		w.removed(rBoundWidened.in(dir), dir, ml, *om)
+	case *om != *nm:
+		r := rMultipleOfChanged.in(dir)
+		if q := *om / *nm; q == float64(int64(q)) { // the old multiple is still one
+			r = rBoundWidened.in(dir)
+		}
+		w.modified(r, dir, ml, *om, *nm)
+	}
+}
+
+// exclusive compares exclusiveMaximum/Minimum: a flag in OpenAPI 3.0, a
+// limit in 3.1.
+func (w *walker) exclusive(l loc, dir direction, key string, upper bool, o, n *base.DynamicValue[bool, float64]) {
+	if o == nil && n == nil {
+		return
+	}
+	if (o == nil || o.IsB()) && (n == nil || n.IsB()) {
+		var of, nf *float64
+		if o != nil {
+			of = &o.B
+		}
+		if n != nil {
+			nf = &n.B
+		}
+		w.bound(l, dir, key, upper, of, nf)
+		return
+	}
+	ob, nb := o != nil && o.IsA() && o.A, n != nil && n.IsA() && n.A
+	switch {
+	case !ob && nb:
+		w.modified(rBoundNarrowed.in(dir), dir, l.at(key), false, true)
+	case ob && !nb:
+		w.modified(rBoundWidened.in(dir), dir, l.at(key), true, false)
+	}
+}
+
+func (w *walker) pattern(l loc, dir direction, o, n string) {
+	pl := l.at("pattern")
+	switch {
+	case o == n:
+	case o == "":
+		w.added(rPatternAdded.in(dir), dir, pl, n)
+	case n == "":
+		w.removed(rPatternRemoved.in(dir), dir, pl, o)
+	default:
+		w.modified(rPatternChanged.in(dir), dir, pl, o, n)
+	}
+}
+
+// flag compares a boolean keyword that is off when absent.
+func (w *walker) flag(l loc, dir direction, key string, o, n *bool, on, off dirRule) {
+	ov, nv := o != nil && *o, n != nil && *n
+	switch {
+	case !ov && nv:
+		w.modified(on.in(dir), dir, l.at(key), false, true)
+	case ov && !nv:
+		w.modified(off.in(dir), dir, l.at(key), true, false)
+	}
+}
+
+func flagSet(b *bool) bool { return b != nil && *b }
+
+func (w *walker) properties(l loc, dir direction, o, n *base.Schema) {
+	oreq, nreq := stringSet(o.Required), stringSet(n.Required)
+	pl := l.at("properties")
+	for name, op := range o.Properties.FromOldest() {
+		np, ok := get(n.Properties, name)
+		if !ok {
+			r := rPropertyRemovedReq
+			if dir == dirResponse {
+				r = rPropertyRemovedOpt
+				if oreq[name] && !propFlag(op, true) {
+					r = rPropertyRemovedReqd
+				}
+			}
+			w.removed(r, dir, pl.at(name), nil)
+			continue
+		}
+		w.schema(pl.at(name), dir, op, np)
+	}
+	for name, np := range n.Properties.FromOldest() {
+		if _, ok := get(o.Properties, name); ok {
+			continue
+		}
+		r := rPropertyAddedResp
+		if dir != dirResponse {
+			r = rPropertyAddedOpt
+			if nreq[name] && !propFlag(np, false) {
+				r = rPropertyAddedReq
+			}
+		}
+		w.added(r, dir, pl.at(name), nil)
+	}
+	rl := l.at("required")
+	for i, name := range n.Required {
+		if oreq[name] {
+			continue
+		}
+		if _, isNew := get(n.Properties, name); isNew {
+			if _, wasThere := get(o.Properties, name); !wasThere {
+				continue // judged as a new property
+			}
+		}
+		r := rBecameRequired.in(dir)
+		if dir == dirRequest {
+			if np, _ := get(n.Properties, name); propFlag(np, false) {
+				r = rBecameRequired.resp // readOnly: clients never send it
+			}
+		}
+		w.added(r, dir, rl.at(strconv.Itoa(i)), name)
+	}
+	for i, name := range o.Required {
+		if nreq[name] {
+			continue
+		}
+		if _, stays := get(n.Properties, name); !stays {
+			if _, was := get(o.Properties, name); was {
+				continue // judged as a removed property
+			}
+		}
+		r := rBecameOptional.in(dir)
+		if dir == dirResponse {
+			if op, _ := get(o.Properties, name); propFlag(op, true) {
+				r = rBecameOptional.req // writeOnly: never in responses
+			}
+		}
+		w.removed(r, dir, rl.at(strconv.Itoa(i)), name)
+	}
+}
+
+// propFlag reports a property's writeOnly (write true) or readOnly flag.
+func propFlag(p *base.SchemaProxy, write bool) bool {
+	if p == nil {
+		return false
+	}
+	s := p.Schema()
+	if s == nil {
+		return false
+	}
+	if write {
+		return flagSet(s.WriteOnly)
+	}
+	return flagSet(s.ReadOnly)
+}
+
+func stringSet(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+// additional compares additionalProperties or unevaluatedProperties:
+// absent or true allows anything, false nothing, a schema what it says.
+func (w *walker) additional(l loc, dir direction, key string, o, n *base.DynamicValue[*base.SchemaProxy, bool]) {
+	state := func(d *base.DynamicValue[*base.SchemaProxy, bool]) (open bool, s *base.SchemaProxy) {
+		if d == nil {
+			return true, nil
+		}
+		if d.IsA() {
+			if d.A == nil {
+				return true, nil
+			}
+			if sc := d.A.Schema(); sc != nil && sc.BooleanSchema != nil {
+				return *sc.BooleanSchema, nil
+			}
+			return false, d.A
+		}
+		return d.B, nil
+	}
+	oo, os := state(o)
+	no, ns := state(n)
+	al := l.at(key)
+	narrowed, widened := rAdditionalNarrowed, rAdditionalWidened
+	if key == "unevaluatedProperties" {
+		narrowed, widened = rUnevaluatedNarrowed, rUnevaluatedWidened
+	}
+	switch {
+	case os != nil && ns != nil:
+		w.schema(al, dir, os, ns)
+	case oo && !no: // anything → a schema or nothing
+		w.modified(narrowed.in(dir), dir, al, "allowed", describeAdditional(no, ns))
+	case !oo && no:
+		w.modified(widened.in(dir), dir, al, describeAdditional(oo, os), "allowed")
+	case os != nil && ns == nil: // a schema → nothing
+		w.modified(narrowed.in(dir), dir, al, "schema", "none")
+	case os == nil && ns != nil: // nothing → a schema
+		w.modified(widened.in(dir), dir, al, "none", "schema")
+	}
+}
+
+func describeAdditional(open bool, s *base.SchemaProxy) string {
+	switch {
+	case open:
+		return "allowed"
+	case s != nil:
+		return "schema"
+	}
+	return "none"
+}
+
+func (w *walker) items(l loc, dir direction, o, n *base.Schema) {
+	oi, ni := itemsProxy(o.Items), itemsProxy(n.Items)
+	il := l.at("items")
+	switch {
+	case oi == nil && ni == nil:
+	case oi == nil:
+		w.added(rItemsAdded.in(dir), dir, il, nil)
+	case ni == nil:
+		w.removed(rItemsRemoved.in(dir), dir, il, nil)
+	default:
+		w.schema(il, dir, oi, ni)
+	}
+}
+
+func itemsProxy(d *base.DynamicValue[*base.SchemaProxy, bool]) *base.SchemaProxy {
+	if d == nil || !d.IsA() {
+		return nil
+	}
+	return d.A
+}
+
+// optional compares a keyword holding one subschema; when recurse is false
+// a changed subschema is not judged (its meaning is inverted, as in not).
+func (w *walker) optional(l loc, dir direction, key string, o, n *base.SchemaProxy, added, removed dirRule, recurse bool) {
+	kl := l.at(key)
+	switch {
+	case o == nil && n == nil:
+	case o == nil:
+		w.added(added.in(dir), dir, kl, nil)
+	case n == nil:
+		w.removed(removed.in(dir), dir, kl, nil)
+	case recurse:
+		w.schema(kl, dir, o, n)
+	}
+}
+
+// members compares oneOf/anyOf/allOf lists, pairing members by $ref, then
+// by title, then by position among the rest.
+func (w *walker) members(l loc, dir direction, key string, o, n []*base.SchemaProxy, added, removed dirRule) {
+	if len(o) == 0 && len(n) == 0 {
+		return
+	}
+	ml := l.at(key)
+	id := func(p *base.SchemaProxy) string {
+		if r := p.GetReference(); r != "" {
+			return "ref:" + r
+		}
+		if s := p.Schema(); s != nil && s.Title != "" {
+			return "title:" + s.Title
+		}
+		return ""
+	}
+	oids := make([]string, len(o))
+	used := make([]bool, len(n))
+	for i, p := range o {
+		oids[i] = id(p)
+	}
+	nids := make([]string, len(n))
+	for j, p := range n {
+		nids[j] = id(p)
+	}
+	match := make([]int, len(o))
+	for i := range o {
+		match[i] = -1
+		if oids[i] == "" {
+			continue
+		}
+		for j := range n {
+			if !used[j] && nids[j] == oids[i] {
+				match[i], used[j] = j, true
+				break
+			}
+		}
+	}
+	for i := range o { // anonymous members pair in order
+		if match[i] >= 0 || oids[i] != "" {
+			continue
+		}
+		for j := range n {
+			if !used[j] && nids[j] == "" {
+				match[i], used[j] = j, true
+				break
+			}
+		}
+	}
+	for i, p := range o {
+		if match[i] < 0 {
+			w.removed(removed.in(dir), dir, ml.at(strconv.Itoa(i)), memberName(p))
+			continue
+		}
+		w.schema(loc{push(ml.o, strconv.Itoa(i)), push(ml.n, strconv.Itoa(match[i]))}, dir, p, n[match[i]])
+	}
+	for j, p := range n {
+		if !used[j] {
+			w.added(added.in(dir), dir, ml.at(strconv.Itoa(j)), memberName(p))
+		}
+	}
+}
+
+func memberName(p *base.SchemaProxy) any {
+	if r := p.GetReference(); r != "" {
+		return r
+	}
+	return nil
+}
+
+func (w *walker) discriminator(l loc, dir direction, o, n *base.Discriminator) {
+	switch {
+	case o == nil && n == nil:
+		return
+	case o == nil:
+		w.added(rDiscriminatorAdded.in(dir), dir, l, n.PropertyName)
+		return
+	case n == nil:
+		w.removed(rDiscriminatorRemoved.in(dir), dir, l, o.PropertyName)
+		return
+	}
+	if o.PropertyName != n.PropertyName {
+		w.modified(rDiscriminatorChanged.in(dir), dir, l.at("propertyName"), o.PropertyName, n.PropertyName)
+	}
+	ml := l.at("mapping")
+	for k, ov := range o.Mapping.FromOldest() {
+		nv, ok := get(n.Mapping, k)
+		switch {
+		case !ok:
+			w.removed(rMappingRemoved.in(dir), dir, ml.at(k), ov)
+		case nv != ov:
+			w.modified(rMappingChanged.in(dir), dir, ml.at(k), ov, nv)
+		}
+	}
+	for k, nv := range n.Mapping.FromOldest() {
+		if _, ok := get(o.Mapping, k); !ok {
+			w.added(rMappingAdded.in(dir), dir, ml.at(k), nv)
+		}
+	}
+}
+
+func (w *walker) dependentRequired(l loc, dir direction, o, n *orderedmap.Map[string, []string]) {
+	for k, ov := range o.FromOldest() {
+		nv, _ := get(n, k)
+		ns := stringSet(nv)
+		for _, name := range ov {
+			if !ns[name] {
+				w.removed(rDependentReqRemoved.in(dir), dir, l.at(k), name)
+			}
+		}
+	}
+	for k, nv := range n.FromOldest() {
+		ov, _ := get(o, k)
+		os := stringSet(ov)
+		for _, name := range nv {
+			if !os[name] {
+				w.added(rDependentReqAdded.in(dir), dir, l.at(k), name)
+			}
+		}
+	}
+}
+
+func (w *walker) schemaMap(l loc, dir direction, o, n *orderedmap.Map[string, *base.SchemaProxy], added, removed dirRule) {
+	for k, op := range o.FromOldest() {
+		if np, ok := get(n, k); ok {
+			w.schema(l.at(k), dir, op, np)
+		} else {
+			w.removed(removed.in(dir), dir, l.at(k), k)
+		}
+	}
+	for k := range n.FromOldest() {
+		if _, ok := get(o, k); !ok {
+			w.added(added.in(dir), dir, l.at(k), k)
+		}
+	}
+}
+
+func (w *walker) prefixItems(l loc, dir direction, o, n []*base.SchemaProxy) {
+	for i := range max(len(o), len(n)) {
+		il := l.at(strconv.Itoa(i))
+		switch {
+		case i >= len(n):
+			w.removed(rPrefixItemRemoved.in(dir), dir, il, nil)
+		case i >= len(o):
+			w.added(rPrefixItemAdded.in(dir), dir, il, nil)
+		default:
+			w.schema(il, dir, o[i], n[i])
+		}
+	}
+}
