@@ -56,8 +56,8 @@ type Summary struct {
 // extensions such as x-ms-examples) are never resolved. A $ref that points to
 // nothing is a Warning in Summary.Warnings, unless Strict refuses it.
 type Options struct {
-	// MaxBytes bounds the source and, separately, all the documents it
-	// refers to together.
+	// MaxBytes bounds the source, and the source with all the documents
+	// it refers to.
 	MaxBytes   int64
 	MaxDepth   int
 	MaxAliases int
@@ -238,7 +238,7 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 	if err != nil {
 		return fail(KindInvalid, versionLine(root), 0, err.Error(), nil)
 	}
-	check, err := newRefCheck(ctx, opts)
+	check, err := newRefCheck(ctx, opts, len(data))
 	if err != nil {
 		return fail(KindRefNotAllowed, 0, 0, err.Error(), err)
 	}

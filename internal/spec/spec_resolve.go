@@ -13,11 +13,10 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
+	"testing/fstest"
 
 	"github.com/pb33f/go-yaml"
 	"github.com/pb33f/libopenapi/datamodel"
-	"github.com/pb33f/libopenapi/index"
 )
 
 // Defaults for the documents a spec may pull in through relative $refs.
@@ -142,7 +141,7 @@ func (l *loader) readFile(p string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", errRefused, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := io.ReadAll(io.LimitReader(f, max(limit, 0)+1))
 	if err != nil {
 		return nil, err
 	}
@@ -151,35 +150,6 @@ func (l *loader) readFile(p string, limit int64) ([]byte, error) {
 	}
 	return data, nil
 }
-
-// memFS serves the loaded documents to libopenapi's rolodex, by path
-// relative to the source's directory.
-type memFS struct{ files map[string][]byte }
-
-func (m memFS) Open(name string) (fs.File, error) {
-	data, ok := m.files[path.Clean(filepath.ToSlash(name))]
-	if !ok {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-	}
-	return &memFile{name: path.Base(name), Reader: bytes.NewReader(data), size: int64(len(data))}, nil
-}
-
-func (m memFS) GetFiles() map[string]index.RolodexFile { return nil }
-
-type memFile struct {
-	*bytes.Reader
-	name string
-	size int64
-}
-
-func (f *memFile) Stat() (fs.FileInfo, error) { return f, nil }
-func (f *memFile) Close() error               { return nil }
-func (f *memFile) Name() string               { return f.name }
-func (f *memFile) Size() int64                { return f.size }
-func (f *memFile) Mode() fs.FileMode          { return 0o444 }
-func (f *memFile) ModTime() time.Time         { return time.Time{} }
-func (f *memFile) IsDir() bool                { return false }
-func (f *memFile) Sys() any                   { return nil }
 
 // urlHandler serves the loaded documents to libopenapi's remote loader.
 func urlHandler(files map[string][]byte) func(string) (*http.Response, error) {
@@ -197,7 +167,7 @@ func urlHandler(files map[string][]byte) func(string) (*http.Response, error) {
 
 // newRefCheck prepares the check of a source's references; it follows
 // references to other documents when the source's location is known.
-func newRefCheck(ctx context.Context, opts Options) (*refCheck, error) {
+func newRefCheck(ctx context.Context, opts Options, sourceBytes int) (*refCheck, error) {
 	c := &refCheck{opts: opts, visited: map[string]bool{}, files: map[string][]byte{}}
 	switch {
 	case opts.BaseURL != "" && opts.Resolve != nil:
@@ -206,7 +176,7 @@ func newRefCheck(ctx context.Context, opts Options) (*refCheck, error) {
 			return nil, fmt.Errorf("base URL %q is not an absolute http(s) URL", opts.BaseURL)
 		}
 		u.Fragment = ""
-		c.ld = &loader{ctx: ctx, opts: opts, base: u, docs: map[string]*loaded{}}
+		c.ld = &loader{ctx: ctx, opts: opts, base: u, docs: map[string]*loaded{}, total: int64(sourceBytes)}
 	case opts.AllowFileRefs:
 		dir := opts.BaseDir
 		if dir == "" {
@@ -216,7 +186,7 @@ func newRefCheck(ctx context.Context, opts Options) (*refCheck, error) {
 		if err != nil {
 			return nil, fmt.Errorf("base directory: %w", err)
 		}
-		c.ld = &loader{ctx: ctx, opts: opts, root: root, docs: map[string]*loaded{}}
+		c.ld = &loader{ctx: ctx, opts: opts, root: root, docs: map[string]*loaded{}, total: int64(sourceBytes)}
 	}
 	return c, nil
 }
@@ -237,5 +207,11 @@ func (c *refCheck) configure(cfg *datamodel.DocumentConfiguration) {
 	}
 	cfg.BasePath = c.ld.root.Name()
 	cfg.AllowFileReferences = true
-	cfg.LocalFS = memFS{files: c.files}
+	// A plain fs.FS: libopenapi indexes each file the way it indexes its own
+	// local files (relative refs inside them included).
+	mfs := fstest.MapFS{}
+	for name, data := range c.files {
+		mfs[name] = &fstest.MapFile{Data: data, Mode: 0o444}
+	}
+	cfg.LocalFS = mfs
 }
