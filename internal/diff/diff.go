@@ -116,7 +116,7 @@ func Compare(old, new *spec.Document, rules *Rules) (*Report, error) {
 		}
 		ao, an = fromV3(&mo.Model, old.Root()), fromV3(&mn.Model, new.Root())
 	}
-	w := newWalker()
+	w := newWalker(old.Root(), new.Root())
 	w.api(ao, an)
 	rep := &Report{Changes: w.changes(rules, old.Root(), new.Root()), RuleSet: rules.ID(), OldFamily: of, NewFamily: nf}
 	rep.Total = len(rep.Changes)

@@ -37,7 +37,7 @@ func (w *walker) schema(l loc, dir direction, op, np *base.SchemaProxy) {
 		}
 		w.memo[k] = true
 	}
-	if w.depth >= maxSchemaDepth {
+	if w.depth >= maxSchemaDepth || w.unchangedSchema(op, np) {
 		return
 	}
 	os, ns := op.Schema(), np.Schema()

@@ -66,12 +66,17 @@ type memoKey struct {
 }
 
 type walker struct {
-	findings []finding
-	memo     map[memoKey]bool
-	depth    int
+	findings         []finding
+	memo             map[memoKey]bool
+	depth            int
+	oldRoot, newRoot *yaml.Node
+	same             map[string]int8 // $ref → sameYes, sameNo (diff_same.go)
+	sameLog          []string
 }
 
-func newWalker() *walker { return &walker{memo: map[memoKey]bool{}} }
+func newWalker(oldRoot, newRoot *yaml.Node) *walker {
+	return &walker{memo: map[memoKey]bool{}, oldRoot: oldRoot, newRoot: newRoot, same: map[string]int8{}}
+}
 
 // emit records a finding; removed changes are located in the old document.
 func (w *walker) emit(r *rule, dir direction, kind string, l loc, old, new any) {
