@@ -239,7 +239,7 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 		return fail(KindInvalid, versionLine(root), 0, err.Error(), nil)
 	}
 	check, err := newRefCheck(ctx, opts, len(data))
-	if err != nil {
+	if err != nil { // a malformed BaseURL
 		return fail(KindRefNotAllowed, 0, 0, err.Error(), err)
 	}
 	if check.ld != nil && check.ld.root != nil {

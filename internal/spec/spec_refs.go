@@ -47,12 +47,15 @@ var namedMaps = map[string]bool{
 // real) around the data.
 var dataKeys = map[string]bool{"example": true, "default": true, "enum": true, "const": true}
 
-// foundRef is a structural $ref: key and value nodes and the JSON pointer of
-// the $ref member.
+// foundRef is a structural $ref: key and value nodes and the path of the
+// $ref member, valid only during the callback.
 type foundRef struct {
 	key, val *yaml.Node
-	pointer  string
+	path     []string
 }
+
+// pointer renders the path as a JSON pointer (only when a message needs it).
+func (r foundRef) pointer() string { return pointerOf(r.path) }
 
 // refWalk visits the structure of one document and sorts its $refs: real
 // references (refs) and $ref keys inside data (inert), which libopenapi must
@@ -60,14 +63,16 @@ type foundRef struct {
 type refWalk struct {
 	swagger2 bool
 	path     []string
-	refs     []foundRef
+	onRef    func(foundRef)
 	inert    []*yaml.Node
 }
 
-func walkRefs(root *yaml.Node, swagger2 bool) *refWalk {
-	w := &refWalk{swagger2: swagger2}
+// walkRefs calls onRef for each structural $ref, in document order, and
+// returns the $ref keys found inside data.
+func walkRefs(root *yaml.Node, swagger2 bool, onRef func(foundRef)) []*yaml.Node {
+	w := &refWalk{swagger2: swagger2, onRef: onRef}
 	w.structure(root)
-	return w
+	return w.inert
 }
 
 func (w *refWalk) push(s string) { w.path = append(w.path, s) }
@@ -95,7 +100,7 @@ func (w *refWalk) structure(n *yaml.Node) {
 			switch {
 			case key == "$ref":
 				if v.Kind == yaml.ScalarNode {
-					w.refs = append(w.refs, foundRef{k, v, pointerOf(w.path)})
+					w.onRef(foundRef{k, v, w.path})
 				}
 			case strings.HasPrefix(key, "x-"):
 				// extension data; libopenapi skips it (ExcludeExtensionRefs)
@@ -132,7 +137,7 @@ func (w *refWalk) exampleMap(n *yaml.Node) {
 				w.push(k.Value)
 				switch {
 				case k.Value == "$ref" && v.Kind == yaml.ScalarNode:
-					w.refs = append(w.refs, foundRef{k, v, pointerOf(w.path)})
+					w.onRef(foundRef{k, v, w.path})
 				case k.Value == "value", k.Value == "dataValue":
 					w.data(v)
 				}
@@ -233,13 +238,12 @@ type refIssue struct {
 // document checks the document at key ("" for the source itself) and
 // returns the $ref keys libopenapi must not follow.
 func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth int) []*yaml.Node {
-	w := walkRefs(root, swagger2)
-	inert := w.inert
+	var inert []*yaml.Node
 	where := func(r foundRef) string {
 		if key == "" {
-			return r.pointer
+			return r.pointer()
 		}
-		return key + "#" + r.pointer
+		return key + "#" + r.pointer()
 	}
 	dangling := func(r foundRef, why string) {
 		msg := danglingMessage(r.val.Value, why)
@@ -250,9 +254,9 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 		c.warn.add(Warning{Pointer: where(r), Line: r.val.Line, Column: r.val.Column, Message: msg})
 		inert = append(inert, r.key)
 	}
-	for _, r := range w.refs {
+	inData := walkRefs(root, swagger2, func(r foundRef) {
 		if c.issue != nil {
-			return nil
+			return
 		}
 		ref := r.val.Value
 		kind := kindOfRef(ref)
@@ -261,41 +265,41 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 			if resolvePointer(root, ref[1:]) == nil {
 				dangling(r, " in this document")
 			}
-			continue
+			return
 		case kind == refAnchor:
-			continue
+			return
 		case c.ld == nil && kind == refRemote:
 			if !c.opts.AllowRemoteRefs {
 				c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("remote reference %q (remote refs are disabled)", ref)}
 			}
-			continue
+			return
 		case c.ld == nil:
 			c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("file reference %q (file refs are disabled)", ref)}
-			continue
+			return
 		}
 		tkey, frag, err := c.ld.target(key, ref)
 		if err != nil {
 			c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("reference %q at %s: %v", ref, where(r), err)}
-			continue
+			return
 		}
 		if depth+1 > c.opts.MaxRefDepth {
 			c.issue = &refIssue{r.val, KindTooComplex, fmt.Sprintf("reference %q at %s: references nest deeper than %d documents", ref, where(r), c.opts.MaxRefDepth)}
-			continue
+			return
 		}
 		d := c.ld.load(tkey)
 		switch {
 		case d.err != nil && errors.Is(d.err, errRefused):
 			c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("reference %q at %s: %v", ref, where(r), d.err)}
-			continue
+			return
 		case d.err != nil:
 			dangling(r, fmt.Sprintf(" (%v)", d.err))
-			continue
+			return
 		}
 		if !c.visited[tkey] {
 			c.visited[tkey] = true
 			sub := c.document(tkey, d.node, swagger2, depth+1)
 			if c.issue != nil {
-				return nil
+				return
 			}
 			data := d.data
 			if len(sub) > 0 {
@@ -304,7 +308,7 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 				}
 				if data, err = yaml.Marshal(d.node); err != nil {
 					c.issue = &refIssue{r.val, KindInvalid, fmt.Sprintf("reference %q: %v", ref, err)}
-					return nil
+					return
 				}
 			}
 			c.files[tkey] = data
@@ -312,6 +316,9 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 		if frag != "" && resolvePointer(d.node, frag) == nil {
 			dangling(r, " in "+tkey)
 		}
+	})
+	if c.issue != nil {
+		return nil
 	}
-	return inert
+	return append(inert, inData...)
 }

@@ -35,13 +35,14 @@ type ResolveFunc func(ctx context.Context, url string) ([]byte, error)
 // document once, before libopenapi runs, and then serves libopenapi from
 // memory: libopenapi never reads the disk or the network itself.
 type loader struct {
-	ctx    context.Context
-	opts   Options
-	root   *os.Root // file sources: the source's directory
-	base   *url.URL // URL sources: where the source was fetched
-	docs   map[string]*loaded
-	total  int64
-	source string
+	ctx     context.Context
+	opts    Options
+	root    *os.Root // file sources: the source's directory
+	rootErr error    // why root could not be opened
+	base    *url.URL // URL sources: where the source was fetched
+	docs    map[string]*loaded
+	total   int64
+	source  string
 }
 
 type loaded struct {
@@ -131,7 +132,7 @@ func (l *loader) load(key string) *loaded {
 // and symlinks that lead out of it.
 func (l *loader) readFile(p string, limit int64) ([]byte, error) {
 	if l.root == nil {
-		return nil, fmt.Errorf("%w: file references are disabled", errRefused)
+		return nil, fmt.Errorf("%w: source directory: %v", errRefused, l.rootErr)
 	}
 	f, err := l.root.Open(filepath.FromSlash(p))
 	if err != nil {
@@ -182,11 +183,9 @@ func newRefCheck(ctx context.Context, opts Options, sourceBytes int) (*refCheck,
 		if dir == "" {
 			dir = "."
 		}
+		// A missing directory only matters once a file ref needs it.
 		root, err := os.OpenRoot(dir)
-		if err != nil {
-			return nil, fmt.Errorf("base directory: %w", err)
-		}
-		c.ld = &loader{ctx: ctx, opts: opts, root: root, docs: map[string]*loaded{}, total: int64(sourceBytes)}
+		c.ld = &loader{ctx: ctx, opts: opts, root: root, rootErr: err, docs: map[string]*loaded{}, total: int64(sourceBytes)}
 	}
 	return c, nil
 }
