@@ -169,6 +169,9 @@ func (w *walker) changes(rules *Rules, oldRoot, newRoot *yaml.Node) []Change {
 		if level == LevelOff {
 			continue
 		}
+		if f.soft && level != LevelInfo {
+			level = LevelInfo
+		}
 		ch := Change{Pointer: pointer(f.segs), Kind: f.kind, Object: object, Level: level,
 			Breaking: level == LevelError, Rule: f.rule.ID, Message: f.rule.Summary, Old: f.old, New: f.new}
 		key := ch.Pointer + "\x00" + ch.Kind + "\x00" + fmt.Sprint(ch.Old) + "\x00" + fmt.Sprint(ch.New)

@@ -440,7 +440,9 @@ func (w *walker) param(o, n *param, dir direction) {
 	w.text(rDescriptionChanged, dir, l, "description", o.description, n.description)
 	w.node(rExampleChanged, dir, l, "example", o.example, n.example)
 	w.extensions(dir, l, o.ext, n.ext)
+	w.inParam++
 	w.schema(loc{o.schemaAt, n.schemaAt}, dir, o.schema, n.schema)
+	w.inParam--
 	w.content(l.at("content"), o.content, n.content, dir)
 }
 

@@ -31,7 +31,7 @@ func (w *walker) schema(l loc, dir direction, op, np *base.SchemaProxy) {
 	}
 	oref, nref := op.GetReference(), np.GetReference()
 	if oref != "" && nref != "" {
-		k := memoKey{oref, nref, dir}
+		k := memoKey{oref, nref, dir, w.soft > 0, w.inParam > 0}
 		if w.memo[k] {
 			return
 		}
@@ -81,7 +81,12 @@ func (w *walker) schemaBody(l loc, dir direction, o, n *base.Schema) {
 	w.flag(l, dir, "writeOnly", o.WriteOnly, n.WriteOnly, rBecameWriteOnly, rNoLongerWriteOnly)
 	w.flag(l, dir, "uniqueItems", o.UniqueItems, n.UniqueItems, rUniqueItemsAdded, rUniqueItemsRemoved)
 	w.flag(l, dir, "deprecated", o.Deprecated, n.Deprecated, dirRule{rSchemaDeprecated, rSchemaDeprecated}, dirRule{rSchemaDeprecated, rSchemaDeprecated})
-	w.node(rDefaultChanged.in(dir), dir, l, "default", o.Default, n.Default)
+	defaultRule := rDefaultChanged.in(dir)
+	if w.inParam > 0 && dir == dirRequest {
+		defaultRule = rParamDefaultChanged
+	}
+	w.node(defaultRule, dir, l, "default", o.Default, n.Default)
+	w.encoded(l, dir, o, n)
 	w.properties(l, dir, o, n)
 	w.additional(l, dir, "additionalProperties", o.AdditionalProperties, n.AdditionalProperties)
 	w.additional(l, dir, "unevaluatedProperties", o.UnevaluatedProperties, n.UnevaluatedProperties)
@@ -338,7 +343,7 @@ func (w *walker) bound(l loc, dir direction, key string, upper bool, o, n *float
 	switch {
 	case o == nil && n == nil:
 	case o == nil:
-		w.added(rBoundNarrowed.in(dir), dir, bl, *n)
+		w.added(rBoundAdded.in(dir), dir, bl, *n)
 	case n == nil:
 		w.removed(rBoundWidened.in(dir), dir, bl, *o)
 	case *o == *n:
@@ -451,10 +456,10 @@ func (w *walker) properties(l loc, dir direction, o, n *base.Schema) {
 					r = rPropertyRemovedReqd
 				}
 			}
-			w.removed(r, dir, pl.at(name), nil)
+			w.softly(ignored(dir, op), func() { w.removed(r, dir, pl.at(name), nil) })
 			continue
 		}
-		w.schema(pl.at(name), dir, op, np)
+		w.softly(ignored(dir, op) && ignored(dir, np), func() { w.schema(pl.at(name), dir, op, np) })
 	}
 	for name, np := range n.Properties.FromOldest() {
 		if _, ok := get(o.Properties, name); ok {
@@ -467,7 +472,8 @@ func (w *walker) properties(l loc, dir direction, o, n *base.Schema) {
 				r = rPropertyAddedReq
 			}
 		}
-		w.added(r, dir, pl.at(name), nil)
+		// a new required property with a default: clients that omit it get the default
+		w.softly(r == rPropertyAddedReq && hasDefault(np), func() { w.added(r, dir, pl.at(name), nil) })
 	}
 	rl := l.at("required")
 	for i, name := range n.Required {
@@ -479,13 +485,9 @@ func (w *walker) properties(l loc, dir direction, o, n *base.Schema) {
 				continue // judged as a new property
 			}
 		}
-		r := rBecameRequired.in(dir)
-		if dir == dirRequest {
-			if np, _ := get(n.Properties, name); propFlag(np, false) {
-				r = rBecameRequired.resp // readOnly: clients never send it
-			}
-		}
-		w.added(r, dir, rl.at(strconv.Itoa(i)), name)
+		np, _ := get(n.Properties, name)
+		soft := dir == dirRequest && (propFlag(np, false) || hasDefault(np)) // readOnly, or defaulted
+		w.softly(soft, func() { w.added(rBecameRequired.in(dir), dir, rl.at(strconv.Itoa(i)), name) })
 	}
 	for i, name := range o.Required {
 		if nreq[name] {
@@ -496,14 +498,50 @@ func (w *walker) properties(l loc, dir direction, o, n *base.Schema) {
 				continue // judged as a removed property
 			}
 		}
-		r := rBecameOptional.in(dir)
-		if dir == dirResponse {
-			if op, _ := get(o.Properties, name); propFlag(op, true) {
-				r = rBecameOptional.req // writeOnly: never in responses
-			}
-		}
-		w.removed(r, dir, rl.at(strconv.Itoa(i)), name)
+		op, _ := get(o.Properties, name)
+		soft := dir == dirResponse && propFlag(op, true) // writeOnly: never in responses
+		w.softly(soft, func() { w.removed(rBecameOptional.in(dir), dir, rl.at(strconv.Itoa(i)), name) })
 	}
+}
+
+// ignored reports whether the reader of dir ignores a property: a
+// readOnly one in requests, a writeOnly one in responses.
+func ignored(dir direction, p *base.SchemaProxy) bool {
+	switch dir {
+	case dirRequest:
+		return propFlag(p, false)
+	case dirResponse:
+		return propFlag(p, true)
+	}
+	return false
+}
+
+// softly runs f with its findings capped at info when soft.
+func (w *walker) softly(soft bool, f func()) {
+	if soft {
+		w.soft++
+		defer func() { w.soft-- }()
+	}
+	f()
+}
+
+func hasDefault(p *base.SchemaProxy) bool {
+	if p == nil {
+		return false
+	}
+	s := p.Schema()
+	return s != nil && s.Default != nil
+}
+
+// encoded compares the keywords of encoded string content.
+func (w *walker) encoded(l loc, dir direction, o, n *base.Schema) {
+	if o.ContentMediaType != n.ContentMediaType {
+		w.modified(rContentChanged.in(dir), dir, l.at("contentMediaType"), o.ContentMediaType, n.ContentMediaType)
+	}
+	if o.ContentEncoding != n.ContentEncoding {
+		w.modified(rContentChanged.in(dir), dir, l.at("contentEncoding"), o.ContentEncoding, n.ContentEncoding)
+	}
+	w.optional(l, dir, "contentSchema", o.ContentSchema, n.ContentSchema, rContentSchemaAdded, rContentSchemaRemoved, true)
 }
 
 // propFlag reports a property's writeOnly (write true) or readOnly flag.

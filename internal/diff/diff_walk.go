@@ -58,17 +58,24 @@ type finding struct {
 	kind     string
 	segs     []string
 	old, new any
+	// soft findings concern data the reader ignores (a readOnly property
+	// in a request, a writeOnly one in a response): info at most
+	soft bool
 }
 
 type memoKey struct {
-	o, n string
-	dir  direction
+	o, n  string
+	dir   direction
+	soft  bool
+	param bool
 }
 
 type walker struct {
 	findings         []finding
 	memo             map[memoKey]bool
 	depth            int
+	soft             int // > 0 inside data its reader ignores
+	inParam          int // > 0 inside a parameter's schema
 	oldRoot, newRoot *yaml.Node
 	same             map[string]int8 // $ref → sameYes, sameNo (diff_same.go)
 	sameLog          []string
@@ -84,7 +91,7 @@ func (w *walker) emit(r *rule, dir direction, kind string, l loc, old, new any) 
 	if kind == KindRemoved {
 		segs = l.o
 	}
-	w.findings = append(w.findings, finding{rule: r, dir: dir, kind: kind, segs: segs, old: old, new: new})
+	w.findings = append(w.findings, finding{rule: r, dir: dir, kind: kind, segs: segs, old: old, new: new, soft: w.soft > 0})
 }
 
 // added, removed and modified are emit with the kind spelt out.
