@@ -24,6 +24,7 @@ type api struct {
 	servers   []server
 	serversAt []string
 	ext       *orderedmap.Map[string, *yaml.Node]
+	schemas   map[string]*base.SchemaProxy // named schemas by local $ref
 }
 
 type pathEntry struct {
@@ -159,6 +160,7 @@ func addPath(m map[string]*pathEntry, e *pathEntry) {
 }
 
 func (w *walker) api(o, n *api) {
+	w.oldSchemas, w.newSchemas = o.schemas, n.schemas
 	w.pathSet(o.paths, n.paths, dirRequest)
 	w.pathSet(o.webhooks, n.webhooks, dirResponse) // the provider sends webhook requests
 	w.schemes(o.schemes, n.schemes)

@@ -39,6 +39,12 @@ func fromV2(d *v2.Swagger, root *yaml.Node) *api {
 			addPath(a.paths, pathV2([]string{"paths", raw}, raw, item, d, a))
 		}
 	}
+	if d.Definitions != nil {
+		a.schemas = map[string]*base.SchemaProxy{}
+		for name, s := range d.Definitions.Definitions.FromOldest() {
+			a.schemas["#/definitions/"+name] = s
+		}
+	}
 	if d.SecurityDefinitions != nil {
 		for name, s := range d.SecurityDefinitions.Definitions.FromOldest() {
 			at := []string{"securityDefinitions", name}

@@ -24,6 +24,10 @@ func fromV3(d *v3.Document, root *yaml.Node) *api {
 		addPath(a.webhooks, pathV3([]string{"webhooks", raw}, raw, item, a))
 	}
 	if d.Components != nil {
+		a.schemas = map[string]*base.SchemaProxy{}
+		for name, s := range d.Components.Schemas.FromOldest() {
+			a.schemas["#/components/schemas/"+name] = s
+		}
 		for name, s := range d.Components.SecuritySchemes.FromOldest() {
 			at := []string{"components", "securitySchemes", name}
 			sc := &secScheme{at: at, typ: s.Type, scheme: s.Scheme, bearer: s.BearerFormat, in: s.In,

@@ -279,6 +279,47 @@ var singleCases = []singleCase{
 	{name: "v2 response property type changed", file: "shop-v2.yaml", edits: []string{"      id: {type: string}\n", "      id: {type: integer}\n"}, fires: "response-type-changed", breaking: true},
 }
 
+// rewriteCases say the same thing in other words: no change may be
+// reported as breaking (and most must report nothing at all).
+var rewriteCases = []struct {
+	name       string
+	old, new   string
+	components string
+	silent     bool // nothing at all may be reported
+}{
+	{"oneOf members reordered", `{oneOf: [{type: string}, {type: integer}]}`, `{oneOf: [{type: integer}, {type: string}]}`, "", true},
+	{"enum values reordered", `{type: string, enum: [a, b, c]}`, `{type: string, enum: [c, a, b]}`, "", true},
+	{"required names reordered", `{type: object, required: [a, b], properties: {a: {type: string}, b: {type: string}}}`, `{type: object, required: [b, a], properties: {b: {type: string}, a: {type: string}}}`, "", true},
+	{"nullable written as a null type", `{type: string, nullable: true}`, `{type: [string, "null"]}`, "", true},
+	{"zero lower limits spelt out", `{type: array, items: {type: string}}`, `{type: array, items: {type: string, minLength: 0}, minItems: 0, uniqueItems: false}`, "", true},
+	{"additionalProperties true spelt out", `{type: object, properties: {a: {type: string}}}`, `{type: object, properties: {a: {type: string}}, additionalProperties: true}`, "", true},
+	{"flags false spelt out", `{type: object, properties: {a: {type: string}}}`, `{type: object, properties: {a: {type: string, readOnly: false, writeOnly: false, deprecated: false}}}`, "", true},
+	{"implied type stated", `{properties: {a: {type: string}}}`, `{type: object, properties: {a: {type: string}}}`, "", true},
+	{"inline schema moved to a component", `{type: object, properties: {a: {type: string}}}`, `{$ref: "#/components/schemas/Thing"}`, "    Thing: {type: object, properties: {a: {type: string}}}\n", true},
+	{"component renamed", `{$ref: "#/components/schemas/Thing"}`, `{$ref: "#/components/schemas/Item"}`, "    Thing: {type: object, properties: {a: {type: string}}}\n    Item: {type: object, properties: {a: {type: string}}}\n", true},
+	{"object split into allOf parts", `{type: object, required: [a, b], properties: {a: {type: string}, b: {type: integer}}}`, `{allOf: [{type: object, required: [a], properties: {a: {type: string}}}, {type: object, required: [b], properties: {b: {type: integer}}}]}`, "", true},
+	{"description beside a $ref", `{type: object, properties: {t: {$ref: "#/components/schemas/Thing"}}}`, `{type: object, properties: {t: {$ref: "#/components/schemas/Thing", description: the thing}}}`, "    Thing: {type: object, required: [a], properties: {a: {type: string}}}\n", false},
+	{"description and example edited", `{type: string, description: A name., example: Rex}`, `{type: string, description: The name., example: Max}`, "", false},
+	{"int32 widened to int64 in a request", `{type: integer, format: int32}`, `{type: integer, format: int64}`, "", false},
+}
+
+func TestRewritesAreNotBreaking(t *testing.T) {
+	for _, c := range rewriteCases {
+		for _, dir := range []direction{dirRequest, dirResponse} {
+			if c.name == "int32 widened to int64 in a request" && dir == dirResponse {
+				continue
+			}
+			t.Run(c.name+"/"+dirName(dir), func(t *testing.T) {
+				rep := compareText(t, schemaDoc(dir, c.old, c.components), schemaDoc(dir, c.new, c.components))
+				require.Zero(t, rep.Breaking, "%+v", rep.Changes)
+				if c.silent {
+					require.Empty(t, rep.Changes)
+				}
+			})
+		}
+	}
+}
+
 // fixturePair builds the old and new documents of a single case.
 func (c singleCase) docs(t *testing.T) (string, string) {
 	t.Helper()
@@ -362,6 +403,15 @@ func TestCatalogueFixtures(t *testing.T) {
 			positive[c.fires] = true
 			suite = append(suite, labelled{c.name, c.breaking, rep})
 		})
+	}
+	for _, c := range rewriteCases {
+		for _, dir := range []direction{dirRequest, dirResponse} {
+			if c.name == "int32 widened to int64 in a request" && dir == dirResponse {
+				continue
+			}
+			rep := compareText(t, schemaDoc(dir, c.old, c.components), schemaDoc(dir, c.new, c.components))
+			suite = append(suite, labelled{c.name + " (" + dirName(dir) + ")", false, rep})
+		}
 	}
 	var unfired, unchecked []string
 	for _, r := range Catalogue() {

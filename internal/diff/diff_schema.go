@@ -30,7 +30,7 @@ func (w *walker) schema(l loc, dir direction, op, np *base.SchemaProxy) {
 		return
 	}
 	oref, nref := op.GetReference(), np.GetReference()
-	if oref != "" && nref != "" {
+	if oref != "" && nref != "" && pureRef(op) && pureRef(np) {
 		k := memoKey{oref, nref, dir, w.soft > 0, w.inParam > 0}
 		if w.memo[k] {
 			return
@@ -40,7 +40,7 @@ func (w *walker) schema(l loc, dir direction, op, np *base.SchemaProxy) {
 	if w.depth >= maxSchemaDepth || w.unchangedSchema(op, np) {
 		return
 	}
-	os, ns := op.Schema(), np.Schema()
+	os, ns := withSiblings(op, w.oldSchemas), withSiblings(np, w.newSchemas)
 	if os == nil || ns == nil {
 		return // unresolvable: nothing to judge
 	}
@@ -164,6 +164,58 @@ func flatten(s *base.Schema, depth int) *base.Schema {
 		out.AnyOf = append(out.AnyOf, m.AnyOf...)
 	}
 	out.Properties = props
+	return &out
+}
+
+// withSiblings is the schema a proxy stands for; for a $ref with sibling
+// keywords, the referenced schema with the siblings laid over it (libopenapi
+// builds the siblings alone).
+func withSiblings(p *base.SchemaProxy, named map[string]*base.SchemaProxy) *base.Schema {
+	s := p.Schema()
+	if s == nil || pureRef(p) || p.GetReference() == "" {
+		return s
+	}
+	target := named[p.GetReference()]
+	if target == nil {
+		return s
+	}
+	t := target.Schema()
+	if t == nil {
+		return s
+	}
+	out := *t
+	if s.Description != "" {
+		out.Description = s.Description
+	}
+	if s.Title != "" {
+		out.Title = s.Title
+	}
+	for _, f := range []struct{ dst, src **bool }{{&out.Deprecated, &s.Deprecated}, {&out.ReadOnly, &s.ReadOnly},
+		{&out.WriteOnly, &s.WriteOnly}, {&out.Nullable, &s.Nullable}} {
+		if *f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	for _, f := range []struct{ dst, src **yaml.Node }{{&out.Default, &s.Default}, {&out.Example, &s.Example}, {&out.Const, &s.Const}} {
+		if *f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if len(s.Enum) > 0 {
+		out.Enum = s.Enum
+	}
+	if len(s.Examples) > 0 {
+		out.Examples = s.Examples
+	}
+	if s.Format != "" {
+		out.Format = s.Format
+	}
+	if s.Pattern != "" {
+		out.Pattern = s.Pattern
+	}
+	if orderedmap.Len(s.Extensions) > 0 {
+		out.Extensions = s.Extensions
+	}
 	return &out
 }
 
@@ -363,18 +415,17 @@ func f64(i *int64) *float64 {
 }
 
 func (w *walker) bounds(l loc, dir direction, o, n *base.Schema) {
+	// a lower limit of 0 on a length or a count is no limit
 	w.bound(l, dir, "maxLength", true, f64(o.MaxLength), f64(n.MaxLength))
-	w.bound(l, dir, "minLength", false, f64(o.MinLength), f64(n.MinLength))
-	w.bound(l, dir, "maximum", true, o.Maximum, n.Maximum)
-	w.bound(l, dir, "minimum", false, o.Minimum, n.Minimum)
+	w.bound(l, dir, "minLength", false, f64(nz(o.MinLength)), f64(nz(n.MinLength)))
+	w.numeric(l, dir, true, o, n)
+	w.numeric(l, dir, false, o, n)
 	w.bound(l, dir, "maxItems", true, f64(o.MaxItems), f64(n.MaxItems))
-	w.bound(l, dir, "minItems", false, f64(o.MinItems), f64(n.MinItems))
+	w.bound(l, dir, "minItems", false, f64(nz(o.MinItems)), f64(nz(n.MinItems)))
 	w.bound(l, dir, "maxProperties", true, f64(o.MaxProperties), f64(n.MaxProperties))
-	w.bound(l, dir, "minProperties", false, f64(o.MinProperties), f64(n.MinProperties))
+	w.bound(l, dir, "minProperties", false, f64(nz(o.MinProperties)), f64(nz(n.MinProperties)))
 	w.bound(l, dir, "maxContains", true, f64(o.MaxContains), f64(n.MaxContains))
 	w.bound(l, dir, "minContains", false, f64(o.MinContains), f64(n.MinContains))
-	w.exclusive(l, dir, "exclusiveMaximum", true, o.ExclusiveMaximum, n.ExclusiveMaximum)
-	w.exclusive(l, dir, "exclusiveMinimum", false, o.ExclusiveMinimum, n.ExclusiveMinimum)
 	ml := l.at("multipleOf")
 	switch om, nm := o.MultipleOf, n.MultipleOf; {
 	case om == nil && nm == nil:
@@ -391,29 +442,62 @@ func (w *walker) bounds(l loc, dir direction, o, n *base.Schema) {
 	}
 }
 
-// exclusive compares exclusiveMaximum/Minimum: a flag in OpenAPI 3.0, a
-// limit in 3.1.
-func (w *walker) exclusive(l loc, dir direction, key string, upper bool, o, n *base.DynamicValue[bool, float64]) {
-	if o == nil && n == nil {
-		return
+func nz(i *int64) *int64 {
+	if i != nil && *i == 0 {
+		return nil
 	}
-	if (o == nil || o.IsB()) && (n == nil || n.IsB()) {
-		var of, nf *float64
-		if o != nil {
-			of = &o.B
-		}
-		if n != nil {
-			nf = &n.B
-		}
-		w.bound(l, dir, key, upper, of, nf)
-		return
+	return i
+}
+
+// limit is a numeric bound: its value, whether the value itself is
+// excluded, and the keyword that states it.
+type limit struct {
+	v    float64
+	excl bool
+	key  string
+}
+
+// numericLimit reads maximum (upper) or minimum with its exclusive form:
+// exclusiveMaximum is a flag on maximum in OpenAPI 3.0, a bound of its own
+// in 3.1; the tighter of the two holds.
+func numericLimit(s *base.Schema, upper bool) *limit {
+	inc, ex, key, exKey := s.Maximum, s.ExclusiveMaximum, "maximum", "exclusiveMaximum"
+	if !upper {
+		inc, ex, key, exKey = s.Minimum, s.ExclusiveMinimum, "minimum", "exclusiveMinimum"
 	}
-	ob, nb := o != nil && o.IsA() && o.A, n != nil && n.IsA() && n.A
+	var out *limit
+	if inc != nil {
+		out = &limit{v: *inc, key: key, excl: ex != nil && ex.IsA() && ex.A}
+	}
+	if ex != nil && ex.IsB() {
+		e := &limit{v: ex.B, excl: true, key: exKey}
+		if out == nil || (upper && e.v <= out.v) || (!upper && e.v >= out.v) {
+			out = e
+		}
+	}
+	return out
+}
+
+// tighter reports whether limit a admits fewer values than b.
+func (a *limit) tighter(b *limit, upper bool) bool {
+	if a.v != b.v {
+		return (a.v < b.v) == upper
+	}
+	return a.excl && !b.excl
+}
+
+func (w *walker) numeric(l loc, dir direction, upper bool, o, n *base.Schema) {
+	ol, nl := numericLimit(o, upper), numericLimit(n, upper)
 	switch {
-	case !ob && nb:
-		w.modified(rBoundNarrowed.in(dir), dir, l.at(key), false, true)
-	case ob && !nb:
-		w.modified(rBoundWidened.in(dir), dir, l.at(key), true, false)
+	case ol == nil && nl == nil:
+	case ol == nil:
+		w.added(rBoundAdded.in(dir), dir, l.at(nl.key), nl.v)
+	case nl == nil:
+		w.removed(rBoundWidened.in(dir), dir, l.at(ol.key), ol.v)
+	case nl.tighter(ol, upper):
+		w.modified(rBoundNarrowed.in(dir), dir, l.at(nl.key), ol.v, nl.v)
+	case ol.tighter(nl, upper):
+		w.modified(rBoundWidened.in(dir), dir, l.at(nl.key), ol.v, nl.v)
 	}
 }
 
@@ -690,14 +774,23 @@ func (w *walker) members(l loc, dir direction, key string, o, n []*base.SchemaPr
 			}
 		}
 	}
-	for i := range o { // anonymous members pair in order
-		if match[i] >= 0 || oids[i] != "" {
-			continue
-		}
-		for j := range n {
-			if !used[j] && nids[j] == "" {
-				match[i], used[j] = j, true
-				break
+	// anonymous members pair with an identical one, then one of the same
+	// type, then in order
+	pairs := []func(i, j int) bool{
+		func(i, j int) bool { return w.unchangedSchema(o[i], n[j]) },
+		func(i, j int) bool { return typeKey(o[i]) != "" && typeKey(o[i]) == typeKey(n[j]) },
+		func(i, j int) bool { return true },
+	}
+	for _, same := range pairs {
+		for i := range o {
+			if match[i] >= 0 || oids[i] != "" {
+				continue
+			}
+			for j := range n {
+				if !used[j] && nids[j] == "" && same(i, j) {
+					match[i], used[j] = j, true
+					break
+				}
 			}
 		}
 	}
@@ -713,6 +806,15 @@ func (w *walker) members(l loc, dir direction, key string, o, n []*base.SchemaPr
 			w.added(added.in(dir), dir, ml.at(strconv.Itoa(j)), memberName(p))
 		}
 	}
+}
+
+// typeKey is a member's declared types, "" when it has none.
+func typeKey(p *base.SchemaProxy) string {
+	s := p.Schema()
+	if s == nil {
+		return ""
+	}
+	return strings.Join(sortedTypes(s.Type), ",")
 }
 
 func memberName(p *base.SchemaProxy) any {

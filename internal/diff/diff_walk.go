@@ -78,7 +78,9 @@ type walker struct {
 	inParam          int // > 0 inside a parameter's schema
 	oldRoot, newRoot *yaml.Node
 	same             map[string]int8 // $ref → sameYes, sameNo (diff_same.go)
-	sameLog          []string
+	// named schemas by local $ref, to resolve a $ref with sibling keywords
+	oldSchemas, newSchemas map[string]*base.SchemaProxy
+	sameLog                []string
 }
 
 func newWalker(oldRoot, newRoot *yaml.Node) *walker {
@@ -294,15 +296,30 @@ func refSegs(ref string) []string {
 // proxyLoc is where a schema is described: its component when reached
 // through a local $ref, else where it is used.
 func proxyLoc(l loc, o, n *base.SchemaProxy) loc {
-	if o != nil {
+	if o != nil && pureRef(o) {
 		if s := refSegs(o.GetReference()); s != nil {
 			l.o = s
 		}
 	}
-	if n != nil {
+	if n != nil && pureRef(n) {
 		if s := refSegs(n.GetReference()); s != nil {
 			l.n = s
 		}
 	}
 	return l
+}
+
+// pureRef reports whether a schema is a $ref and nothing else (OpenAPI 3.1
+// allows keywords beside a $ref, which then apply together with it).
+func pureRef(p *base.SchemaProxy) bool {
+	if p.GetReference() == "" {
+		return false
+	}
+	if p.IsTransformedRefWithSiblings() {
+		return false
+	}
+	if n := p.GetReferenceNode(); n != nil && n.Kind == yaml.MappingNode {
+		return len(n.Content) == 2
+	}
+	return true
 }
