@@ -430,7 +430,7 @@ func (w *walker) bounds(l loc, dir direction, o, n *base.Schema) {
 	switch om, nm := o.MultipleOf, n.MultipleOf; {
 	case om == nil && nm == nil:
 	case om == nil:
-		w.added(rMultipleOfChanged.in(dir), dir, ml, *nm)
+		w.added(rBoundAdded.in(dir), dir, ml, *nm)
 	case nm == nil:
 		w.removed(rBoundWidened.in(dir), dir, ml, *om)
 	case *om != *nm:
@@ -665,6 +665,9 @@ func (w *walker) additional(l loc, dir direction, key string, o, n *base.Dynamic
 			if sc := d.A.Schema(); sc != nil && sc.BooleanSchema != nil {
 				return *sc.BooleanSchema, nil
 			}
+			if emptySchema(d.A) { // {} allows anything, as true does
+				return true, nil
+			}
 			return false, d.A
 		}
 		return d.B, nil
@@ -688,6 +691,16 @@ func (w *walker) additional(l loc, dir direction, key string, o, n *base.Dynamic
 	case os == nil && ns != nil: // nothing → a schema
 		w.modified(widened.in(dir), dir, al, "none", "schema")
 	}
+}
+
+// emptySchema reports a schema written as {}.
+func emptySchema(p *base.SchemaProxy) bool {
+	lp := p.GoLow()
+	if lp == nil || p.GetReference() != "" {
+		return false
+	}
+	n := lp.GetValueNode()
+	return n != nil && n.Kind == yaml.MappingNode && len(n.Content) == 0
 }
 
 func describeAdditional(open bool, s *base.SchemaProxy) string {
