@@ -401,7 +401,7 @@ func (w *walker) params(o, n []*param, dir direction) {
 	}
 	for _, op := range gone {
 		if !moved[op] {
-			w.removed(rParamRemoved, dir, loc{op.at, op.at}, op.in+":"+op.name)
+			w.softly(reservedHeader(op), func() { w.removed(rParamRemoved, dir, loc{op.at, op.at}, op.in+":"+op.name) })
 		}
 	}
 	for _, np := range fresh {
@@ -412,11 +412,46 @@ func (w *walker) params(o, n []*param, dir direction) {
 		if np.required {
 			r = rParamAddedRequired
 		}
-		w.added(r, dir, loc{np.at, np.at}, np.in+":"+np.name)
+		w.softly(reservedHeader(np), func() { w.added(r, dir, loc{np.at, np.at}, np.in+":"+np.name) })
 	}
 }
 
+// reservedHeader reports header parameters OpenAPI says are ignored
+// (Accept, Content-Type and Authorization are described elsewhere).
+func reservedHeader(p *param) bool {
+	if p.in != "header" {
+		return false
+	}
+	switch strings.ToLower(p.name) {
+	case "accept", "content-type", "authorization":
+		return true
+	}
+	return false
+}
+
+// primitive reports a parameter whose schema is a single scalar type, for
+// which explode makes no difference.
+func primitive(p *param) bool {
+	if p.schema == nil {
+		return false
+	}
+	s := p.schema.Schema()
+	if s == nil || len(s.Type) == 0 {
+		return false
+	}
+	for _, t := range s.Type {
+		if t == "array" || t == "object" {
+			return false
+		}
+	}
+	return true
+}
+
 func (w *walker) param(o, n *param, dir direction) {
+	w.softly(reservedHeader(o) && reservedHeader(n), func() { w.paramBody(o, n, dir) })
+}
+
+func (w *walker) paramBody(o, n *param, dir direction) {
 	l := loc{o.at, n.at}
 	switch {
 	case !o.required && n.required:
@@ -428,7 +463,9 @@ func (w *walker) param(o, n *param, dir direction) {
 		w.modified(rParamStyleChanged, dir, l.at("style"), o.style, n.style)
 	}
 	if o.explode != n.explode {
-		w.modified(rParamExplodeChanged, dir, l.at("explode"), o.explode, n.explode)
+		w.softly(primitive(o) && primitive(n), func() {
+			w.modified(rParamExplodeChanged, dir, l.at("explode"), o.explode, n.explode)
+		})
 	}
 	switch {
 	case o.allowEmpty && !n.allowEmpty:

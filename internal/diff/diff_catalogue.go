@@ -119,7 +119,7 @@ var (
 var (
 	rParamAddedRequired   = req("request-parameter-added-required", E, "A new required parameter: clients that do not send it are refused.")
 	rParamAddedOptional   = req("request-parameter-added-optional", I, "A new optional parameter.")
-	rParamRemoved         = req("request-parameter-removed", W, "A parameter was removed: the server ignores or refuses what clients still send.")
+	rParamRemoved         = req("request-parameter-removed", E, "A parameter was removed: the server no longer reads, or refuses, what clients still send.")
 	rParamBecameRequired  = req("request-parameter-became-required", E, "A parameter became required: clients that omit it are refused.")
 	rParamBecameOptional  = req("request-parameter-became-optional", I, "A parameter became optional.")
 	rParamLocationChanged = req("request-parameter-location-changed", E, "A parameter moved (e.g. query → header): clients send it in the old place.")
