@@ -109,7 +109,7 @@ var (
 	rStatusOtherRemoved        = resp("response-non-success-status-removed", W, "An error or default response was removed: clients handling it lose that case.")
 	rStatusAdded               = resp("response-status-added", I, "A new response status: well-behaved clients handle unknown statuses by class.")
 	rHeaderRequiredRemoved     = resp("response-required-header-removed", E, "A response header that was always sent was removed.")
-	rHeaderOptionalRemoved     = resp("response-optional-header-removed", W, "An optional response header was removed.")
+	rHeaderOptionalRemoved     = resp("response-optional-header-removed", E, "A response header was removed: clients that read it when present lose it.")
 	rHeaderAdded               = resp("response-header-added", I, "A new response header.")
 	rHeaderBecameOptional      = resp("response-header-became-optional", E, "A response header that was always sent may now be missing.")
 	rHeaderBecameRequired      = resp("response-header-became-required", I, "A response header is now always sent.")
