@@ -60,9 +60,11 @@ func (w *walker) schemaBody(l loc, dir direction, o, n *base.Schema) {
 		}
 		return
 	}
-	if (len(o.AllOf) > 0) != (len(n.AllOf) > 0) {
-		// composed on one side only (an object split into allOf parts, or
-		// the reverse): compare what the parts add up to
+	if len(o.AllOf) > 0 || len(n.AllOf) > 0 {
+		// allOf parts are judged by what they add up to: an object split
+		// into parts, a part added or removed, is its properties added,
+		// removed or changed
+		w.allOfParts(l.at("allOf"), dir, o.AllOf, n.AllOf)
 		o, n = flatten(o, 0), flatten(n, 0)
 	}
 	w.types(l, dir, o, n)
@@ -93,7 +95,6 @@ func (w *walker) schemaBody(l loc, dir direction, o, n *base.Schema) {
 	w.items(l, dir, o, n)
 	w.members(l, dir, "oneOf", o.OneOf, n.OneOf, rOneOfAdded, rOneOfRemoved)
 	w.members(l, dir, "anyOf", o.AnyOf, n.AnyOf, rAnyOfAdded, rAnyOfRemoved)
-	w.members(l, dir, "allOf", o.AllOf, n.AllOf, rAllOfAdded, rAllOfRemoved)
 	w.optional(l, dir, "not", o.Not, n.Not, rNotAdded, rNotRemoved, false)
 	w.discriminator(l.at("discriminator"), dir, o.Discriminator, n.Discriminator)
 	w.optional(l, dir, "contains", o.Contains, n.Contains, rContainsAdded, rContainsRemoved, true)
@@ -107,6 +108,7 @@ func (w *walker) schemaBody(l loc, dir direction, o, n *base.Schema) {
 	w.optional(l, dir, "unevaluatedItems", o.UnevaluatedItems, n.UnevaluatedItems, rUnevaluatedNarrowed, rUnevaluatedWidened, true)
 	w.prefixItems(l.at("prefixItems"), dir, o.PrefixItems, n.PrefixItems)
 
+	w.xml(l.at("xml"), dir, o.XML, n.XML)
 	w.text(rDescriptionChanged, dir, l, "title", o.Title, n.Title)
 	w.text(rDescriptionChanged, dir, l, "description", o.Description, n.Description)
 	w.node(rExampleChanged, dir, l, "example", o.Example, n.Example)
@@ -217,6 +219,64 @@ func withSiblings(p *base.SchemaProxy, named map[string]*base.SchemaProxy) *base
 		out.Extensions = s.Extensions
 	}
 	return &out
+}
+
+// allOfParts reports parts added to or removed from an allOf (paired by
+// $ref, title or content, then in order); flatten judges what they hold.
+func (w *walker) allOfParts(l loc, dir direction, o, n []*base.SchemaProxy) {
+	key := func(p *base.SchemaProxy) string {
+		if r := p.GetReference(); r != "" {
+			return "ref:" + r
+		}
+		if s := p.Schema(); s != nil && s.Title != "" {
+			return "title:" + s.Title
+		}
+		return ""
+	}
+	matched, used := make([]bool, len(o)), make([]bool, len(n))
+	for _, same := range []func(a, b *base.SchemaProxy) bool{
+		func(a, b *base.SchemaProxy) bool { return key(a) != "" && key(a) == key(b) },
+		w.unchangedSchema,
+		func(a, b *base.SchemaProxy) bool { return key(a) == "" && key(b) == "" },
+	} {
+		for i, op := range o {
+			for j, np := range n {
+				if !matched[i] && !used[j] && same(op, np) {
+					matched[i], used[j] = true, true
+				}
+			}
+		}
+	}
+	for i, op := range o {
+		if !matched[i] {
+			w.removed(rAllOfRemoved.in(dir), dir, l.at(strconv.Itoa(i)), memberName(op))
+		}
+	}
+	for j, np := range n {
+		if !used[j] {
+			w.added(rAllOfAdded.in(dir), dir, l.at(strconv.Itoa(j)), memberName(np))
+		}
+	}
+}
+
+// xml compares the XML object; false and empty are its defaults.
+func (w *walker) xml(l loc, dir direction, o, n *base.XML) {
+	var zero base.XML
+	if o == nil {
+		o = &zero
+	}
+	if n == nil {
+		n = &zero
+	}
+	for _, f := range []struct{ key, o, n string }{{"name", o.Name, n.Name}, {"namespace", o.Namespace, n.Namespace}, {"prefix", o.Prefix, n.Prefix}} {
+		w.text(rXMLChanged.in(dir), dir, l, f.key, f.o, f.n)
+	}
+	if o.Attribute != n.Attribute {
+		w.modified(rXMLChanged.in(dir), dir, l.at("attribute"), o.Attribute, n.Attribute)
+	}
+	if o.Wrapped != n.Wrapped {
+		w.modified(rXMLChanged.in(dir), dir, l.at("wrapped"), o.Wrapped, n.Wrapped)
+	}
 }
 
 func boolSchema(s *base.Schema) bool { return s.BooleanSchema == nil || *s.BooleanSchema }
