@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"github.com/apilivesync/apilivesync/internal/redact"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,8 +31,6 @@ type Activities struct {
 	SpecOptions spec.Options
 	// Rules judge breaking changes; nil uses diff.DefaultRules().
 	Rules *diff.Rules
-	// LookupEnv resolves secret references; nil uses os.LookupEnv.
-	LookupEnv func(string) (string, bool)
 	// Notifier delivers events; nil delivers nothing.
 	Notifier Notifier
 	// Docs caches parsed documents between steps; nil parses every time.
@@ -58,13 +58,6 @@ func (a *Activities) logger(ctx context.Context) *zap.Logger {
 			zap.String("activity", info.ActivityType.Name), zap.Int32("attempt", info.Attempt))
 	}
 	return l
-}
-
-func (a *Activities) lookupEnv() func(string) (string, bool) {
-	if a.LookupEnv != nil {
-		return a.LookupEnv
-	}
-	return os.LookupEnv
 }
 
 // rulesFor loads (once) the rules file a source or API names; "" is the
@@ -101,16 +94,19 @@ func (a *Activities) FetchSpec(ctx context.Context, in FetchInput) (*FetchResult
 	if err != nil {
 		return nil, err
 	}
-	headers, err := fetch.ResolveHeaders(src.ID, src.Headers, a.lookupEnv())
+	headers, err := a.Fetcher.ResolveHeaders(src.ID, src.Headers)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSource, nil)
 	}
-	req := fetch.Request{SourceID: src.ID, URL: src.URL, File: src.File, Headers: headers}
+	req := fetch.Request{SourceID: src.ID, URL: src.URL, File: src.LocalFile(), Headers: headers}
 	if !in.Force && state.BaseHash != "" {
 		req.ETag, req.LastModified = state.ETag, state.LastModified
 	}
 	resp, err := a.Fetcher.Fetch(ctx, req)
 	if err != nil {
+		// Nothing a source's server says, and no secret it was sent, leaves
+		// the activity: not in status, history, logs or the CLI.
+		err = redact.Error(err, headerValues(headers)...)
 		if fetch.IsTemporary(err) {
 			return nil, err
 		}
@@ -161,7 +157,7 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 	if in.Location != "" {
 		name = fmt.Sprintf("%s (%s)", in.SourceID, in.Location)
 	}
-	doc, err := spec.Parse(name, raw, a.SpecOptions)
+	doc, err := spec.ParseContext(ctx, name, raw, a.specOptions(in))
 	if err == nil {
 		// Build the model now: a spec whose model does not build is invalid.
 		_, err = doc.Model()
@@ -177,8 +173,8 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 	// then point into the source's own bytes.
 	a.Docs.Put(doc, h, in.RawHash)
 	sum := doc.Summary
-	counts := store.Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
-		Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas}
+	counts := Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
+		Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas, Warnings: warningTexts(sum)}
 	a.logger(ctx).Info("spec parsed", zap.String("source", in.SourceID), zap.String("spec", sum.Family+" "+sum.Version),
 		zap.Int("paths", sum.Paths), zap.Int("operations", sum.Operations), zap.Int("schemas", sum.Schemas))
 	return &ParseResult{Hash: h, Counts: counts}, nil
@@ -275,8 +271,8 @@ func (a *Activities) StoreVersion(ctx context.Context, in StoreInput) (*StoreRes
 	default:
 		v := store.Version{
 			API: in.API, Parent: in.ParentVer, Hash: in.DocHash, SourceID: in.Source.ID, SourceBase: in.BaseHash,
-			Origin: orDefault(in.Origin, store.OriginSync), CreatedAt: time.Now().UTC(), Counts: in.Counts,
-			Decisions: in.Decisions, IdempotencyKey: in.Key,
+			Origin: orDefault(in.Origin, store.OriginSync), CreatedAt: time.Now().UTC(), Counts: store.Counts(in.Counts),
+			Decisions: storeDecisions(in.Decisions), IdempotencyKey: in.Key,
 		}
 		// The version's report is what changed in the API: head → merged.
 		// It is the source's diff when that compared the same two documents.
@@ -351,4 +347,63 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+func storeDecisions(ds []Decision) []store.Decision {
+	if ds == nil {
+		return nil
+	}
+	out := make([]store.Decision, len(ds))
+	for i, d := range ds {
+		out[i] = store.Decision(d)
+	}
+	return out
+}
+
+// specOptions are the worker's parse options for one source: relative
+// references resolve against the source's own location (files under its
+// directory; URLs on its origin, through the SSRF guard), and strict
+// sources refuse dangling references.
+func (a *Activities) specOptions(in ParseInput) spec.Options {
+	o := a.SpecOptions
+	o.Strict = o.Strict || in.Strict
+	switch {
+	case strings.HasPrefix(in.URL, "http://") || strings.HasPrefix(in.URL, "https://"):
+		o.BaseURL = in.URL
+		headers := in.Headers
+		o.Resolve = func(ctx context.Context, u string) ([]byte, error) {
+			h, err := a.Fetcher.ResolveHeaders(in.SourceID, headers)
+			if err != nil {
+				return nil, err
+			}
+			resp, err := a.Fetcher.Fetch(ctx, fetch.Request{SourceID: in.SourceID, URL: u, Headers: h})
+			if err != nil {
+				return nil, redact.Error(err, headerValues(h)...)
+			}
+			return resp.Body, nil
+		}
+	case in.File != "":
+		o.AllowFileRefs, o.BaseDir = true, filepath.Dir(in.File)
+	}
+	return o
+}
+
+// warningTexts are a document's warnings, one short line each.
+func warningTexts(sum spec.Summary) []string {
+	var out []string
+	for _, w := range sum.Warnings {
+		out = append(out, fmt.Sprintf("line %d: %s", w.Line, w.Message))
+	}
+	if sum.MoreWarnings > 0 {
+		out = append(out, fmt.Sprintf("… and %d more warnings", sum.MoreWarnings))
+	}
+	return out
+}
+
+func headerValues(h map[string]string) []string {
+	out := make([]string, 0, len(h))
+	for _, v := range h {
+		out = append(out, v)
+	}
+	return out
 }

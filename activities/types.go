@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/internal/store"
 )
 
 // Stable error types of permanent (non-retryable) failures. Users and
@@ -24,6 +23,28 @@ const (
 	ErrTypeResolution = "InvalidResolution" // a conflict resolution was rejected
 	ErrTypeNotFound   = "NotFound"          // a stored API, version or blob is missing
 )
+
+// Counts summarize a document: its family, versions and sizes.
+type Counts struct {
+	Family     string `json:"family,omitempty"`
+	Version    string `json:"version,omitempty"`
+	Title      string `json:"title,omitempty"`
+	APIVersion string `json:"apiVersion,omitempty"`
+	Paths      int    `json:"paths"`
+	Operations int    `json:"operations"`
+	Schemas    int    `json:"schemas"`
+	// Warnings are what the document got away with (dangling references),
+	// one short line each, at most spec.MaxWarnings and a count of the rest.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Decision records how one merge conflict was decided.
+type Decision struct {
+	Pointer  string `json:"pointer"`
+	Choice   string `json:"choice"`
+	Strategy string `json:"strategy"`
+	Reason   string `json:"reason,omitempty"`
+}
 
 // FetchInput asks for a source's current spec.
 type FetchInput struct {
@@ -58,12 +79,20 @@ type ParseInput struct {
 	SourceID string `json:"sourceId"`
 	Location string `json:"location,omitempty"`
 	RawHash  string `json:"rawHash"`
+	// URL or File is the source's location, against which relative
+	// references resolve; Headers are its header references (for
+	// references on the same origin).
+	URL     string            `json:"url,omitempty"`
+	File    string            `json:"file,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	// Strict refuses dangling references instead of warning.
+	Strict bool `json:"strict,omitempty"`
 }
 
 // ParseResult describes a valid document, normalized and stored under Hash.
 type ParseResult struct {
-	Hash   string       `json:"hash"`
-	Counts store.Counts `json:"counts"`
+	Hash   string `json:"hash"`
+	Counts Counts `json:"counts"`
 }
 
 // DiffInput asks what changed between two stored documents.
@@ -126,20 +155,20 @@ type MergeResult struct {
 // StoreInput asks to store a new version of an API and remember the
 // source's state, in that order.
 type StoreInput struct {
-	API         string           `json:"api"`
-	Source      source.Source    `json:"source"`
-	ParentVer   int              `json:"parentVersion"`
-	DocHash     string           `json:"docHash"`
-	BaseHash    string           `json:"baseHash"` // the source's new merge base (its normalized document)
-	RawHash     string           `json:"rawHash"`
-	ETag        string           `json:"etag,omitempty"`
-	LastMod     string           `json:"lastModified,omitempty"`
-	Counts      store.Counts     `json:"counts"`
-	Diff        DiffResult       `json:"diff"`
-	DiffOldHash string           `json:"diffOldHash,omitempty"` // what Diff compared, to reuse it when it matches
-	Decisions   []store.Decision `json:"decisions,omitempty"`
-	Origin      string           `json:"origin,omitempty"`
-	Key         string           `json:"idempotencyKey"`
+	API         string        `json:"api"`
+	Source      source.Source `json:"source"`
+	ParentVer   int           `json:"parentVersion"`
+	DocHash     string        `json:"docHash"`
+	BaseHash    string        `json:"baseHash"` // the source's new merge base (its normalized document)
+	RawHash     string        `json:"rawHash"`
+	ETag        string        `json:"etag,omitempty"`
+	LastMod     string        `json:"lastModified,omitempty"`
+	Counts      Counts        `json:"counts"`
+	Diff        DiffResult    `json:"diff"`
+	DiffOldHash string        `json:"diffOldHash,omitempty"` // what Diff compared, to reuse it when it matches
+	Decisions   []Decision    `json:"decisions,omitempty"`
+	Origin      string        `json:"origin,omitempty"`
+	Key         string        `json:"idempotencyKey"`
 }
 
 // StoreResult is the stored version.

@@ -14,9 +14,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/engine"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // The two engine scenarios drive the SyncEngine workflow (livesync-engine)
@@ -27,10 +27,10 @@ import (
 // the same run) so the scenario's metrics and runs start from zero, and
 // returns the time before which engine runs belong to someone else.
 func (e *benchEnv) freshEngine(ctx context.Context) (time.Time, error) {
-	err := e.client.TerminateWorkflow(ctx, workflows.EngineWorkflowID, "", "bench: fresh engine for the next scenario")
+	err := e.client.TerminateWorkflow(ctx, engine.EngineWorkflowID, "", "bench: fresh engine for the next scenario")
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
-		return time.Time{}, fmt.Errorf("terminate %s: %w", workflows.EngineWorkflowID, err)
+		return time.Time{}, fmt.Errorf("terminate %s: %w", engine.EngineWorkflowID, err)
 	}
 	// Visibility records StartTime with the server's clock: step back a
 	// little so the new engine's first run is never filtered out, but not
@@ -42,12 +42,12 @@ func (e *benchEnv) freshEngine(ctx context.Context) (time.Time, error) {
 
 // engineMetrics runs the metrics query, retrying briefly: a query can miss
 // while the engine hands over to its next run.
-func (e *benchEnv) engineMetrics(ctx context.Context) (workflows.SyncEngineMetrics, error) {
-	var m workflows.SyncEngineMetrics
+func (e *benchEnv) engineMetrics(ctx context.Context) (engine.SyncEngineMetrics, error) {
+	var m engine.SyncEngineMetrics
 	var err error
 	for attempt := range 20 {
 		var v interface{ Get(any) error }
-		if v, err = e.client.QueryWorkflow(ctx, workflows.EngineWorkflowID, "", workflows.QueryMetrics); err == nil {
+		if v, err = e.client.QueryWorkflow(ctx, engine.EngineWorkflowID, "", engine.QueryMetrics); err == nil {
 			if err = v.Get(&m); err == nil {
 				return m, nil
 			}
@@ -57,17 +57,17 @@ func (e *benchEnv) engineMetrics(ctx context.Context) (workflows.SyncEngineMetri
 		}
 		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
 	}
-	return m, fmt.Errorf("query %s %s: %w", workflows.EngineWorkflowID, workflows.QueryMetrics, err)
+	return m, fmt.Errorf("query %s %s: %w", engine.EngineWorkflowID, engine.QueryMetrics, err)
 }
 
-func (e *benchEnv) engineJobs(ctx context.Context) ([]workflows.JobInfo, error) {
-	v, err := e.client.QueryWorkflow(ctx, workflows.EngineWorkflowID, "", workflows.QueryGetSyncStatus)
+func (e *benchEnv) engineJobs(ctx context.Context) ([]engine.JobInfo, error) {
+	v, err := e.client.QueryWorkflow(ctx, engine.EngineWorkflowID, "", engine.QueryGetSyncStatus)
 	if err != nil {
-		return nil, fmt.Errorf("query %s %s: %w", workflows.EngineWorkflowID, workflows.QueryGetSyncStatus, err)
+		return nil, fmt.Errorf("query %s %s: %w", engine.EngineWorkflowID, engine.QueryGetSyncStatus, err)
 	}
-	var jobs []workflows.JobInfo
+	var jobs []engine.JobInfo
 	if err := v.Get(&jobs); err != nil {
-		return nil, fmt.Errorf("query %s %s: %w", workflows.EngineWorkflowID, workflows.QueryGetSyncStatus, err)
+		return nil, fmt.Errorf("query %s %s: %w", engine.EngineWorkflowID, engine.QueryGetSyncStatus, err)
 	}
 	return jobs, nil
 }
@@ -78,8 +78,8 @@ var errEngineStuck = errors.New("engine made no progress")
 // waitSyncs polls the metrics query every 250ms until TotalSyncs reaches
 // want with no active job and an empty queue. It fails when TotalSyncs,
 // ActiveJobs and QueueLength stay the same for stall, naming what it saw.
-func (e *benchEnv) waitSyncs(ctx context.Context, want int64, stall time.Duration) (workflows.SyncEngineMetrics, error) {
-	var last workflows.SyncEngineMetrics
+func (e *benchEnv) waitSyncs(ctx context.Context, want int64, stall time.Duration) (engine.SyncEngineMetrics, error) {
+	var last engine.SyncEngineMetrics
 	lastChange := time.Now()
 	for {
 		m, err := e.engineMetrics(ctx)
@@ -119,19 +119,19 @@ func (e *benchEnv) waitSyncs(ctx context.Context, want int64, stall time.Duratio
 
 // describeSyncs says, for up to n jobs the engine believes running, what
 // Temporal knows of their SyncJob workflow: the latest run's status and times.
-func (e *benchEnv) describeSyncs(ctx context.Context, jobs []workflows.JobInfo, n int) string {
+func (e *benchEnv) describeSyncs(ctx context.Context, jobs []engine.JobInfo, n int) string {
 	var out []string
 	for _, j := range jobs {
 		if !j.Running || len(out) == n {
 			continue
 		}
-		d, err := e.client.DescribeWorkflowExecution(ctx, workflows.SyncWorkflowID(j.ID), "")
+		d, err := e.client.DescribeWorkflowExecution(ctx, syncjob.SyncWorkflowID(j.ID), "")
 		if err != nil {
-			out = append(out, fmt.Sprintf("%s: describe: %v", workflows.SyncWorkflowID(j.ID), err))
+			out = append(out, fmt.Sprintf("%s: describe: %v", syncjob.SyncWorkflowID(j.ID), err))
 			continue
 		}
 		info := d.WorkflowExecutionInfo
-		out = append(out, fmt.Sprintf("%s latest run %s: %s, started %s, closed %s", workflows.SyncWorkflowID(j.ID), info.Execution.RunId,
+		out = append(out, fmt.Sprintf("%s latest run %s: %s, started %s, closed %s", syncjob.SyncWorkflowID(j.ID), info.Execution.RunId,
 			info.Status, info.StartTime.AsTime().Format(time.RFC3339Nano), info.CloseTime.AsTime().Format(time.RFC3339Nano)))
 	}
 	if len(out) == 0 {
@@ -195,9 +195,9 @@ func scenarioLoad(ctx context.Context, e *benchEnv, cfg config) (*table, error) 
 		srcs[i] = source.Source{ID: id, URL: e.specs.set(paths[i], loadSpec(base, i, nil))}
 	}
 	applyStart := time.Now()
-	var applied workflows.ApplyResult
-	if err := app.UpdateEngine(ctx, e.client, workflows.UpdateApplyConfig,
-		workflows.ApplyInput{Config: &workflows.EngineConfig{MaxConcurrent: conc, ContinueAsNewAfter: cfg.engineCANAfter}, Sources: srcs}, &applied); err != nil {
+	var applied engine.ApplyResult
+	if err := engine.Update(ctx, e.client, engine.UpdateApplyConfig,
+		engine.ApplyInput{Config: &engine.EngineConfig{MaxConcurrent: conc, ContinueAsNewAfter: cfg.engineCANAfter}, Sources: srcs}, &applied); err != nil {
 		return nil, err
 	}
 	applyTook := time.Since(applyStart)
@@ -234,8 +234,8 @@ func scenarioLoad(ctx context.Context, e *benchEnv, cfg config) (*table, error) 
 		runtime.GC() // start every round from a collected heap, so rounds compare
 		sampler := sampleRSS(250 * time.Millisecond)
 		start := time.Now()
-		var sel workflows.SelectResult
-		if err := app.UpdateEngine(ctx, e.client, workflows.UpdateStartSync, workflows.SelectInput{}, &sel); err != nil {
+		var sel engine.SelectResult
+		if err := engine.Update(ctx, e.client, engine.UpdateStartSync, engine.SelectInput{}, &sel); err != nil {
 			sampler.finish()
 			return nil, err
 		}
@@ -284,7 +284,7 @@ func scenarioLoad(ctx context.Context, e *benchEnv, cfg config) (*table, error) 
 			if !ok {
 				continue
 			}
-			if j.LastStatus != workflows.StatusCompleted || j.LastVersion != version[i] || j.Running {
+			if j.LastStatus != syncjob.StatusCompleted || j.LastVersion != version[i] || j.Running {
 				wrong = append(wrong, fmt.Sprintf("%s: status %q version %d (want %d) running=%v error %q", j.ID, j.LastStatus, j.LastVersion, version[i], j.Running, j.LastError))
 				continue
 			}
@@ -349,7 +349,7 @@ func (e *benchEnv) traceJob(ctx context.Context, runs []engineRun, id string, n 
 	var out []string
 	needle := `"jobId":"` + id + `"`
 	for ri, r := range runs {
-		it := e.client.GetWorkflowHistory(ctx, workflows.EngineWorkflowID, r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		it := e.client.GetWorkflowHistory(ctx, engine.EngineWorkflowID, r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
 			ev, err := it.Next()
 			if err != nil {
@@ -358,7 +358,7 @@ func (e *benchEnv) traceJob(ctx context.Context, runs []engineRun, id string, n 
 			at := fmt.Sprintf("run %d event %d at %s", ri, ev.EventId, ev.EventTime.AsTime().Format("15:04:05.000"))
 			switch ev.EventType {
 			case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-				if ev.GetStartChildWorkflowExecutionInitiatedEventAttributes().GetWorkflowId() == workflows.SyncWorkflowID(id) {
+				if ev.GetStartChildWorkflowExecutionInitiatedEventAttributes().GetWorkflowId() == syncjob.SyncWorkflowID(id) {
 					out = append(out, at+": child start initiated")
 				}
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
@@ -419,7 +419,7 @@ type engineRun struct {
 // oldest first. With complete, it retries until the listing forms one
 // chain (visibility is eventually consistent) ending in a running run.
 func (e *benchEnv) engineRuns(ctx context.Context, t0 time.Time, complete bool) ([]engineRun, error) {
-	query := fmt.Sprintf("WorkflowId = '%s' AND StartTime >= '%s'", workflows.EngineWorkflowID, t0.UTC().Format(time.RFC3339Nano))
+	query := fmt.Sprintf("WorkflowId = '%s' AND StartTime >= '%s'", engine.EngineWorkflowID, t0.UTC().Format(time.RFC3339Nano))
 	var runs []engineRun
 	for attempt := 0; ; attempt++ {
 		runs = runs[:0]
@@ -429,7 +429,7 @@ func (e *benchEnv) engineRuns(ctx context.Context, t0 time.Time, complete bool) 
 				Namespace: e.server.Namespace(), Query: query, NextPageToken: token, PageSize: 1000,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("list executions of %s: %w", workflows.EngineWorkflowID, err)
+				return nil, fmt.Errorf("list executions of %s: %w", engine.EngineWorkflowID, err)
 			}
 			for _, ex := range resp.Executions {
 				runs = append(runs, engineRun{runID: ex.Execution.RunId, start: ex.StartTime.AsTime(), status: ex.Status})
@@ -474,13 +474,13 @@ func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHist
 	st := &engineHistoryStats{chainOK: true, wftCauses: map[string]int{}}
 	for i := range runs {
 		r := &runs[i]
-		it := e.client.GetWorkflowHistory(ctx, workflows.EngineWorkflowID, r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		it := e.client.GetWorkflowHistory(ctx, engine.EngineWorkflowID, r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		scheduled := map[int64]bool{}
 		initiated := map[int64]string{} // child starts not yet confirmed: event ID → workflow ID
 		for it.HasNext() {
 			ev, err := it.Next()
 			if err != nil {
-				return nil, fmt.Errorf("history of %s run %s: %w", workflows.EngineWorkflowID, r.runID, err)
+				return nil, fmt.Errorf("history of %s run %s: %w", engine.EngineWorkflowID, r.runID, err)
 			}
 			size := proto.Size(ev)
 			if r.events == 0 {
@@ -490,7 +490,7 @@ func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHist
 			r.events++
 			switch ev.EventType {
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-				if ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() == workflows.SignalSyncFinished {
+				if ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() == syncjob.SignalSyncFinished {
 					r.signals++
 				}
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
@@ -567,7 +567,7 @@ func (h *engineHistoryStats) summary() string {
 		causes = strings.Join(cs, ", ")
 	}
 	return fmt.Sprintf("engine history (ListWorkflow WorkflowId='%s' since the scenario began, then GetWorkflowHistory per run, sum of proto.Size of events): %d runs (%d continue-as-new); largest run %d bytes / %d events; current run %d bytes / %d events; largest first event (the state carried across continue-as-new) %d bytes; %s; %d child SyncJob starts, of which %d were still unconfirmed when their run continued as new (%s); %d Notify activities (source.added) still open when their run continued as new; failed workflow tasks: %s",
-		workflows.EngineWorkflowID, len(h.runs), len(h.runs)-1, h.largest.bytes, h.largest.events, h.current.bytes, h.current.events, h.maxFirst, chain, h.starts, len(h.lostStarts), firstFew(h.lostStarts, 5), h.notifyOpen, causes)
+		engine.EngineWorkflowID, len(h.runs), len(h.runs)-1, h.largest.bytes, h.largest.events, h.current.bytes, h.current.events, h.maxFirst, chain, h.starts, len(h.lostStarts), firstFew(h.lostStarts, 5), h.notifyOpen, causes)
 }
 
 // scenarioEngineHistory sends N syncFinished reports straight to the engine
@@ -584,20 +584,20 @@ func scenarioEngineHistory(ctx context.Context, e *benchEnv, cfg config) (*table
 		id := fmt.Sprintf("bench-hist-%03d", i)
 		srcs[i] = source.Source{ID: id, URL: e.specs.srv.URL + "/hist/" + id + ".yaml"}
 	}
-	var applied workflows.ApplyResult
-	in := workflows.ApplyInput{Sources: srcs}
+	var applied engine.ApplyResult
+	in := engine.ApplyInput{Sources: srcs}
 	if cfg.engineCANAfter > 0 {
-		in.Config = &workflows.EngineConfig{ContinueAsNewAfter: cfg.engineCANAfter}
+		in.Config = &engine.EngineConfig{ContinueAsNewAfter: cfg.engineCANAfter}
 	}
-	if err := app.UpdateEngine(ctx, e.client, workflows.UpdateApplyConfig, in, &applied); err != nil {
+	if err := engine.Update(ctx, e.client, engine.UpdateApplyConfig, in, &applied); err != nil {
 		return nil, err
 	}
 	if len(applied.Added) != k {
 		return nil, fmt.Errorf("applyConfig of %d sources: %d added", k, len(applied.Added))
 	}
-	var ecfg workflows.EngineConfig
-	if v, err := e.client.QueryWorkflow(ctx, workflows.EngineWorkflowID, "", workflows.QueryGetConfig); err != nil || v.Get(&ecfg) != nil {
-		return nil, fmt.Errorf("query %s %s: %v", workflows.EngineWorkflowID, workflows.QueryGetConfig, err)
+	var ecfg engine.EngineConfig
+	if v, err := e.client.QueryWorkflow(ctx, engine.EngineWorkflowID, "", engine.QueryGetConfig); err != nil || v.Get(&ecfg) != nil {
+		return nil, fmt.Errorf("query %s %s: %v", engine.EngineWorkflowID, engine.QueryGetConfig, err)
 	}
 
 	sampler := sampleRSS(250 * time.Millisecond)
@@ -607,10 +607,10 @@ func scenarioEngineHistory(ctx context.Context, e *benchEnv, cfg config) (*table
 			time.Sleep(time.Until(sendStart.Add(time.Duration(i) * time.Second / time.Duration(cfg.signalRate))))
 		}
 		id := srcs[i%k].ID
-		r := workflows.SyncReport{JobID: id, WorkflowID: workflows.SyncWorkflowID(id), Status: workflows.StatusCompleted, NoChange: true, DurationMs: int64(40 + i%20)}
+		r := syncjob.SyncReport{JobID: id, WorkflowID: syncjob.SyncWorkflowID(id), Status: syncjob.StatusCompleted, NoChange: true, DurationMs: int64(40 + i%20)}
 		t := time.Now()
-		if err := e.client.SignalWorkflow(ctx, workflows.EngineWorkflowID, "", workflows.SignalSyncFinished, r); err != nil {
-			return 0, fmt.Errorf("signal %s report %d: %w", workflows.SignalSyncFinished, i, err)
+		if err := e.client.SignalWorkflow(ctx, engine.EngineWorkflowID, "", syncjob.SignalSyncFinished, r); err != nil {
+			return 0, fmt.Errorf("signal %s report %d: %w", syncjob.SignalSyncFinished, i, err)
 		}
 		return time.Since(t), nil
 	})
@@ -661,9 +661,9 @@ func scenarioEngineHistory(ctx context.Context, e *benchEnv, cfg config) (*table
 		sizes = append(sizes, fmt.Sprintf("%d/%d/%d/%d", r.bytes, r.events, r.signals, r.wftFailed))
 	}
 	t.notes = append(t.notes,
-		fmt.Sprintf("reports: workflows.SyncReport{Status: completed, NoChange: true} for the %d jobs in turn, sent with client.SignalWorkflow to %s (no run ID: the current run), %d in flight, %s; no SyncJob runs, so this measures the engine's own bookkeeping, not syncs", k, workflows.EngineWorkflowID, cfg.signalInflight, rateText(cfg.signalRate)),
+		fmt.Sprintf("reports: syncjob.SyncReport{Status: completed, NoChange: true} for the %d jobs in turn, sent with client.SignalWorkflow to %s (no run ID: the current run), %d in flight, %s; no SyncJob runs, so this measures the engine's own bookkeeping, not syncs", k, engine.EngineWorkflowID, cfg.signalInflight, rateText(cfg.signalRate)),
 		fmt.Sprintf("the %d jobs were registered first with one applyConfig (refreshInterval 0); settled %s s after the scenario began", k, secs(settled)),
-		"runs: ListWorkflow WorkflowId='"+workflows.EngineWorkflowID+"' since the scenario began; history bytes = sum of proto.Size of every event of a run (GetWorkflowHistory)",
+		"runs: ListWorkflow WorkflowId='"+engine.EngineWorkflowID+"' since the scenario began; history bytes = sum of proto.Size of every event of a run (GetWorkflowHistory)",
 		"per run, oldest first, bytes/events/reports/failed workflow tasks: "+strings.Join(sizes, ", "),
 		canNote(cfg), h.summary())
 	if m.TotalSyncs != int64(n) || h.totalSignals != n || !h.chainOK {

@@ -18,7 +18,7 @@ import (
 	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/store"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // benchEnv is one embedded Temporal server (SQLite in a temp dir), a client,
@@ -48,7 +48,7 @@ func startEnv(ctx context.Context, parent string, dyn map[string]any) (*benchEnv
 	e.dir = dir
 	t0 := time.Now()
 	e.server, err = devserver.Start(ctx, devserver.Options{
-		DataDir: filepath.Join(dir, "temporal"), UIPort: devserver.NoUI, SearchAttributes: app.SearchAttributes,
+		DataDir: filepath.Join(dir, "temporal"), UIPort: devserver.NoUI, SearchAttributes: syncjob.SearchAttributes(),
 		DynamicConfig: dyn,
 	})
 	if err != nil {
@@ -73,8 +73,8 @@ func startEnv(ctx context.Context, parent string, dyn map[string]any) (*benchEnv
 	}
 	// The worker the product runs (app.RunWorker): default worker options,
 	// the real activities; only the SSRF guard allows loopback, as -dev does.
-	acts := app.NewActivities(e.store, fetch.GuardOptions{AllowLoopback: true}, maxSpecBytes, resolve.AIConfig{}, zap.NewNop())
-	e.worker = worker.New(e.client, workflows.TaskQueue, worker.Options{})
+	acts := app.NewActivities(e.store, fetch.Options{MaxBytes: maxSpecBytes, Guard: fetch.GuardOptions{AllowLoopback: true}, SourceRoots: []string{os.TempDir()}}, resolve.AIConfig{}, zap.NewNop())
+	e.worker = worker.New(e.client, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{}))
 	app.Register(e.worker, acts, e.client)
 	// The baseline shares the task queue and the worker's pollers and slots.
 	e.worker.RegisterWorkflowWithOptions(BaselineWorkflow, workflow.RegisterOptions{Name: BaselineWorkflowName})
@@ -82,7 +82,7 @@ func startEnv(ctx context.Context, parent string, dyn map[string]any) (*benchEnv
 	e.worker.RegisterActivityWithOptions(BenchNoopB, activity.RegisterOptions{Name: "BenchNoopB"})
 	if err := e.worker.Start(); err != nil {
 		e.close()
-		return nil, fmt.Errorf("bench: start worker on %s: %w", workflows.TaskQueue, err)
+		return nil, fmt.Errorf("bench: start worker on %s: %w", syncjob.TaskQueue, err)
 	}
 	e.specs = newSpecServer()
 	return e, nil
@@ -111,7 +111,7 @@ func (e *benchEnv) close() {
 
 // runBaseline runs one baseline workflow end to end (start + result).
 func (e *benchEnv) runBaseline(ctx context.Context, id string) error {
-	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: syncjob.TaskQueue},
 		BaselineWorkflowName, id)
 	if err != nil {
 		return fmt.Errorf("start baseline %s: %w", id, err)

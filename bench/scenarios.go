@@ -11,9 +11,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // config holds the flags.
@@ -52,11 +51,11 @@ const opTimeout = 5 * time.Minute
 
 // sync runs one SyncJob of src to the end and returns its result and the
 // client-side wall time (start + result).
-func (e *benchEnv) sync(ctx context.Context, src source.Source) (*workflows.SyncJobResult, time.Duration, error) {
+func (e *benchEnv) sync(ctx context.Context, src source.Source) (*syncjob.SyncJobResult, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	t0 := time.Now()
-	res, err := app.StartSync(ctx, e.client, workflows.SyncJobInput{Source: src}, true)
+	res, err := syncjob.Start(ctx, e.client, syncjob.SyncJobInput{Source: src}, true)
 	took := time.Since(t0)
 	if err != nil {
 		return res, took, fmt.Errorf("sync %s: %w", src.ID, err)
@@ -72,7 +71,7 @@ func (e *benchEnv) baseline(ctx context.Context, id string) (time.Duration, erro
 	return time.Since(t0), err
 }
 
-func expectNoChange(res *workflows.SyncJobResult) error {
+func expectNoChange(res *syncjob.SyncJobResult) error {
 	if !res.NoChange || len(res.Steps) != 1 {
 		return fmt.Errorf("sync %s: want the no-change fast path (one step), got noChange=%v steps=%d (%s)", res.ID, res.NoChange, len(res.Steps), res.Message)
 	}
@@ -194,7 +193,7 @@ func scenarioChanged(ctx context.Context, e *benchEnv, cfg config) (*table, erro
 	var walls, wfDur []time.Duration
 	stepSum := map[string]time.Duration{}
 	var stepOrder []string
-	var last *workflows.SyncJobResult
+	var last *syncjob.SyncJobResult
 	for i := range warm + n {
 		v := (i + 1) % 2
 		e.specs.set(path, vers[v])
@@ -220,7 +219,7 @@ func scenarioChanged(ctx context.Context, e *benchEnv, cfg config) (*table, erro
 			stepSum[st.Name] += time.Duration(st.DurationMs) * time.Millisecond
 		}
 	}
-	histBytes, events, err := e.historySize(ctx, workflows.SyncWorkflowID(src.ID))
+	histBytes, events, err := e.historySize(ctx, syncjob.SyncWorkflowID(src.ID))
 	if err != nil {
 		return nil, err
 	}

@@ -9,19 +9,19 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/apilivesync/apilivesync/internal/app"
+	"github.com/apilivesync/apilivesync/internal/cli"
 )
 
 func main() {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
-	s := &app.Starter{Stdout: os.Stdout, Stderr: os.Stderr}
+	s := &cli.Starter{Stdout: os.Stdout, Stderr: os.Stderr}
 	err := s.Run(ctx, os.Args[1:])
 	if err == nil {
 		return
 	}
 	code := 1
-	var exit *app.ExitError
+	var exit *cli.ExitError
 	if errors.As(err, &exit) {
 		code = exit.Code
 	}

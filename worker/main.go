@@ -15,23 +15,29 @@ import (
 
 	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/logging"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/internal/store"
 )
 
 func main() {
 	var o app.WorkerOptions
-	var allow, logFormat, logLevel string
+	var allow, logFormat, logLevel, sourceDirs, secretEnv, secretDirs string
 	flag.BoolVar(&o.Dev, "dev", false, "run an embedded Temporal server and UI (state in -data) and sync the examples")
-	flag.StringVar(&o.DataDir, "data", app.DefaultDataDir, "data directory: Temporal's SQLite database and the spec store")
+	flag.StringVar(&o.DataDir, "data", store.DefaultDataDir, "data directory: Temporal's SQLite database and the spec store")
 	flag.StringVar(&o.IP, "ip", app.DefaultDevIP, "-dev: address the server and UI listen on")
 	flag.IntVar(&o.Port, "port", app.DefaultDevPort, "-dev: Temporal frontend (gRPC) port")
 	flag.IntVar(&o.UIPort, "ui-port", app.DefaultDevUIPort, "-dev: Temporal UI port (-1: no UI)")
 	flag.StringVar(&o.Namespace, "namespace", "", "Temporal namespace (default: default, or $TEMPORAL_NAMESPACE without -dev)")
-	flag.StringVar(&o.StoreURL, "store", "", "store URL: file:///dir, mem://, s3://bucket (default $"+app.StoreURLEnv+" or file://<data>/store)")
+	flag.StringVar(&o.StoreURL, "store", "", "store URL: file:///dir, mem://, s3://bucket (default $"+store.URLEnv+" or file://<data>/store)")
 	flag.BoolVar(&o.NoWorker, "no-worker", false, "-dev: run the server and UI only; start workers separately with `go run ./worker`")
 	flag.BoolVar(&o.Examples, "examples", true, "-dev: sync the embedded example specs at start")
 	flag.BoolVar(&o.AllowPrivate, "allow-private", false, "let sources reach private network addresses (SSRF guard)")
 	flag.StringVar(&allow, "allow", "", "comma-separated hosts, host:port or CIDRs sources may reach despite the SSRF guard")
 	flag.Int64Var(&o.MaxBytes, "max-bytes", 20<<20, "largest spec a source may serve, in bytes")
+	flag.DurationVar(&o.FetchTimeout, "fetch-timeout", 0, "longest one fetch may take, redirects and body included (default 30s)")
+	flag.StringVar(&sourceDirs, "source-dir", "", "comma-separated directories file sources may read (-dev adds the working directory)")
+	flag.StringVar(&secretEnv, "secret-env", "", "comma-separated environment variable names or patterns (PAYMENTS_*) header references may name; "+source.DefaultSecretEnvPattern+" always")
+	flag.StringVar(&secretDirs, "secret-dir", "", "comma-separated directories whose files header references (file:/…) may name")
 	flag.StringVar(&o.AI.BaseURL, "ai-base-url", os.Getenv("LIVESYNC_AI_BASE_URL"), "OpenAI-compatible API base URL for the ai conflict strategy (e.g. http://localhost:11434/v1)")
 	flag.StringVar(&o.AI.Model, "ai-model", os.Getenv("LIVESYNC_AI_MODEL"), "model for the ai conflict strategy")
 	flag.StringVar(&o.AI.APIKeyEnv, "ai-key-env", "OPENAI_API_KEY", "environment variable that holds the AI API key (never the key itself)")
@@ -44,6 +50,13 @@ func main() {
 	if allow != "" {
 		o.Allow = strings.Split(allow, ",")
 	}
+	o.SourceDirs = source.SplitList(sourceDirs)
+	secrets, err := source.SecretPolicyFromFlags(secretEnv, secretDirs)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	o.Secrets = secrets
 	logger, err := logging.New(logFormat, logLevel)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)

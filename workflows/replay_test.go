@@ -6,23 +6,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 )
 
 // TestReplayRecordedHistories replays the histories of real runs (recorded
-// by the end-to-end tests: UPDATE_HISTORIES=1 go test ./internal/app/)
+// by the end-to-end tests: UPDATE_HISTORIES=1 go test ./internal/e2e/)
 // against the current workflow code. A change that is not deterministic
 // fails here: gate it with workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
 	require.NoError(t, err)
-	require.NotEmpty(t, files, "no recorded histories: run UPDATE_HISTORIES=1 go test ./internal/app/")
+	require.NotEmpty(t, files, "no recorded histories: run UPDATE_HISTORIES=1 go test ./internal/e2e/")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(SyncJobWorkflow, workflow.RegisterOptions{Name: SyncJobWorkflowName})
-			r.RegisterWorkflowWithOptions(SyncEngineWorkflow, workflow.RegisterOptions{Name: EngineWorkflowName})
-			r.RegisterWorkflowWithOptions(SyncDueWorkflow, workflow.RegisterOptions{Name: SyncDueWorkflowName})
+			Register(r)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}

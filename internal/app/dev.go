@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 
 	"go.uber.org/zap"
 
@@ -33,7 +34,7 @@ func startDevServer(ctx context.Context, opts WorkerOptions, logger *zap.Logger)
 	if opts.Namespace != "" {
 		dopts.Namespace = opts.Namespace
 	}
-	dopts.SearchAttributes = SearchAttributes
+	dopts.SearchAttributes = syncjob.SearchAttributes()
 	dopts.UICodecEndpoint = opts.CodecEndpoint
 	dopts.Logger = logger.Named("temporal")
 	return devserver.Start(ctx, dopts)

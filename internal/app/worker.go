@@ -7,18 +7,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/apilivesync/apilivesync/internal/cli"
+	"github.com/apilivesync/apilivesync/internal/dial"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
 	"github.com/apilivesync/apilivesync/activities"
@@ -34,20 +33,8 @@ import (
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
 	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
-
-// DefaultDataDir is where -dev keeps the Temporal database and the store.
-const DefaultDataDir = ".livesync"
-
-// StoreURLEnv overrides the store location for the worker and the starter.
-const StoreURLEnv = "LIVESYNC_STORE"
-
-// SearchAttributes are registered on the dev server so syncs can be listed
-// by source and API in the UI and with `temporal workflow list --query`.
-var SearchAttributes = map[string]enumspb.IndexedValueType{
-	"LiveSyncSource": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	"LiveSyncAPI":    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-}
 
 // WorkerOptions configure RunWorker.
 type WorkerOptions struct {
@@ -63,7 +50,15 @@ type WorkerOptions struct {
 	AllowPrivate bool
 	Allow        []string
 	MaxBytes     int64
-	AI           resolve.AIConfig
+	// FetchTimeout caps one fetch (0: the fetcher's default, 30s).
+	FetchTimeout time.Duration
+	// SourceDirs are the directories file sources may read (-source-dir);
+	// -dev adds the working directory.
+	SourceDirs []string
+	// Secrets says which environment variables and secret files header
+	// references may name (-secret-env, -secret-dir).
+	Secrets source.SecretPolicy
+	AI      resolve.AIConfig
 	// CodecEndpoint is handed to the dev UI to decode encrypted payloads.
 	CodecEndpoint string
 	// ConfigFile declares sources, APIs, schedules, AI and webhooks; the
@@ -88,21 +83,6 @@ type Running struct {
 	MetricsURL string
 }
 
-// StoreURLFor is the store URL for a data directory, unless overridden by
-// the explicit URL or the environment.
-func StoreURLFor(dataDir, explicit string) (string, error) {
-	if explicit != "" {
-		return explicit, nil
-	}
-	if env := os.Getenv(StoreURLEnv); env != "" {
-		return env, nil
-	}
-	if dataDir == "" {
-		dataDir = DefaultDataDir
-	}
-	return store.DirURL(filepath.Join(dataDir, "store"))
-}
-
 // DocCacheBytes bounds the estimated memory of the parsed-document cache of
 // one worker.
 const DocCacheBytes = 64 << 20
@@ -110,15 +90,18 @@ const DocCacheBytes = 64 << 20
 // NewActivities builds the activities with their real dependencies. The AI
 // resolver is configured when ai.BaseURL or ai.Model is set; its key is
 // read from the environment variable ai.APIKeyEnv at each call.
-func NewActivities(st *store.Store, guard fetch.GuardOptions, maxBytes int64, ai resolve.AIConfig, logger *zap.Logger) *activities.Activities {
-	if maxBytes <= 0 {
-		maxBytes = 20 << 20
+// fo configures fetching: limits, the SSRF guard, the roots file sources
+// may read and the secret references sources may use.
+func NewActivities(st *store.Store, fo fetch.Options, ai resolve.AIConfig, logger *zap.Logger) *activities.Activities {
+	if fo.MaxBytes <= 0 {
+		fo.MaxBytes = 20 << 20
 	}
+	fo.Logger = logger
 	acts := &activities.Activities{
 		Store:       st,
-		Fetcher:     fetch.New(fetch.Options{MaxBytes: maxBytes, Guard: guard, Logger: logger}),
+		Fetcher:     fetch.New(fo),
 		Logger:      logger,
-		SpecOptions: spec.Options{MaxBytes: maxBytes},
+		SpecOptions: spec.Options{MaxBytes: fo.MaxBytes},
 		Docs:        activities.NewDocCache(DocCacheBytes),
 	}
 	if ai.BaseURL != "" || ai.Model != "" {
@@ -130,18 +113,24 @@ func NewActivities(st *store.Store, guard fetch.GuardOptions, maxBytes int64, ai
 // Register registers every workflow and activity on w. The engine's
 // activities manage schedules through c.
 func Register(w worker.Registry, acts *activities.Activities, c client.Client) {
-	w.RegisterWorkflowWithOptions(workflows.SyncJobWorkflow, workflow.RegisterOptions{Name: workflows.SyncJobWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.SyncEngineWorkflow, workflow.RegisterOptions{Name: workflows.EngineWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.SyncDueWorkflow, workflow.RegisterOptions{Name: workflows.SyncDueWorkflowName})
+	workflows.Register(w)
 	w.RegisterActivity(acts)
 	w.RegisterActivity(&activities.EngineActivities{Client: c, Logger: acts.Logger})
+}
+
+// WithHeartbeats makes every activity of a worker with these options
+// heartbeat while it runs: a worker lost mid-step is noticed within
+// activities.HeartbeatTimeout and its step runs elsewhere at once.
+func WithHeartbeats(o worker.Options) worker.Options {
+	o.Interceptors = append(o.Interceptors, activities.NewHeartbeatInterceptor())
+	return o
 }
 
 // RunWorker runs until ctx ends: in dev mode an embedded Temporal server
 // and UI, then the worker, then a sync of the examples.
 func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) error {
 	if opts.DataDir == "" {
-		opts.DataDir = DefaultDataDir
+		opts.DataDir = store.DefaultDataDir
 	}
 	// An invalid config file is refused as a whole before anything starts.
 	var cfg *config.Config
@@ -153,8 +142,9 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		if cfg.Fetch.MaxBytes > 0 {
 			opts.MaxBytes = cfg.Fetch.MaxBytes
 		}
-		opts.AllowPrivate = opts.AllowPrivate || cfg.Fetch.AllowPrivate
-		opts.Allow = append(opts.Allow, cfg.Fetch.Allow...)
+		if cfg.Fetch.Timeout > 0 {
+			opts.FetchTimeout = cfg.Fetch.Timeout.Std()
+		}
 		if cfg.AI.BaseURL != "" || cfg.AI.Model != "" {
 			opts.AI = resolve.AIConfig{BaseURL: cfg.AI.BaseURL, Model: cfg.AI.Model, APIKeyEnv: cfg.AI.APIKeyEnv, Timeout: cfg.AI.Timeout.Std()}
 		}
@@ -233,7 +223,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	if mets != nil {
 		copts.MetricsHandler = mets.SDKHandler()
 	}
-	if err := useCodec(&copts); err != nil {
+	if err := dial.UseCodec(&copts); err != nil {
 		return err
 	}
 	if keys != nil {
@@ -246,7 +236,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	defer c.Close()
 	running.Client = c
 
-	storeURL, err := StoreURLFor(opts.DataDir, opts.StoreURL)
+	storeURL, err := store.URLFor(opts.DataDir, opts.StoreURL)
 	if err != nil {
 		return err
 	}
@@ -257,17 +247,30 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	defer st.Close()
 	running.StoreURL = storeURL
 
-	guard := fetch.GuardOptions{AllowPrivate: opts.AllowPrivate, Allow: opts.Allow}
-	if opts.Dev {
-		// The main use of -dev is syncing a local dev server.
-		guard.AllowLoopback = true
-		logger.Info("dev mode: sources on localhost are allowed (the SSRF guard still refuses private and metadata addresses)")
+	policy := config.Policy{
+		Guard:       fetch.GuardOptions{AllowPrivate: opts.AllowPrivate, Allow: opts.Allow},
+		SourceRoots: opts.SourceDirs,
+		Secrets:     opts.Secrets,
 	}
+	if opts.Dev {
+		// The main use of -dev is syncing a local dev server, or a file beside it.
+		policy.Guard.AllowLoopback = true
+		policy.SourceRoots = append(policy.SourceRoots, source.DevRoots("")...)
+		logger.Info("dev mode: sources on localhost and files under the working directory are allowed (the SSRF guard still refuses private and metadata addresses)",
+			zap.Strings("sourceDirs", policy.SourceRoots))
+	}
+	if cfg != nil {
+		policy = cfg.Policy(policy)
+	}
+	if opts.AI.APIKeyEnv != "" {
+		policy.Secrets.Deny = append(policy.Secrets.Deny, opts.AI.APIKeyEnv)
+	}
+	logger.Info("sources may reference secrets: "+policy.Secrets.String(), zap.Strings("sourceDirs", policy.SourceRoots))
 
 	var w worker.Worker
 	if !opts.NoWorker {
-		w = worker.New(c, workflows.TaskQueue, worker.Options{})
-		acts := NewActivities(st, guard, opts.MaxBytes, opts.AI, logger)
+		w = worker.New(c, syncjob.TaskQueue, WithHeartbeats(worker.Options{}))
+		acts := NewActivities(st, policy.Apply(fetch.Options{MaxBytes: opts.MaxBytes, Timeout: opts.FetchTimeout}), opts.AI, logger)
 		if cfg != nil && len(cfg.Webhooks) > 0 {
 			hooks, err := webhooks(cfg, os.LookupEnv)
 			if err != nil {
@@ -277,10 +280,10 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		}
 		Register(w, acts, c)
 		if err := w.Start(); err != nil {
-			return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
+			return fmt.Errorf("start worker on task queue %s: %w", syncjob.TaskQueue, err)
 		}
 		defer w.Stop()
-		logger.Info("worker polling", zap.String("taskQueue", workflows.TaskQueue), zap.String("store", storeURL))
+		logger.Info("worker polling", zap.String("taskQueue", syncjob.TaskQueue), zap.String("store", storeURL))
 	} else {
 		logger.Info("no in-process worker (-no-worker): start workers with `go run ./worker` pointed at " + running.Frontend)
 	}
@@ -293,7 +296,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		defer stopExamples()
 	}
 	if cfg != nil {
-		res, err := ApplyConfig(ctx, c, cfg, false)
+		res, err := cli.ApplyConfig(ctx, c, cfg, false)
 		if err != nil {
 			return fmt.Errorf("apply %s: %w", opts.ConfigFile, err)
 		}
@@ -341,7 +344,7 @@ func syncExamples(ctx context.Context, c client.Client, r Running, logger *zap.L
 	for _, name := range examples.Names() {
 		src := source.Source{ID: "example-" + examples.ID(name), Name: name, Kind: source.KindOpenAPI, URL: base + name}
 		go func() {
-			res, err := StartSync(ctx, c, workflows.SyncJobInput{Source: src}, true)
+			res, err := syncjob.Start(ctx, c, syncjob.SyncJobInput{Source: src}, true)
 			if err != nil {
 				if !errors.Is(ctx.Err(), context.Canceled) {
 					logger.Warn("example sync failed", zap.String("source", src.ID), zap.Error(err))
@@ -349,14 +352,14 @@ func syncExamples(ctx context.Context, c client.Client, r Running, logger *zap.L
 				return
 			}
 			logger.Info("example synced: "+summaryLine(res), zap.String("source", src.ID),
-				zap.String("ui", strings.TrimSuffix(r.UIURL, "/")+"/namespaces/"+r.Namespace+"/workflows/"+workflows.SyncWorkflowID(src.ID)))
+				zap.String("ui", strings.TrimSuffix(r.UIURL, "/")+"/namespaces/"+r.Namespace+"/workflows/"+syncjob.SyncWorkflowID(src.ID)))
 		}()
 	}
 	return stop, nil
 }
 
 // summaryLine is a one-line summary of a sync result.
-func summaryLine(r *workflows.SyncJobResult) string {
+func summaryLine(r *syncjob.SyncJobResult) string {
 	switch {
 	case r == nil:
 		return ""

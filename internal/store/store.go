@@ -70,6 +70,8 @@ type Counts struct {
 	Paths      int    `json:"paths"`
 	Operations int    `json:"operations"`
 	Schemas    int    `json:"schemas"`
+	// Warnings are what the document got away with (dangling references).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Decision records how one merge conflict was decided.
@@ -533,4 +535,25 @@ func isPrecondition(err error) bool {
 	}
 	c := gcerrors.Code(err)
 	return c == gcerrors.FailedPrecondition || c == gcerrors.AlreadyExists
+}
+
+// DefaultDataDir is where `worker -dev` keeps the Temporal database and the store.
+const DefaultDataDir = ".livesync"
+
+// URLEnv overrides the store location for the worker and the starter.
+const URLEnv = "LIVESYNC_STORE"
+
+// URLFor is the store URL for a data directory, unless overridden by the
+// explicit URL or the environment.
+func URLFor(dataDir, explicit string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	if env := os.Getenv(URLEnv); env != "" {
+		return env, nil
+	}
+	if dataDir == "" {
+		dataDir = DefaultDataDir
+	}
+	return DirURL(filepath.Join(dataDir, "store"))
 }

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 import (
 	"context"
@@ -18,27 +18,28 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/app"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/engine"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
-func engineJobs(t *testing.T) map[string]workflows.JobInfo {
+func engineJobs(t *testing.T) map[string]engine.JobInfo {
 	t.Helper()
 	out, err := starter(t, "engine", "status", "--json")
 	require.NoError(t, err, out)
-	var jobs []workflows.JobInfo
+	var jobs []engine.JobInfo
 	require.NoError(t, json.Unmarshal([]byte(out), &jobs), out)
-	m := map[string]workflows.JobInfo{}
+	m := map[string]engine.JobInfo{}
 	for _, j := range jobs {
 		m[j.ID] = j
 	}
 	return m
 }
 
-func engineMetrics(t *testing.T) workflows.SyncEngineMetrics {
+func engineMetrics(t *testing.T) engine.SyncEngineMetrics {
 	t.Helper()
 	out, err := starter(t, "metrics", "--json")
 	require.NoError(t, err, out)
-	var m workflows.SyncEngineMetrics
+	var m engine.SyncEngineMetrics
 	require.NoError(t, json.Unmarshal([]byte(out), &m), out)
 	return m
 }
@@ -80,7 +81,7 @@ sources:
 
 	out, err := starter(t, "apply", "-f", cfgFile, "--json")
 	require.NoError(t, err, out)
-	var res workflows.ApplyResult
+	var res engine.ApplyResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
 	require.ElementsMatch(t, []string{"eng-a", "eng-b", "eng-broken"}, res.Added)
 
@@ -95,7 +96,7 @@ sources:
 	// Applying the same file again changes nothing.
 	out, err = starter(t, "apply", "-f", cfgFile, "--json")
 	require.NoError(t, err, out)
-	res = workflows.ApplyResult{}
+	res = engine.ApplyResult{}
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	require.Empty(t, res.Added)
 	require.Empty(t, res.Updated)
@@ -150,7 +151,7 @@ sources:
 		m := engineMetrics(t)
 		return m.TotalSyncs == before.TotalSyncs+1 && m.ActiveJobs == 0
 	}, time.Minute, 200*time.Millisecond)
-	require.Equal(t, workflows.SyncWorkflowID("eng-a"), engineJobs(t)["eng-a"].LastWorkflowID)
+	require.Equal(t, syncjob.SyncWorkflowID("eng-a"), engineJobs(t)["eng-a"].LastWorkflowID)
 
 	// Pausing the engine pauses every schedule; resuming brings them back.
 	out, err = starter(t, "engine", "pause")
@@ -171,7 +172,7 @@ sources:
 	require.NoError(t, os.WriteFile(cfgFile, []byte(trimmed), 0o644))
 	out, err = starter(t, "apply", "-f", cfgFile, "--json")
 	require.NoError(t, err, out)
-	res = workflows.ApplyResult{}
+	res = engine.ApplyResult{}
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	require.Equal(t, []string{"eng-broken"}, res.Removed)
 	_, err = env.client.ScheduleClient().GetHandle(t.Context(), activities.ScheduleID("eng-broken")).Describe(t.Context())
@@ -204,7 +205,7 @@ func TestWorkerDevRunsTheExamples(t *testing.T) {
 	defer c.Close()
 	for _, id := range []string{"example-petstore", "example-petstore-swagger2", "example-uspto", "example-webhooks-3.1"} {
 		require.Eventually(t, func() bool {
-			d, err := c.DescribeWorkflowExecution(t.Context(), workflows.SyncWorkflowID(id), "")
+			d, err := c.DescribeWorkflowExecution(t.Context(), syncjob.SyncWorkflowID(id), "")
 			return err == nil && d.WorkflowExecutionInfo.Status.String() == "Completed"
 		}, time.Minute, 100*time.Millisecond, id)
 	}

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 import (
 	"fmt"
@@ -13,11 +13,10 @@ import (
 
 	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/devserver"
-	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/store"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // TestHighPriorityJobsRunFirstOnABusyWorker saturates a worker that runs one
@@ -41,24 +40,24 @@ func TestHighPriorityJobsRunFirstOnABusyWorker(t *testing.T) {
 	start := func(id, p string) {
 		in := fastRetries(0)
 		in.Source = source.Source{ID: id, URL: specs.url(), Priority: p}
-		run, err := c.ExecuteWorkflow(t.Context(), app.SyncStartOptions(in, false), workflows.SyncJobWorkflowName, in)
+		run, err := c.ExecuteWorkflow(t.Context(), syncjob.StartOptions(in, false), syncjob.SyncJobWorkflowName, in)
 		require.NoError(t, err)
 		runs = append(runs, run)
 		prio[id] = p
 	}
 	for i := range low {
-		start(fmt.Sprintf("prio-low-%02d", i), workflows.PriorityLow)
+		start(fmt.Sprintf("prio-low-%02d", i), syncjob.PriorityLow)
 	}
 	for i := range high {
-		start(fmt.Sprintf("prio-high-%02d", i), workflows.PriorityHigh)
+		start(fmt.Sprintf("prio-high-%02d", i), syncjob.PriorityHigh)
 	}
 
-	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, 0, resolve.AIConfig{}, zap.NewNop())
-	w := worker.New(c, workflows.TaskQueue, worker.Options{
+	acts := app.NewActivities(st, testFetchOptions(0), resolve.AIConfig{}, zap.NewNop())
+	w := worker.New(c, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{
 		MaxConcurrentActivityExecutionSize:     1,
 		MaxConcurrentWorkflowTaskExecutionSize: 2,
 		MaxConcurrentActivityTaskPollers:       2,
-	})
+	}))
 	app.Register(w, acts, c)
 	require.NoError(t, w.Start())
 	defer w.Stop()
@@ -69,7 +68,7 @@ func TestHighPriorityJobsRunFirstOnABusyWorker(t *testing.T) {
 	}
 	var finished []done
 	for _, run := range runs {
-		var res workflows.SyncJobResult
+		var res syncjob.SyncJobResult
 		require.NoError(t, run.Get(t.Context(), &res))
 		d, err := c.DescribeWorkflowExecution(t.Context(), run.GetID(), run.GetRunID())
 		require.NoError(t, err)
@@ -80,7 +79,7 @@ func TestHighPriorityJobsRunFirstOnABusyWorker(t *testing.T) {
 	lastHigh := 0
 	for i, f := range finished {
 		order = append(order, prio[f.id])
-		if prio[f.id] == workflows.PriorityHigh {
+		if prio[f.id] == syncjob.PriorityHigh {
 			lastHigh = i
 		}
 	}

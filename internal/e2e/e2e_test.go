@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 import (
 	"bytes"
@@ -28,13 +28,14 @@ import (
 
 	"github.com/apilivesync/apilivesync/examples"
 	"github.com/apilivesync/apilivesync/internal/app"
+	"github.com/apilivesync/apilivesync/internal/cli"
 	"github.com/apilivesync/apilivesync/internal/devserver"
 	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // The end-to-end tests run the real worker against a real embedded Temporal
@@ -64,7 +65,7 @@ func runMain(m *testing.M) int {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	srv, err := devserver.Start(ctx, devserver.Options{DataDir: dir, UIPort: devserver.NoUI, SearchAttributes: app.SearchAttributes})
+	srv, err := devserver.Start(ctx, devserver.Options{DataDir: dir, UIPort: devserver.NoUI, SearchAttributes: syncjob.SearchAttributes()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start dev server:", err)
 		return 1
@@ -98,13 +99,13 @@ func runMain(m *testing.M) int {
 	defer aiSrv.Close()
 	_ = os.Setenv(fakeAIKeyEnv, fakeAIKey)
 	aiCfg := resolve.AIConfig{BaseURL: aiSrv.URL + "/v1", Model: "test-model", APIKeyEnv: fakeAIKeyEnv}
-	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, testMaxBytes, aiCfg, logger)
+	acts := app.NewActivities(st, testFetchOptions(testMaxBytes), aiCfg, logger)
 	// NewActivities gives the resolver no environment lookup, so it never
 	// finds the key; until that is fixed, build it with os.LookupEnv.
 	acts.AI = resolve.NewAIResolver(aiCfg, os.LookupEnv, logger)
 	acts.Fetcher = fetch.New(fetch.Options{MaxBytes: testMaxBytes, Timeout: 2 * time.Second, IdleTimeout: time.Second,
 		Guard: fetch.GuardOptions{AllowLoopback: true}, Logger: logger})
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{}))
 	app.Register(w, acts, c)
 	if err := w.Start(); err != nil {
 		panic(err)
@@ -208,24 +209,24 @@ func petstoreV2(t *testing.T) []byte {
 	return []byte(strings.Replace(s, "version: 1.0.0", "version: 1.1.0", 1))
 }
 
-func fastRetries(n int) workflows.SyncJobInput {
-	return workflows.SyncJobInput{MaxRetries: &n, RetryInitialInterval: source.Duration(100 * time.Millisecond), RetryMaxInterval: source.Duration(200 * time.Millisecond)}
+func fastRetries(n int) syncjob.SyncJobInput {
+	return syncjob.SyncJobInput{MaxRetries: &n, RetryInitialInterval: source.Duration(100 * time.Millisecond), RetryMaxInterval: source.Duration(200 * time.Millisecond)}
 }
 
-func syncNow(t *testing.T, id, url string, maxRetries int) (*workflows.SyncJobResult, error) {
+func syncNow(t *testing.T, id, url string, maxRetries int) (*syncjob.SyncJobResult, error) {
 	t.Helper()
 	in := fastRetries(maxRetries)
 	in.Source = source.Source{ID: id, URL: url}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	return app.StartSync(ctx, env.client, in, true)
+	return syncjob.Start(ctx, env.client, in, true)
 }
 
-func status(t *testing.T, id string) workflows.Status {
+func status(t *testing.T, id string) syncjob.Status {
 	t.Helper()
-	v, err := env.client.QueryWorkflow(t.Context(), workflows.SyncWorkflowID(id), "", workflows.QueryStatus)
+	v, err := env.client.QueryWorkflow(t.Context(), syncjob.SyncWorkflowID(id), "", syncjob.QueryStatus)
 	require.NoError(t, err)
-	var st workflows.Status
+	var st syncjob.Status
 	require.NoError(t, v.Get(&st))
 	return st
 }
@@ -243,7 +244,7 @@ func TestFirstSyncChangeAndNoChange(t *testing.T) {
 	// First sync stores version 1: the normalized document.
 	res, err := syncNow(t, "e2e-pets", src.url(), 3)
 	require.NoError(t, err)
-	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.Equal(t, syncjob.StatusCompleted, res.Status)
 	require.False(t, res.NoChange)
 	require.Equal(t, 1, res.Version)
 	require.Equal(t, 2, res.Paths)
@@ -265,7 +266,7 @@ func TestFirstSyncChangeAndNoChange(t *testing.T) {
 	require.Positive(t, res.Changes)
 	require.Positive(t, res.BreakingChanges)
 	st := status(t, "e2e-pets")
-	require.Equal(t, workflows.StatusCompleted, st.Status)
+	require.Equal(t, syncjob.StatusCompleted, st.Status)
 	require.Equal(t, res.Changes, st.ChangesDetected)
 	require.Equal(t, res.VersionHash, st.VersionHash)
 	v2 := head(t, "e2e-pets")
@@ -324,15 +325,15 @@ func TestPauseAndResume(t *testing.T) {
 	in := fastRetries(3)
 	id := fmt.Sprintf("e2e-pause-%d", time.Now().UnixNano()%1_000_000)
 	in.Source = source.Source{ID: id, URL: src.url()}
-	run, err := app.StartSyncRun(t.Context(), env.client, in)
+	run, err := syncjob.StartRun(t.Context(), env.client, in)
 	require.NoError(t, err)
 	<-src.arrived // the fetch is under way
-	require.NoError(t, env.client.SignalWorkflow(t.Context(), run.GetID(), "", workflows.SignalPause, nil))
+	require.NoError(t, env.client.SignalWorkflow(t.Context(), run.GetID(), "", syncjob.SignalPause, nil))
 	close(hold)
 	// The fetch finishes; no step starts after it until resume.
 	require.Eventually(t, func() bool {
 		st := status(t, id)
-		return st.Status == workflows.StatusPaused && len(st.Steps) >= 2 && st.Steps[0].Status == workflows.StatusCompleted
+		return st.Status == syncjob.StatusPaused && len(st.Steps) >= 2 && st.Steps[0].Status == syncjob.StatusCompleted
 	}, 20*time.Second, 50*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
 	st := status(t, id)
@@ -343,14 +344,14 @@ func TestPauseAndResume(t *testing.T) {
 			t.Log(ev.GetEventId(), ev.GetEventType().String())
 		}
 	}
-	require.Equal(t, workflows.StatusPaused, st.Status)
+	require.Equal(t, syncjob.StatusPaused, st.Status)
 	require.Equal(t, 0, st.Steps[1].Attempts, "parse must not start while paused")
 	require.Nil(t, head(t, id))
 
-	require.NoError(t, env.client.SignalWorkflow(t.Context(), run.GetID(), "", workflows.SignalResume, nil))
-	res, err := app.SyncResult(t.Context(), run)
+	require.NoError(t, env.client.SignalWorkflow(t.Context(), run.GetID(), "", syncjob.SignalResume, nil))
+	res, err := syncjob.Result(t.Context(), run)
 	require.NoError(t, err)
-	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.Equal(t, syncjob.StatusCompleted, res.Status)
 	require.Equal(t, 1, head(t, id).Number)
 }
 
@@ -412,9 +413,9 @@ func TestBadInputKeepsTheLastGoodVersion(t *testing.T) {
 			}
 			require.Error(t, err)
 			require.NotNil(t, res)
-			require.Equal(t, workflows.StatusFailed, res.Status)
+			require.Equal(t, syncjob.StatusFailed, res.Status)
 			st := status(t, id)
-			require.Equal(t, workflows.StatusFailed, st.Status)
+			require.Equal(t, syncjob.StatusFailed, st.Status)
 			require.Contains(t, st.LastError, id, "the error names the source")
 			for _, w := range tc.want {
 				require.Contains(t, strings.ToLower(st.LastError), strings.ToLower(w))
@@ -441,7 +442,7 @@ func TestHistoryCarriesHashesNotDocuments(t *testing.T) {
 	res, err := syncNow(t, "e2e-history", src.url(), 1)
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Version)
-	size := historySize(t, workflows.SyncWorkflowID("e2e-history"))
+	size := historySize(t, syncjob.SyncWorkflowID("e2e-history"))
 	require.Less(t, size, 32<<10, "one sync's history stays under 32 KB")
 }
 
@@ -469,12 +470,12 @@ func historySize(t *testing.T, workflowID string) int {
 func starter(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	s := &app.Starter{Stdout: &out, Stderr: &errOut,
+	s := &cli.Starter{Stdout: &out, Stderr: &errOut,
 		Dial: func(ctx context.Context, _, _ string) (client.Client, error) {
 			return client.Dial(client.Options{HostPort: env.server.FrontendHostPort(), Namespace: env.server.Namespace(), Logger: quiet{}})
 		},
 		Getenv: func(k string) string {
-			if k == app.StoreURLEnv {
+			if k == store.URLEnv {
 				return env.storeURL
 			}
 			return ""
@@ -508,9 +509,9 @@ func TestStarterSyncJSONContract(t *testing.T) {
 
 	out, err = starter(t, "status", "e2e-cli", "--json")
 	require.NoError(t, err, out)
-	var st workflows.Status
+	var st syncjob.Status
 	require.NoError(t, json.Unmarshal([]byte(out), &st), out)
-	require.Equal(t, workflows.StatusCompleted, st.Status)
+	require.Equal(t, syncjob.StatusCompleted, st.Status)
 
 	// A failing sync exits non-zero with the error in the JSON.
 	src.set(func(s *specServer) { s.status = 404 })
@@ -545,7 +546,7 @@ func TestHistoryShowDiffRollbackUndoPushPull(t *testing.T) {
 
 	// diff of two stored versions, as JSON, failing on breaking changes.
 	out, err = starter(t, "diff", "e2e-hist@1", "e2e-hist@2", "--format", "json", "--fail-on-breaking")
-	var exit *app.ExitError
+	var exit *cli.ExitError
 	require.ErrorAs(t, err, &exit)
 	require.Equal(t, 1, exit.Code)
 	var rep struct {
@@ -615,10 +616,10 @@ func TestRulesFileDecidesWhatBreaks(t *testing.T) {
 		in := fastRetries(1)
 		in.Source = source.Source{ID: tc.id, URL: src.url(), Rules: tc.rules}
 		src.set(func(s *specServer) { s.body = petstore(t) })
-		_, err := app.StartSync(t.Context(), env.client, in, true)
+		_, err := syncjob.Start(t.Context(), env.client, in, true)
 		require.NoError(t, err)
 		src.set(func(s *specServer) { s.body = petstoreV2(t) })
-		res, err := app.StartSync(t.Context(), env.client, in, true)
+		res, err := syncjob.Start(t.Context(), env.client, in, true)
 		require.NoError(t, err)
 		require.Equal(t, 2, res.Version, tc.id)
 		require.Equal(t, tc.breaking, res.BreakingChanges > 0, tc.id)
@@ -628,5 +629,19 @@ func TestRulesFileDecidesWhatBreaks(t *testing.T) {
 		} else {
 			require.True(t, strings.HasPrefix(v.RuleSet, "default@"), v.RuleSet)
 		}
+	}
+}
+
+// testSecretEnv is the pattern of the variables tests let sources reference.
+const testSecretEnv = "LIVESYNC_TEST_SECRET_*"
+
+// testFetchOptions is the fetch policy of the tests' workers: loopback
+// sources, files under the temp directory, secrets named testSecretEnv.
+func testFetchOptions(maxBytes int64) fetch.Options {
+	return fetch.Options{
+		MaxBytes:    maxBytes,
+		Guard:       fetch.GuardOptions{AllowLoopback: true},
+		SourceRoots: []string{os.TempDir()},
+		Secrets:     source.SecretPolicy{Env: []string{testSecretEnv}},
 	}
 }

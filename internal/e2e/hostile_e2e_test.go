@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 import (
 	"bytes"
@@ -23,9 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // Hostile sources: documents and servers built to exhaust memory, CPU, time
@@ -198,9 +197,9 @@ func TestHostileSourcesKeepTheLastGoodVersion(t *testing.T) {
 			res, err = syncNow(t, id, url, 1)
 			require.Error(t, err)
 			require.NotNil(t, res)
-			require.Equal(t, workflows.StatusFailed, res.Status)
+			require.Equal(t, syncjob.StatusFailed, res.Status)
 			st := status(t, id)
-			require.Equal(t, workflows.StatusFailed, st.Status)
+			require.Equal(t, syncjob.StatusFailed, st.Status)
 			require.Contains(t, st.LastError, `"`+id, "the error names the source")
 			for _, w := range tc.want {
 				require.Contains(t, strings.ToLower(st.LastError), strings.ToLower(w))
@@ -264,7 +263,7 @@ func TestHostileRefCyclesEndCleanly(t *testing.T) {
 			src.set(func(s *specServer) { s.body = []byte(tc.body) })
 			res, err := syncNow(t, id, src.url(), 1)
 			require.NoError(t, err)
-			require.Equal(t, workflows.StatusCompleted, res.Status)
+			require.Equal(t, syncjob.StatusCompleted, res.Status)
 			require.Equal(t, 2, res.Version)
 			require.Positive(t, res.Changes)
 			require.Equal(t, tc.schemas, head(t, id).Counts.Schemas)
@@ -303,11 +302,11 @@ func secretEnv(t *testing.T) (name, secret string) {
 	return name, secret
 }
 
-func syncWithHeaders(t *testing.T, id, url string, headers map[string]string) (*workflows.SyncJobResult, error) {
+func syncWithHeaders(t *testing.T, id, url string, headers map[string]string) (*syncjob.SyncJobResult, error) {
 	t.Helper()
 	in := fastRetries(0)
 	in.Source = source.Source{ID: id, URL: url, Headers: headers}
-	return app.StartSync(t.Context(), env.client, in, true)
+	return syncjob.Start(t.Context(), env.client, in, true)
 }
 
 // historyJSON renders every event of a workflow's history as protojson, and
@@ -404,7 +403,7 @@ func TestSecretsNeverReachHistoryOrLogs(t *testing.T) {
 		require.Equal(t, 1, res.Version)
 		require.Equal(t, secret+"|"+secret, got.Load(), "the references were resolved and sent")
 
-		hist := historyJSON(t, workflows.SyncWorkflowID(id))
+		hist := historyJSON(t, syncjob.SyncWorkflowID(id))
 		require.Contains(t, hist, name, "the history carries the reference")
 		require.NotContains(t, hist, secret, "the history never carries the value")
 		require.NotEmpty(t, logsMention(id), "the sync was logged")
@@ -424,9 +423,9 @@ func TestSecretsNeverReachHistoryOrLogs(t *testing.T) {
 		id := "hostile-secret-403"
 		res, err := syncWithHeaders(t, id, url, map[string]string{"Authorization": "env:" + name})
 		require.Error(t, err)
-		require.Equal(t, workflows.StatusFailed, res.Status)
+		require.Equal(t, syncjob.StatusFailed, res.Status)
 		require.Contains(t, res.Error, "403")
-		require.NotContains(t, historyJSON(t, workflows.SyncWorkflowID(id)), secret)
+		require.NotContains(t, historyJSON(t, syncjob.SyncWorkflowID(id)), secret)
 		require.Empty(t, logsMention(secret))
 	})
 
@@ -443,7 +442,7 @@ func TestSecretsNeverReachHistoryOrLogs(t *testing.T) {
 			"X-Api-Key":     "env:" + name, // set: its value must not leak into the error
 		})
 		require.Error(t, err)
-		require.Equal(t, workflows.StatusFailed, res.Status)
+		require.Equal(t, syncjob.StatusFailed, res.Status)
 		st := status(t, id)
 		require.Equal(t, 0, st.RetryCount, "a missing variable is not retried")
 		require.Contains(t, st.LastError, `"`+id+`"`)
@@ -451,7 +450,7 @@ func TestSecretsNeverReachHistoryOrLogs(t *testing.T) {
 		require.Contains(t, st.LastError, missing)
 		require.NotContains(t, st.LastError, secret)
 		require.Zero(t, hits.n.Load(), "nothing is fetched without every header")
-		require.NotContains(t, historyJSON(t, workflows.SyncWorkflowID(id)), secret)
+		require.NotContains(t, historyJSON(t, syncjob.SyncWorkflowID(id)), secret)
 		require.Empty(t, logsMention(secret))
 		require.Nil(t, head(t, id))
 	})

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 import (
 	"context"
@@ -24,12 +24,12 @@ import (
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/devserver"
-	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/notify"
 	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/store"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/engine"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // Crash tests run workers as separate processes (this test binary, re-run
@@ -57,12 +57,12 @@ func runChildWorker() int {
 		fmt.Fprintln(os.Stderr, "child worker:", err)
 		return 1
 	}
-	acts := app.NewActivities(st, fetch.GuardOptions{AllowLoopback: true}, 0, resolve.AIConfig{}, zap.NewNop())
+	acts := app.NewActivities(st, testFetchOptions(0), resolve.AIConfig{}, zap.NewNop())
 	if hook := os.Getenv(childWebhookEnv); hook != "" {
 		acts.Notifier = activities.Webhooks{N: notify.New([]notify.Webhook{{URL: hook, Secret: []byte(os.Getenv(childSecretEnv))}},
 			notify.Options{Client: acts.Fetcher.Client(), Timeout: 2 * time.Second, Backoff: 100 * time.Millisecond})}
 	}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{}))
 	app.Register(w, acts, c)
 	if err := w.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "child worker:", err)
@@ -107,7 +107,7 @@ func (r *crashRig) startServer() {
 		h := r.srv.FrontendHostPort()
 		fmt.Sscanf(h[len("127.0.0.1:"):], "%d", &port)
 	}
-	srv, err := devserver.Start(r.t.Context(), devserver.Options{DataDir: r.dir, FrontendPort: port, UIPort: devserver.NoUI, SearchAttributes: app.SearchAttributes})
+	srv, err := devserver.Start(r.t.Context(), devserver.Options{DataDir: r.dir, FrontendPort: port, UIPort: devserver.NoUI, SearchAttributes: syncjob.SearchAttributes()})
 	require.NoError(r.t, err)
 	r.srv = srv
 	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Logger: quiet{}})
@@ -124,7 +124,7 @@ func (r *crashRig) startWorker() *exec.Cmd {
 	require.NoError(r.t, cmd.Start())
 	r.procs = append(r.procs, cmd)
 	require.Eventually(r.t, func() bool {
-		d, err := r.c.DescribeTaskQueue(r.t.Context(), workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY)
+		d, err := r.c.DescribeTaskQueue(r.t.Context(), syncjob.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY)
 		if err != nil {
 			return false
 		}
@@ -230,7 +230,7 @@ func TestWorkerKilledMidSyncAnotherFinishesIt(t *testing.T) {
 			in := fastRetries(3)
 			in.Source = source.Source{ID: id, URL: src.url()}
 			in.StepTimeout = source.Duration(3 * time.Second)
-			run, err := rig.c.ExecuteWorkflow(t.Context(), app.SyncStartOptions(in, true), workflows.SyncJobWorkflowName, in)
+			run, err := rig.c.ExecuteWorkflow(t.Context(), syncjob.StartOptions(in, true), syncjob.SyncJobWorkflowName, in)
 			require.NoError(t, err)
 
 			// Wait until the step is under way on worker A, then kill it.
@@ -243,11 +243,11 @@ func TestWorkerKilledMidSyncAnotherFinishesIt(t *testing.T) {
 			close(hold)
 			rig.startWorker()
 
-			var res workflows.SyncJobResult
+			var res syncjob.SyncJobResult
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			require.NoError(t, run.Get(ctx, &res))
-			require.Equal(t, workflows.StatusCompleted, res.Status)
+			require.Equal(t, syncjob.StatusCompleted, res.Status)
 
 			// Exactly one version, and every webhook event processed once.
 			vs, err := st.Versions(t.Context(), id)
@@ -280,25 +280,25 @@ func TestServerRestartKeepsJobsVersionsSchedulesAndHeldApprovals(t *testing.T) {
 	rig.startWorker()
 	in := fastRetries(3)
 	in.Source = source.Source{ID: "restart-held", URL: src.url(), Gate: source.GateHold}
-	res, err := app.StartSync(t.Context(), rig.c, in, true)
+	res, err := syncjob.Start(t.Context(), rig.c, in, true)
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Version)
 
 	// A breaking change waits for approval; a schedule exists.
 	src.set(func(s *specServer) { s.body = petstoreV2(t) })
-	run, err := app.StartSyncRun(t.Context(), rig.c, in)
+	run, err := syncjob.StartRun(t.Context(), rig.c, in)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), "", workflows.QueryStatus)
+		v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), "", syncjob.QueryStatus)
 		if err != nil {
 			return false
 		}
-		var st workflows.Status
-		return v.Get(&st) == nil && st.Waiting != nil && st.Waiting.Kind == workflows.WaitApproval
+		var st syncjob.Status
+		return v.Get(&st) == nil && st.Waiting != nil && st.Waiting.Kind == syncjob.WaitApproval
 	}, 30*time.Second, 100*time.Millisecond)
-	var applied workflows.ApplyResult
+	var applied engine.ApplyResult
 	sched := source.Source{ID: "restart-scheduled", URL: src.url(), RefreshInterval: source.Duration(time.Hour)}
-	require.NoError(t, app.UpdateEngine(t.Context(), rig.c, workflows.UpdateApplyConfig, workflows.ApplyInput{Sources: []source.Source{sched}}, &applied))
+	require.NoError(t, engine.Update(t.Context(), rig.c, engine.UpdateApplyConfig, engine.ApplyInput{Sources: []source.Source{sched}}, &applied))
 	require.Equal(t, []string{"restart-scheduled"}, applied.Added)
 
 	// Stop the workers and the server; start them again on the same directory.
@@ -313,14 +313,14 @@ func TestServerRestartKeepsJobsVersionsSchedulesAndHeldApprovals(t *testing.T) {
 
 	// The held approval survived: approve it and the sync stores version 2.
 	h, err := rig.c.UpdateWorkflow(t.Context(), client.UpdateWorkflowOptions{
-		WorkflowID: run.GetID(), UpdateName: workflows.UpdateApprove, Args: []any{workflows.ApprovalInput{By: "restart-test"}},
+		WorkflowID: run.GetID(), UpdateName: syncjob.UpdateApprove, Args: []any{syncjob.ApprovalInput{By: "restart-test"}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	require.NoError(t, err)
-	var ar workflows.ApprovalResult
+	var ar syncjob.ApprovalResult
 	require.NoError(t, h.Get(t.Context(), &ar))
 	require.Equal(t, "approved", ar.Decision)
-	var final workflows.SyncJobResult
+	var final syncjob.SyncJobResult
 	require.NoError(t, rig.c.GetWorkflow(t.Context(), run.GetID(), "").Get(t.Context(), &final))
 	require.Equal(t, 2, final.Version)
 
@@ -328,9 +328,9 @@ func TestServerRestartKeepsJobsVersionsSchedulesAndHeldApprovals(t *testing.T) {
 	d, err := rig.c.ScheduleClient().GetHandle(t.Context(), activities.ScheduleID("restart-scheduled")).Describe(t.Context())
 	require.NoError(t, err)
 	require.Len(t, d.Schedule.Spec.Intervals, 1)
-	v, err := rig.c.QueryWorkflow(t.Context(), workflows.EngineWorkflowID, "", workflows.QueryGetSyncStatus)
+	v, err := rig.c.QueryWorkflow(t.Context(), engine.EngineWorkflowID, "", engine.QueryGetSyncStatus)
 	require.NoError(t, err)
-	var jobs []workflows.JobInfo
+	var jobs []engine.JobInfo
 	require.NoError(t, v.Get(&jobs))
 	require.Len(t, jobs, 1)
 

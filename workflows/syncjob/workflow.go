@@ -1,159 +1,16 @@
-package workflows
+package syncjob
 
 import (
 	"errors"
 	"fmt"
+	enumspb "go.temporal.io/api/enums/v1"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/apilivesync/apilivesync/activities"
-	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/internal/store"
 )
-
-// DefaultMaxRetries is how many times a failed step is retried when the
-// input does not say.
-const DefaultMaxRetries = 3
-
-// SyncJobInput starts one sync of one source. Only source is required: id
-// and sourceId default to source.id.
-type SyncJobInput struct {
-	ID         string        `json:"id,omitempty"`
-	SourceID   string        `json:"sourceId,omitempty"`
-	Priority   string        `json:"priority,omitempty"`
-	MaxRetries *int          `json:"maxRetries,omitempty"`
-	Source     source.Source `json:"source"`
-	// Force fetches without conditional headers and re-parses unchanged bytes.
-	Force bool `json:"force,omitempty"`
-	// RetryInitialInterval and RetryMaxInterval shape the backoff between
-	// attempts of a failed step (defaults 1s and 1m).
-	RetryInitialInterval source.Duration `json:"retryInitialInterval,omitempty"`
-	RetryMaxInterval     source.Duration `json:"retryMaxInterval,omitempty"`
-	// StepTimeout, when set, bounds every step's activity (StartToClose):
-	// how long a step lost with its worker takes to be retried elsewhere.
-	StepTimeout source.Duration `json:"stepTimeout,omitempty"`
-	// ReportTo is the workflow ID of a SyncEngine to tell when the job
-	// starts and ends (set by the engine for its schedules and children).
-	ReportTo string `json:"reportTo,omitempty"`
-}
-
-// normalize fills defaults and validates; the error is the user's to fix.
-func (in *SyncJobInput) normalize() error {
-	if in.SourceID == "" {
-		in.SourceID = in.Source.ID
-	}
-	if in.Source.ID == "" {
-		in.Source.ID = in.SourceID
-	}
-	if in.ID == "" {
-		in.ID = in.SourceID
-	}
-	if in.Source.ID != in.SourceID {
-		return fmt.Errorf("sourceId %q differs from source.id %q", in.SourceID, in.Source.ID)
-	}
-	if in.Priority == "" {
-		in.Priority = in.Source.Priority
-	}
-	if in.Priority == "" {
-		in.Priority = PriorityMedium
-	}
-	if err := ValidPriority(in.Priority); err != nil {
-		return err
-	}
-	if in.MaxRetries == nil {
-		n := DefaultMaxRetries
-		in.MaxRetries = &n
-	}
-	if *in.MaxRetries < 0 || *in.MaxRetries > 100 {
-		return fmt.Errorf("maxRetries %d: want 0 to 100", *in.MaxRetries)
-	}
-	if in.RetryInitialInterval <= 0 {
-		in.RetryInitialInterval = source.Duration(time.Second)
-	}
-	if in.RetryMaxInterval <= 0 {
-		in.RetryMaxInterval = source.Duration(time.Minute)
-	}
-	if err := source.ValidID("job", in.ID); err != nil {
-		return err
-	}
-	return in.Source.Validate()
-}
-
-// StepInfo is one step's record in the status.
-type StepInfo struct {
-	Name       string `json:"name"`
-	Status     string `json:"status"` // running, completed, failed, skipped
-	Attempts   int    `json:"attempts"`
-	DurationMs int64  `json:"durationMs"`
-	Error      string `json:"error,omitempty"`
-}
-
-// Status is what the status query returns.
-type Status struct {
-	ID          string     `json:"id"`
-	SourceID    string     `json:"sourceId"`
-	API         string     `json:"api"`
-	Location    string     `json:"location"`
-	Priority    string     `json:"priority"`
-	Status      string     `json:"status"`
-	Step        string     `json:"step"`
-	Paused      bool       `json:"paused"`
-	RetryCount  int        `json:"retryCount"`
-	MaxRetries  int        `json:"maxRetries"`
-	LastAttempt *time.Time `json:"lastAttempt,omitempty"`
-	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
-	LastError   string     `json:"lastError,omitempty"`
-	StartedAt   time.Time  `json:"startedAt"`
-	FinishedAt  *time.Time `json:"finishedAt,omitempty"`
-
-	NoChange        bool   `json:"noChange"`
-	ChangesDetected int    `json:"changesDetected"`
-	BreakingChanges int    `json:"breakingChanges"`
-	VersionHash     string `json:"versionHash,omitempty"`
-	Version         int    `json:"version,omitempty"`
-	ReportHash      string `json:"reportHash,omitempty"`
-	Message         string `json:"message,omitempty"`
-
-	// Waiting is set while the job waits for a person.
-	Waiting *Waiting `json:"waiting,omitempty"`
-	// Blocked is true when the breaking-change gate kept the last version.
-	Blocked bool `json:"blocked,omitempty"`
-	// Conflicts counts the merge conflicts this sync met; Decisions says how each was decided.
-	Conflicts int              `json:"conflicts,omitempty"`
-	Decisions []store.Decision `json:"decisions,omitempty"`
-
-	Steps []StepInfo `json:"steps"`
-	// StepDurations maps each step that ran to its total duration in milliseconds.
-	StepDurations map[string]int64 `json:"stepDurations"`
-}
-
-// SyncJobResult is the workflow's result, and what `starter sync --json` prints.
-type SyncJobResult struct {
-	ID              string           `json:"id"`
-	SourceID        string           `json:"sourceId"`
-	API             string           `json:"api"`
-	Status          string           `json:"status"`
-	NoChange        bool             `json:"noChange"`
-	Version         int              `json:"version,omitempty"`
-	VersionHash     string           `json:"versionHash"`
-	Changes         int              `json:"changes"`
-	BreakingChanges int              `json:"breakingChanges"`
-	ReportHash      string           `json:"reportHash,omitempty"`
-	TopChanges      []string         `json:"topChanges,omitempty"`
-	Paths           int              `json:"paths"`
-	Operations      int              `json:"operations"`
-	Schemas         int              `json:"schemas"`
-	SpecVersion     string           `json:"specVersion,omitempty"`
-	Message         string           `json:"message,omitempty"`
-	Blocked         bool             `json:"blocked,omitempty"`
-	Conflicts       int              `json:"conflicts,omitempty"`
-	Decisions       []store.Decision `json:"decisions,omitempty"`
-	Error           string           `json:"error"`
-	DurationMs      int64            `json:"durationMs"`
-	Steps           []StepInfo       `json:"steps"`
-}
 
 // errStopped ends a job that was asked to stop.
 var errStopped = errors.New("stopped")
@@ -169,7 +26,7 @@ type syncJob struct {
 	approval     approval
 	manual       map[string]activities.Resolution // a person's choices, by pointer
 	decided      []activities.Resolution          // a strategy's choices
-	decisions    []store.Decision
+	decisions    []Decision
 	resolvedHash string
 	applying     bool
 
@@ -210,7 +67,7 @@ func SyncJobWorkflow(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, err
 		}
 	})
 
-	if err := j.in.normalize(); err != nil {
+	if err := j.in.Normalize(); err != nil {
 		return j.finish(ctx, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("sync job %q: %v", j.in.ID, err), activities.ErrTypeSource, nil))
 	}
@@ -235,7 +92,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	api := src.APIID()
 
 	var fetched activities.FetchResult
-	if err := j.step(ctx, StepFetch, 2*time.Minute, func(ctx workflow.Context) error {
+	if err := j.step(ctx, StepFetch, func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(ctx, a.FetchSpec, activities.FetchInput{Source: src, Force: j.in.Force}).Get(ctx, &fetched)
 	}); err != nil {
 		return err
@@ -251,12 +108,16 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	}
 
 	var parsed activities.ParseResult
-	if err := j.step(ctx, StepParse, 5*time.Minute, func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, a.ParseSpec, activities.ParseInput{SourceID: src.ID, Location: src.Location(), RawHash: fetched.RawHash}).Get(ctx, &parsed)
+	if err := j.step(ctx, StepParse, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, a.ParseSpec, activities.ParseInput{
+			SourceID: src.ID, Location: src.Location(), RawHash: fetched.RawHash,
+			URL: src.URL, File: src.LocalFile(), Headers: src.Headers, Strict: src.Strict,
+		}).Get(ctx, &parsed)
 	}); err != nil {
 		return err
 	}
 	j.specV = parsed.Counts.Family + " " + parsed.Counts.Version
+	j.st.Warnings = parsed.Counts.Warnings
 	j.count = [3]int{parsed.Counts.Paths, parsed.Counts.Operations, parsed.Counts.Schemas}
 
 	if parsed.Hash == fetched.BaseHash {
@@ -264,7 +125,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 		// bytes so the next fetch takes the fast path, and store nothing.
 		j.st.NoChange = true
 		j.st.Message = "source reformatted; the document is unchanged"
-		return j.step(ctx, StepStore, time.Minute, func(ctx workflow.Context) error {
+		return j.step(ctx, StepStore, func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.RecordSourceState, activities.RecordInput{
 				Source: src, RawHash: fetched.RawHash, BaseHash: parsed.Hash, ETag: fetched.ETag, LastMod: fetched.LastModified,
 			}).Get(ctx, nil)
@@ -273,7 +134,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 
 	var diff activities.DiffResult
 	if fetched.BaseHash != "" {
-		if err := j.step(ctx, StepDiff, 5*time.Minute, func(ctx workflow.Context) error {
+		if err := j.step(ctx, StepDiff, func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.DiffSpecs, activities.DiffInput{API: api, SourceID: src.ID, OldHash: fetched.BaseHash, NewHash: parsed.Hash, RulesFile: src.Rules}).Get(ctx, &diff)
 		}); err != nil {
 			return err
@@ -291,7 +152,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	for attempt := 1; ; attempt++ {
 		j.decisions, j.st.Decisions, j.st.Conflicts = nil, nil, 0
 		var merged activities.MergeResult
-		if err := j.step(ctx, StepMerge, 5*time.Minute, func(ctx workflow.Context) error {
+		if err := j.step(ctx, StepMerge, func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.MergeSpecs, activities.MergeInput{
 				API: api, SourceID: src.ID, BaseHash: fetched.BaseHash, RemoteHash: parsed.Hash, Owns: src.Owns, Strategy: src.Strategy,
 			}).Get(ctx, &merged)
@@ -308,7 +169,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 			docHash = h
 		}
 		info := workflow.GetInfo(ctx)
-		err := j.step(ctx, StepStore, time.Minute, func(ctx workflow.Context) error {
+		err := j.step(ctx, StepStore, func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.StoreVersion, activities.StoreInput{
 				API: api, Source: src, ParentVer: merged.HeadVersion, DocHash: docHash, Decisions: j.decisions,
 				BaseHash: parsed.Hash, RawHash: fetched.RawHash, ETag: fetched.ETag, LastMod: fetched.LastModified,
@@ -334,7 +195,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	}
 
 	// Delivery failures are reported, never fatal: the version is stored.
-	_ = j.step(ctx, StepNotify, 2*time.Minute, func(ctx workflow.Context) error {
+	_ = j.step(ctx, StepNotify, func(ctx workflow.Context) error {
 		info := workflow.GetInfo(ctx)
 		return workflow.ExecuteActivity(ctx, a.Notify, activities.NotifyInput{
 			Event: EventSyncCompleted, JobID: j.in.ID, SourceID: src.ID, API: api, Version: stored.Version, Hash: stored.Hash,
@@ -348,19 +209,17 @@ func (j *syncJob) run(ctx workflow.Context) error {
 // step runs one pipeline step: it waits while paused, honours stop, and
 // retries failures with exponential backoff up to maxRetries, recording
 // every attempt in the status.
-func (j *syncJob) step(ctx workflow.Context, name string, timeout time.Duration, fn func(workflow.Context) error) error {
+func (j *syncJob) step(ctx workflow.Context, name string, fn func(workflow.Context) error) error {
 	idx := len(j.st.Steps)
 	j.st.Steps = append(j.st.Steps, StepInfo{Name: name, Status: StatusPending})
+	opts := ActivityOptions(name)
 	if j.in.StepTimeout > 0 {
-		timeout = j.in.StepTimeout.Std()
+		opts.StartToCloseTimeout = j.in.StepTimeout.Std()
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: timeout,
-		// Retries are the workflow's, so the status shows every attempt.
-		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
-		Priority:    temporal.Priority{PriorityKey: PriorityKey(j.in.Priority)},
-	})
+	opts.Priority = temporal.Priority{PriorityKey: PriorityKey(j.in.Priority)}
+	actx := workflow.WithActivityOptions(ctx, opts)
 	backoff := j.in.RetryInitialInterval.Std()
+	losses := 0
 	for attempt := 1; ; attempt++ {
 		if err := j.waitIfPaused(ctx); err != nil {
 			j.st.Steps[idx].Status = StatusStopped
@@ -381,6 +240,16 @@ func (j *syncJob) step(ctx workflow.Context, name string, timeout time.Duration,
 		}
 		msg := errorText(err)
 		j.st.LastError, j.st.Steps[idx].Error = msg, msg
+		if workerLost(err) && losses < maxWorkerLosses &&
+			workflow.GetVersion(ctx, "worker-loss-retry", workflow.DefaultVersion, 1) >= 1 {
+			// The worker died mid-step (no heartbeat): another worker takes
+			// the step at once, and the job's retries stay untouched.
+			losses++
+			j.st.WorkerLosses++
+			attempt--
+			workflow.GetLogger(ctx).Warn("step lost with its worker; running it again", "step", name, "losses", losses)
+			continue
+		}
 		if !retryable(err) || attempt > *j.in.MaxRetries {
 			j.st.Steps[idx].Status = StatusFailed
 			return err
@@ -480,17 +349,6 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 	return res, err
 }
 
-// Metric names, exported to Prometheus through the SDK's metrics handler
-// (replay-safe: a replayed workflow records nothing).
-const (
-	MetricSyncs           = "livesync_syncs"
-	MetricSyncDuration    = "livesync_sync_duration"
-	MetricStepDuration    = "livesync_step_duration"
-	MetricChanges         = "livesync_changes"
-	MetricBreakingChanges = "livesync_breaking_changes"
-	MetricConflicts       = "livesync_conflicts"
-)
-
 func (j *syncJob) record(ctx workflow.Context, res *SyncJobResult) {
 	result := res.Status
 	switch {
@@ -517,23 +375,12 @@ func (j *syncJob) record(ctx workflow.Context, res *SyncJobResult) {
 func (j *syncJob) notifyFailed(ctx workflow.Context, res *SyncJobResult) {
 	var a *activities.Activities
 	info := workflow.GetInfo(ctx)
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
-	})
+	actx := workflow.WithActivityOptions(ctx, ActivityOptions(PolicyNotifyFailed))
 	_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
 		Event: EventSyncFailed, JobID: res.ID, SourceID: res.SourceID, API: res.API, Error: res.Error,
 		Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/failed", Time: workflow.Now(ctx),
 	}).Get(ctx, nil)
 }
-
-// Webhook event types.
-const (
-	EventSourceAdded   = "source.added"
-	EventSourceRemoved = "source.removed"
-	EventSyncStarted   = "sync.started" // sent by the engine for the syncs it runs or schedules
-	EventSyncCompleted = "sync.completed"
-	EventSyncFailed    = "sync.failed"
-)
 
 // report tells the engine how the job ended; an engine that is gone is no
 // reason to fail the sync.
@@ -560,6 +407,18 @@ func errorText(err error) string {
 		return "step timed out (" + toErr.TimeoutType().String() + ")"
 	}
 	return err.Error()
+}
+
+// maxWorkerLosses bounds how often one step may be lost with its worker
+// before losses count as failures (a document that kills every worker
+// must not loop forever).
+const maxWorkerLosses = 5
+
+// workerLost is true when a step's worker stopped heartbeating: it died or
+// lost its connection, and the step did not fail on its own.
+func workerLost(err error) bool {
+	var toErr *temporal.TimeoutError
+	return errors.As(err, &toErr) && toErr.TimeoutType() == enumspb.TIMEOUT_TYPE_HEARTBEAT
 }
 
 func retryable(err error) bool {

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 import (
 	"context"
@@ -17,11 +17,11 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/apilivesync/apilivesync/activities"
-	"github.com/apilivesync/apilivesync/internal/app"
+	"github.com/apilivesync/apilivesync/internal/cli"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // The tests of the people's side of a sync: the breaking-change gate
@@ -121,32 +121,32 @@ func startJob(t *testing.T, src source.Source) client.WorkflowRun {
 	t.Helper()
 	in := fastRetries(1)
 	in.Source = src
-	run, err := app.StartSyncRun(t.Context(), env.client, in)
+	run, err := syncjob.StartRun(t.Context(), env.client, in)
 	require.NoError(t, err)
 	return run
 }
 
 // jobResult waits for a run's result.
-func jobResult(t *testing.T, run client.WorkflowRun) *workflows.SyncJobResult {
+func jobResult(t *testing.T, run client.WorkflowRun) *syncjob.SyncJobResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	res, err := app.SyncResult(ctx, run)
+	res, err := syncjob.Result(ctx, run)
 	require.NoError(t, err)
 	return res
 }
 
-func syncSource(t *testing.T, src source.Source) *workflows.SyncJobResult {
+func syncSource(t *testing.T, src source.Source) *syncjob.SyncJobResult {
 	t.Helper()
 	return jobResult(t, startJob(t, src))
 }
 
 // waitingFor waits until job waits for kind and returns its status.
-func waitingFor(t *testing.T, job, kind string) workflows.Status {
+func waitingFor(t *testing.T, job, kind string) syncjob.Status {
 	t.Helper()
-	var st workflows.Status
+	var st syncjob.Status
 	require.Eventually(t, func() bool {
-		v, err := env.client.QueryWorkflow(t.Context(), workflows.SyncWorkflowID(job), "", workflows.QueryStatus)
+		v, err := env.client.QueryWorkflow(t.Context(), syncjob.SyncWorkflowID(job), "", syncjob.QueryStatus)
 		if err != nil || v.Get(&st) != nil {
 			return false
 		}
@@ -219,8 +219,8 @@ func TestGateHold(t *testing.T) {
 			srv.set(func(s *specServer) { s.body = petstoreV2(t) })
 			run := startJob(t, src)
 			if tc.decide != nil {
-				st := waitingFor(t, id, workflows.WaitApproval)
-				require.Equal(t, workflows.StatusWaiting, st.Status)
+				st := waitingFor(t, id, syncjob.WaitApproval)
+				require.Equal(t, syncjob.StatusWaiting, st.Status)
 				require.Positive(t, st.BreakingChanges)
 				require.NotEmpty(t, st.Waiting.TopChanges)
 				require.Contains(t, st.Waiting.Reason, "starter approve "+id)
@@ -236,7 +236,7 @@ func TestGateHold(t *testing.T) {
 				require.Contains(t, out, tc.wantOut)
 			}
 			res = jobResult(t, run)
-			require.Equal(t, workflows.StatusCompleted, res.Status)
+			require.Equal(t, syncjob.StatusCompleted, res.Status)
 			require.Contains(t, res.Message, tc.wantMessage)
 			h := head(t, id)
 			if tc.wantStored {
@@ -272,7 +272,7 @@ func TestGateBlock(t *testing.T) {
 
 	srv.set(func(s *specServer) { s.body = petstoreV2(t) })
 	res := syncSource(t, src)
-	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.Equal(t, syncjob.StatusCompleted, res.Status)
 	require.True(t, res.Blocked)
 	require.Positive(t, res.BreakingChanges)
 	require.Contains(t, res.Message, "breaking change(s) blocked by the gate; the last version stays current")
@@ -381,9 +381,9 @@ func quoted(s string) string {
 }
 
 // listConflicts runs `starter conflicts API --json` until it lists n rows.
-func listConflicts(t *testing.T, api string, n int) []app.OpenConflict {
+func listConflicts(t *testing.T, api string, n int) []cli.OpenConflict {
 	t.Helper()
-	var rows []app.OpenConflict
+	var rows []cli.OpenConflict
 	require.Eventually(t, func() bool {
 		out, err := starter(t, "conflicts", api, "--json")
 		if err != nil || json.Unmarshal([]byte(out), &rows) != nil {
@@ -397,9 +397,9 @@ func listConflicts(t *testing.T, api string, n int) []app.OpenConflict {
 func TestManualConflicts(t *testing.T) {
 	api := "e2e-ppl-manual"
 	_, run := startConflict(t, api, source.StrategyManual)
-	st := waitingFor(t, api, workflows.WaitConflicts)
-	require.Equal(t, workflows.StatusWaiting, st.Status)
-	require.Equal(t, workflows.StepResolve, st.Step)
+	st := waitingFor(t, api, syncjob.WaitConflicts)
+	require.Equal(t, syncjob.StatusWaiting, st.Status)
+	require.Equal(t, syncjob.StepResolve, st.Step)
 	require.Equal(t, 2, st.Conflicts)
 	require.Len(t, st.Waiting.Conflicts, 2)
 	require.Contains(t, st.Waiting.Reason, "starter conflicts "+api)
@@ -451,10 +451,10 @@ func TestManualConflicts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := starter(t, append([]string{"resolve", api}, tc.args...)...)
 			require.ErrorContains(t, err, tc.want, out)
-			var exit *app.ExitError
+			var exit *cli.ExitError
 			require.ErrorAs(t, err, &exit)
 			require.Equal(t, tc.code, exit.Code)
-			require.Equal(t, workflows.StatusWaiting, status(t, api).Status)
+			require.Equal(t, syncjob.StatusWaiting, status(t, api).Status)
 		})
 	}
 	_, err = starter(t, "approve", api)
@@ -463,10 +463,10 @@ func TestManualConflicts(t *testing.T) {
 	// One decision leaves one conflict open; a file decides the other with a new value.
 	out, err = starter(t, "resolve", api, "--pointer", summaries[0].pointer, "--choice", "local", "--by", "carol", "--json")
 	require.NoError(t, err, out)
-	var rr workflows.ResolveResult
+	var rr syncjob.ResolveResult
 	require.NoError(t, json.Unmarshal([]byte(out), &rr), out)
-	require.Equal(t, workflows.ResolveResult{Remaining: 1}, rr)
-	require.Equal(t, workflows.StatusWaiting, status(t, api).Status)
+	require.Equal(t, syncjob.ResolveResult{Remaining: 1}, rr)
+	require.Equal(t, syncjob.StatusWaiting, status(t, api).Status)
 
 	decisions := filepath.Join(dir, "decisions.json")
 	require.NoError(t, os.WriteFile(decisions, []byte(`[{"pointer":"`+summaries[1].pointer+`","choice":"value","value":"Add one pet"}]`), 0o644))
@@ -475,7 +475,7 @@ func TestManualConflicts(t *testing.T) {
 	require.Contains(t, out, "applied")
 
 	res := jobResult(t, run)
-	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.Equal(t, syncjob.StatusCompleted, res.Status)
 	require.Equal(t, 3, res.Version)
 	require.Equal(t, 2, res.Conflicts)
 	want := []store.Decision{
@@ -509,7 +509,7 @@ func TestAIConflicts(t *testing.T) {
 		})
 		_, run := startConflict(t, api, source.StrategyAI)
 		res := jobResult(t, run)
-		require.Equal(t, workflows.StatusCompleted, res.Status)
+		require.Equal(t, syncjob.StatusCompleted, res.Status)
 		require.Equal(t, 3, res.Version)
 		require.Equal(t, 1, aiCalls(api))
 		require.Len(t, res.Decisions, 2)
@@ -527,7 +527,7 @@ func TestAIConflicts(t *testing.T) {
 		api := "e2e-ppl-ai-bad"
 		setAIAnswer(t, api, func([]fakeAIConflict) string { return "I think the local one, probably." })
 		_, run := startConflict(t, api, source.StrategyAI)
-		st := waitingFor(t, api, workflows.WaitConflicts)
+		st := waitingFor(t, api, syncjob.WaitConflicts)
 		require.Equal(t, 1, aiCalls(api))
 		require.Len(t, st.Waiting.Conflicts, 2)
 		require.Contains(t, st.Waiting.Reason, "left for a person")
@@ -566,10 +566,10 @@ func TestConflictDeadline(t *testing.T) {
 			})
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
-			res, err := app.SyncResult(ctx, run)
+			res, err := syncjob.Result(ctx, run)
 			if tc.wantErr != "" {
 				require.ErrorContains(t, err, tc.wantErr)
-				require.Equal(t, workflows.StatusFailed, res.Status)
+				require.Equal(t, syncjob.StatusFailed, res.Status)
 				require.Equal(t, 2, head(t, api).Number, "the last version stays current")
 				return
 			}
@@ -589,14 +589,14 @@ func TestStopWhileWaiting(t *testing.T) {
 		name, kind string
 		start      func(t *testing.T, id string) client.WorkflowRun
 	}{
-		{name: "approval", kind: workflows.WaitApproval, start: func(t *testing.T, id string) client.WorkflowRun {
+		{name: "approval", kind: syncjob.WaitApproval, start: func(t *testing.T, id string) client.WorkflowRun {
 			srv := newSpecServer(t, petstore(t))
 			src := source.Source{ID: id, URL: srv.url(), Gate: source.GateHold}
 			require.Equal(t, 1, syncSource(t, src).Version)
 			srv.set(func(s *specServer) { s.body = petstoreV2(t) })
 			return startJob(t, src)
 		}},
-		{name: "conflicts", kind: workflows.WaitConflicts, start: func(t *testing.T, id string) client.WorkflowRun {
+		{name: "conflicts", kind: syncjob.WaitConflicts, start: func(t *testing.T, id string) client.WorkflowRun {
 			_, run := startConflict(t, id, source.StrategyManual)
 			return run
 		}},
@@ -610,12 +610,12 @@ func TestStopWhileWaiting(t *testing.T) {
 			out, err := starter(t, "stop", id)
 			require.NoError(t, err, out)
 			res := jobResult(t, run)
-			require.Equal(t, workflows.StatusStopped, res.Status)
+			require.Equal(t, syncjob.StatusStopped, res.Status)
 			require.Contains(t, res.Message, "stopped on request")
-			require.NotContains(t, res.Message, "step "+workflows.StepDone, "the message names the step the job stopped at")
+			require.NotContains(t, res.Message, "step "+syncjob.StepDone, "the message names the step the job stopped at")
 			require.Equal(t, before.Number, head(t, id).Number, "a stopped job stores nothing")
 			st := status(t, id)
-			require.Equal(t, workflows.StatusStopped, st.Status)
+			require.Equal(t, syncjob.StatusStopped, st.Status)
 			require.Nil(t, st.Waiting)
 		})
 	}
@@ -643,7 +643,7 @@ func TestManyConflicts(t *testing.T) {
 	srv.set(func(s *specServer) { s.body = withPaths("upstream") })
 	run := startJob(t, src)
 
-	st := waitingFor(t, api, workflows.WaitConflicts)
+	st := waitingFor(t, api, syncjob.WaitConflicts)
 	require.Equal(t, n, st.Conflicts)
 	require.Len(t, st.Waiting.Conflicts, activities.MaxConflictsInHistory, "the status carries a bounded list")
 	require.Len(t, listConflicts(t, api, n), n, "the store has them all")

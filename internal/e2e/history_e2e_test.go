@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 import (
 	"context"
@@ -11,22 +11,23 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/engine"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // recordedPrefixes pick the end-to-end runs whose histories are kept in
 // workflows/testdata/histories, where the replay test checks that workflow
-// code changes stay deterministic. Refresh with UPDATE_HISTORIES=1 go test ./internal/app/.
+// code changes stay deterministic. Refresh with UPDATE_HISTORIES=1 go test ./internal/e2e/.
 var recordedPrefixes = []string{
-	workflows.SyncWorkflowIDPrefix + "e2e-pets",
-	workflows.SyncWorkflowIDPrefix + "e2e-flaky",
-	workflows.SyncWorkflowIDPrefix + "e2e-bad-404",
-	workflows.SyncWorkflowIDPrefix + "e2e-bad-500-forever",
-	workflows.SyncWorkflowIDPrefix + "e2e-pause",
-	workflows.SyncWorkflowIDPrefix + "e2e-ppl-",
-	workflows.SyncWorkflowIDPrefix + "eng-",
-	workflows.EngineWorkflowID,
-	workflows.DueWorkflowIDPrefix + "eng-",
+	syncjob.SyncWorkflowIDPrefix + "e2e-pets",
+	syncjob.SyncWorkflowIDPrefix + "e2e-flaky",
+	syncjob.SyncWorkflowIDPrefix + "e2e-bad-404",
+	syncjob.SyncWorkflowIDPrefix + "e2e-bad-500-forever",
+	syncjob.SyncWorkflowIDPrefix + "e2e-pause",
+	syncjob.SyncWorkflowIDPrefix + "e2e-ppl-",
+	syncjob.SyncWorkflowIDPrefix + "eng-",
+	engine.EngineWorkflowID,
+	engine.DueWorkflowIDPrefix + "eng-",
 }
 
 // recordHistories adds the histories of the selected runs as JSON, the

@@ -1,4 +1,4 @@
-package workflows
+package syncjob
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/internal/store"
 )
 
 var a *activities.Activities
@@ -54,7 +53,7 @@ func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) SyncJobResult 
 
 func expectPipeline(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(a.FetchSpec, mock.Anything, mock.Anything).Return(&activities.FetchResult{RawHash: "sha256:raw2", BaseHash: "sha256:base1", Bytes: 1234}, nil)
-	env.OnActivity(a.ParseSpec, mock.Anything, mock.Anything).Return(&activities.ParseResult{Hash: "sha256:doc2", Counts: store.Counts{Family: "openapi3.0", Version: "3.0.3", Paths: 2, Operations: 3, Schemas: 4}}, nil)
+	env.OnActivity(a.ParseSpec, mock.Anything, mock.Anything).Return(&activities.ParseResult{Hash: "sha256:doc2", Counts: activities.Counts{Family: "openapi3.0", Version: "3.0.3", Paths: 2, Operations: 3, Schemas: 4}}, nil)
 	env.OnActivity(a.DiffSpecs, mock.Anything, mock.Anything).Return(&activities.DiffResult{Total: 3, Breaking: 1, ReportHash: "sha256:rep", Top: []string{"removed GET /pets/{id}"}}, nil)
 	env.OnActivity(a.MergeSpecs, mock.Anything, mock.Anything).Return(&activities.MergeResult{HeadVersion: 1, HeadHash: "sha256:base1", MergedHash: "sha256:doc2"}, nil)
 	env.OnActivity(a.StoreVersion, mock.Anything, mock.Anything).Return(&activities.StoreResult{Version: 2, Hash: "sha256:doc2", Created: true, Changes: 3, Breaking: 1}, nil)

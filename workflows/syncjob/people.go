@@ -1,63 +1,16 @@
-package workflows
+package syncjob
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/internal/store"
 )
-
-// Waiting says what a waiting job needs from a person.
-type Waiting struct {
-	Kind      string    `json:"kind"` // approval | conflicts
-	Reason    string    `json:"reason"`
-	Since     time.Time `json:"since"`
-	Deadline  time.Time `json:"deadline"`
-	OnTimeout string    `json:"onTimeout"`
-	// Conflicts are the open conflicts (values: `starter conflicts API`, or
-	// the store blob ConflictsHash).
-	Conflicts     []activities.Conflict `json:"conflicts,omitempty"`
-	ConflictsHash string                `json:"conflictsHash,omitempty"`
-	// ConflictCount is the number of open conflicts (Conflicts lists at
-	// most activities.MaxConflictsInHistory of them).
-	ConflictCount int `json:"conflictCount,omitempty"`
-	// TopChanges summarize the breaking changes held for approval.
-	TopChanges []string `json:"topChanges,omitempty"`
-}
-
-// ApprovalInput is the argument of the approve and reject updates.
-type ApprovalInput struct {
-	By      string `json:"by,omitempty"`
-	Comment string `json:"comment,omitempty"`
-}
-
-// ApprovalResult answers approve and reject.
-type ApprovalResult struct {
-	Decision string `json:"decision"` // approved | rejected
-}
-
-// ResolveInput is the argument of the resolve update: a choice per
-// conflict (remote, local, base, or value with an edited value).
-type ResolveInput struct {
-	Resolutions []activities.Resolution `json:"resolutions"`
-	By          string                  `json:"by,omitempty"`
-}
-
-// ResolveResult answers resolve.
-type ResolveResult struct {
-	// Remaining counts open conflicts still undecided.
-	Remaining int `json:"remaining"`
-	// Applied is true once every conflict is decided and the document is valid.
-	Applied    bool   `json:"applied"`
-	MergedHash string `json:"mergedHash,omitempty"`
-}
 
 type approval struct {
 	decided  bool
@@ -217,11 +170,9 @@ func (j *syncJob) apply(ctx workflow.Context, conflictsHash string, rs []activit
 func (j *syncJob) applyRest(ctx workflow.Context, conflictsHash string, rs []activities.Resolution, rest, restStrategy, restReason string) (string, error) {
 	var a *activities.Activities
 	var res activities.ApplyResult
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: int32(*j.in.MaxRetries) + 1,
-			NonRetryableErrorTypes: []string{activities.ErrTypeResolution, activities.ErrTypeMerge}},
-	})
+	opts := ActivityOptions(PolicyApply)
+	opts.RetryPolicy.MaximumAttempts = int32(*j.in.MaxRetries) + 1
+	actx := workflow.WithActivityOptions(ctx, opts)
 	err := workflow.ExecuteActivity(actx, a.ApplyResolutions, activities.ApplyInput{
 		API: j.in.Source.APIID(), ConflictsHash: conflictsHash, Resolutions: rs, Rest: rest, RestStrategy: restStrategy, RestReason: restReason,
 	}).Get(ctx, &res)
@@ -241,7 +192,7 @@ func (j *syncJob) applyRest(ctx workflow.Context, conflictsHash string, rs []act
 func (j *syncJob) recordDecisions(rs []activities.Resolution) {
 	j.decisions = j.decisions[:0]
 	for _, r := range rs {
-		j.decisions = append(j.decisions, store.Decision{Pointer: r.Pointer, Choice: r.Choice, Strategy: r.Strategy, Reason: r.Reason})
+		j.decisions = append(j.decisions, Decision{Pointer: r.Pointer, Choice: r.Choice, Strategy: r.Strategy, Reason: r.Reason})
 	}
 	j.st.Decisions = j.decisions
 }
@@ -332,7 +283,7 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 	if strategy != source.StrategyManual || len(j.manual) > 0 {
 		var res activities.ResolveResult
 		if strategy != source.StrategyManual {
-			if err := j.step(ctx, StepResolve, 5*time.Minute, func(ctx workflow.Context) error {
+			if err := j.step(ctx, StepResolve, func(ctx workflow.Context) error {
 				return workflow.ExecuteActivity(ctx, a.ResolveConflicts, activities.ResolveInput{
 					API: src.APIID(), SourceID: src.ID, Strategy: strategy, ConflictsHash: merged.ConflictsHash, Rank: src.Rank,
 				}).Get(ctx, &res)

@@ -1,10 +1,11 @@
-package app
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -18,14 +19,14 @@ import (
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/merge"
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // peopleCommands answer a SyncJob that waits for a person: approve or
 // reject a held breaking change, list and decide open merge conflicts.
 var peopleCommands = []command{
-	{"approve", "JOB [--by NAME] [--comment C] [--json]", "let a held breaking change through", approvalCmd(workflows.UpdateApprove)},
-	{"reject", "JOB [--by NAME] [--comment C] [--json]", "refuse a held breaking change: the last version stays current", approvalCmd(workflows.UpdateReject)},
+	{"approve", "JOB [--by NAME] [--comment C] [--json]", "let a held breaking change through", approvalCmd(syncjob.UpdateApprove)},
+	{"reject", "JOB [--by NAME] [--comment C] [--json]", "refuse a held breaking change: the last version stays current", approvalCmd(syncjob.UpdateReject)},
 	{"conflicts", "API [--json]", "list the open merge conflicts of the API's waiting syncs, with their base, local and remote values", (*Starter).cmdConflicts},
 	{"resolve", "JOB (--pointer P --choice remote|local|base|value [--value JSON] | --all remote|local | -f FILE) [--by NAME] [--json]",
 		"decide open merge conflicts of a waiting sync", (*Starter).cmdResolve},
@@ -52,7 +53,7 @@ type OpenConflict struct {
 // into out. Errors name the job and carry the workflow's own words (its
 // validator's or handler's message).
 func sendUpdate(ctx context.Context, c client.Client, job, name string, arg, out any) error {
-	wid := workflows.SyncWorkflowID(job)
+	wid := syncjob.SyncWorkflowID(job)
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: wid, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
@@ -73,59 +74,57 @@ func sendUpdate(ctx context.Context, c client.Client, job, name string, arg, out
 	return fmt.Errorf("%s job %q: %w", name, job, err)
 }
 
-func approvalCmd(update string) func(*Starter, context.Context, *globals, []string) error {
-	return func(s *Starter, ctx context.Context, g *globals, args []string) error {
-		fs := s.flags(update, g)
-		var in workflows.ApprovalInput
+func approvalCmd(update string) func(*Starter, *pflag.FlagSet, *globals) runFunc {
+	return func(s *Starter, fs *pflag.FlagSet, g *globals) runFunc {
+		var in syncjob.ApprovalInput
 		fs.StringVar(&in.By, "by", "", "who decides (default $USER)")
 		fs.StringVar(&in.Comment, "comment", "", "why, for the job's log")
-		pos, err := parseInterleaved(fs, args)
-		if err != nil {
-			return &ExitError{Code: 2, Err: err}
+		return func(ctx context.Context, args []string) error {
+			pos := args
+			if len(pos) != 1 {
+				return &ExitError{Code: 2, Err: fmt.Errorf("%s: give the job ID", update)}
+			}
+			if in.By == "" {
+				in.By = s.getenv("USER")
+			}
+			c, err := s.dial(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			var res syncjob.ApprovalResult
+			if err := sendUpdate(ctx, c, pos[0], update, in, &res); err != nil {
+				return err
+			}
+			if g.json {
+				return s.printJSON(map[string]any{"id": pos[0], "workflowId": syncjob.SyncWorkflowID(pos[0]), "decision": res.Decision})
+			}
+			fmt.Fprintf(s.Stdout, "job %s: breaking change %s; follow it with: starter status %s\n", pos[0], res.Decision, pos[0])
+			return nil
 		}
-		if len(pos) != 1 {
-			return &ExitError{Code: 2, Err: fmt.Errorf("%s: give the job ID", update)}
-		}
-		if in.By == "" {
-			in.By = s.getenv("USER")
-		}
-		c, err := s.dial(ctx, g)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		var res workflows.ApprovalResult
-		if err := sendUpdate(ctx, c, pos[0], update, in, &res); err != nil {
-			return err
-		}
-		if g.json {
-			return s.printJSON(map[string]any{"id": pos[0], "workflowId": workflows.SyncWorkflowID(pos[0]), "decision": res.Decision})
-		}
-		fmt.Fprintf(s.Stdout, "job %s: breaking change %s; follow it with: starter status %s\n", pos[0], res.Decision, pos[0])
-		return nil
 	}
 }
 
 // waitingJobs returns the status of every running SyncJob of api that
 // waits for conflict decisions.
-func waitingJobs(ctx context.Context, c client.Client, api string) ([]*workflows.Status, error) {
-	var out []*workflows.Status
+func waitingJobs(ctx context.Context, c client.Client, api string) ([]*syncjob.Status, error) {
+	var out []*syncjob.Status
 	var token []byte
 	for {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query:         fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", workflows.SyncJobWorkflowName),
+			Query:         fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", syncjob.SyncJobWorkflowName),
 			NextPageToken: token,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("list running sync jobs: %w", err)
 		}
 		for _, e := range resp.Executions {
-			st, err := queryStatus(ctx, c, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId())
+			st, err := syncjob.GetStatus(ctx, c, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId())
 			if err != nil {
 				// It ended between the listing and the query: it waits for nobody.
 				continue
 			}
-			if st.API == api && st.Waiting != nil && st.Waiting.Kind == workflows.WaitConflicts {
+			if st.API == api && st.Waiting != nil && st.Waiting.Kind == syncjob.WaitConflicts {
 				out = append(out, st)
 			}
 		}
@@ -136,77 +135,75 @@ func waitingJobs(ctx context.Context, c client.Client, api string) ([]*workflows
 	}
 }
 
-func (s *Starter) cmdConflicts(ctx context.Context, g *globals, args []string) error {
-	fs := s.flags("conflicts", g)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 1 {
-		return &ExitError{Code: 2, Err: errors.New("conflicts: give the API")}
-	}
-	api := pos[0]
-	if err := source.ValidID("api", api); err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	c, err := s.dial(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	jobs, err := waitingJobs(ctx, c, api)
-	if err != nil {
-		return err
-	}
-	rows := []OpenConflict{}
-	if len(jobs) > 0 {
-		st, err := s.openStore(ctx, g)
+func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
+	return func(ctx context.Context, args []string) error {
+		pos := args
+		if len(pos) != 1 {
+			return &ExitError{Code: 2, Err: errors.New("conflicts: give the API")}
+		}
+		api := pos[0]
+		if err := source.ValidID("api", api); err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		c, err := s.dial(ctx, g)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		for _, j := range jobs {
-			w := j.Waiting
-			var mr merge.Result
-			if err := st.GetJSON(ctx, w.ConflictsHash, &mr); err != nil {
-				return fmt.Errorf("conflicts of job %q (api %q): read %s from the store: %w", j.ID, api, w.ConflictsHash, err)
+		defer c.Close()
+		jobs, err := waitingJobs(ctx, c, api)
+		if err != nil {
+			return err
+		}
+		rows := []OpenConflict{}
+		if len(jobs) > 0 {
+			st, err := s.openStore(ctx, g)
+			if err != nil {
+				return err
 			}
-			open := map[string]bool{}
-			for _, oc := range w.Conflicts {
-				open[oc.Pointer] = true
-			}
-			// The status carries at most MaxConflictsInHistory conflicts; past
-			// that, every conflict of the merge is shown.
-			all := len(w.Conflicts) >= activities.MaxConflictsInHistory
-			for _, mc := range mr.Conflicts {
-				if !all && !open[mc.Pointer] {
-					continue // decided by the strategy already
+			defer st.Close()
+			for _, j := range jobs {
+				w := j.Waiting
+				var mr merge.Result
+				if err := st.GetJSON(ctx, w.ConflictsHash, &mr); err != nil {
+					return fmt.Errorf("conflicts of job %q (api %q): read %s from the store: %w", j.ID, api, w.ConflictsHash, err)
 				}
-				rows = append(rows, OpenConflict{Job: j.ID, API: api, ID: mc.ID, Pointer: mc.Pointer, Kind: mc.Kind,
-					Base: mc.Base, Local: mc.Local, Remote: mc.Remote, Deadline: w.Deadline, OnTimeout: w.OnTimeout})
+				open := map[string]bool{}
+				for _, oc := range w.Conflicts {
+					open[oc.Pointer] = true
+				}
+				// The status carries at most MaxConflictsInHistory conflicts; past
+				// that, every conflict of the merge is shown.
+				all := len(w.Conflicts) >= activities.MaxConflictsInHistory
+				for _, mc := range mr.Conflicts {
+					if !all && !open[mc.Pointer] {
+						continue // decided by the strategy already
+					}
+					rows = append(rows, OpenConflict{Job: j.ID, API: api, ID: mc.ID, Pointer: mc.Pointer, Kind: mc.Kind,
+						Base: mc.Base, Local: mc.Local, Remote: mc.Remote, Deadline: w.Deadline, OnTimeout: w.OnTimeout})
+				}
 			}
 		}
-	}
-	if g.json {
-		return s.printJSON(rows)
-	}
-	if len(rows) == 0 {
-		fmt.Fprintf(s.Stdout, "api %s has no open conflicts\n", api)
+		if g.json {
+			return s.printJSON(rows)
+		}
+		if len(rows) == 0 {
+			fmt.Fprintf(s.Stdout, "api %s has no open conflicts\n", api)
+			return nil
+		}
+		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "JOB\tPOINTER\tKIND\tBASE\tLOCAL\tREMOTE")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Job, r.Pointer, r.Kind, showValue(r.Base), showValue(r.Local), showValue(r.Remote))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			fmt.Fprintf(s.Stdout, "\njob %s waits until %s (then: %s). Decide with:\n  starter resolve %s --pointer POINTER --choice remote|local|base|value [--value JSON]\n  starter resolve %s --all remote|local\n",
+				j.ID, j.Waiting.Deadline.Local().Format(time.DateTime), j.Waiting.OnTimeout, j.ID, j.ID)
+		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tPOINTER\tKIND\tBASE\tLOCAL\tREMOTE")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Job, r.Pointer, r.Kind, showValue(r.Base), showValue(r.Local), showValue(r.Remote))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, j := range jobs {
-		fmt.Fprintf(s.Stdout, "\njob %s waits until %s (then: %s). Decide with:\n  starter resolve %s --pointer POINTER --choice remote|local|base|value [--value JSON]\n  starter resolve %s --all remote|local\n",
-			j.ID, j.Waiting.Deadline.Local().Format(time.DateTime), j.Waiting.OnTimeout, j.ID, j.ID)
-	}
-	return nil
 }
 
 // maxShownValue bounds a value in the conflicts table.
@@ -225,8 +222,7 @@ func showValue(v json.RawMessage) string {
 	return s
 }
 
-func (s *Starter) cmdResolve(ctx context.Context, g *globals, args []string) error {
-	fs := s.flags("resolve", g)
+func (s *Starter) cmdResolve(fs *pflag.FlagSet, g *globals) runFunc {
 	var pointer, choice, value, all, file, by string
 	fs.StringVar(&pointer, "pointer", "", "the conflict's JSON pointer (as `starter conflicts` lists it)")
 	fs.StringVar(&choice, "choice", "", "remote, local, base or value")
@@ -234,92 +230,92 @@ func (s *Starter) cmdResolve(ctx context.Context, g *globals, args []string) err
 	fs.StringVar(&all, "all", "", "decide every open conflict: remote or local")
 	fs.StringVar(&file, "f", "", "a JSON file with a list of {\"pointer\", \"choice\", \"value\"}")
 	fs.StringVar(&by, "by", "", "who decides (default $USER)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if len(pos) != 1 {
-		return &ExitError{Code: 2, Err: errors.New("resolve: give the job ID")}
-	}
-	job := pos[0]
-	modes := 0
-	for _, set := range []bool{pointer != "" || choice != "", all != "", file != ""} {
-		if set {
-			modes++
+	return func(ctx context.Context, args []string) error {
+		pos := args
+		if len(pos) != 1 {
+			return &ExitError{Code: 2, Err: errors.New("resolve: give the job ID")}
 		}
-	}
-	if modes != 1 {
-		return &ExitError{Code: 2, Err: errors.New("resolve: give one of --pointer P --choice C, --all remote|local, or -f FILE")}
-	}
-	if value != "" && pointer == "" {
-		return &ExitError{Code: 2, Err: errors.New("resolve: --value goes with --pointer and --choice value")}
-	}
-	if by == "" {
-		by = s.getenv("USER")
-	}
-	var rs []activities.Resolution
-	switch {
-	case file != "":
-		if rs, err = readResolutions(file); err != nil {
-			return &ExitError{Code: 2, Err: err}
-		}
-	case pointer != "" || choice != "":
-		if pointer == "" || choice == "" {
-			return &ExitError{Code: 2, Err: errors.New("resolve: --pointer and --choice go together")}
-		}
-		r := activities.Resolution{Pointer: pointer, Choice: choice}
-		switch {
-		case value != "" && choice != "value":
-			return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --value goes with --choice value, not %q", choice)}
-		case value != "":
-			if !json.Valid([]byte(value)) {
-				return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --value %q is not valid JSON (a string needs quotes: '\"text\"')", value)}
+		job := pos[0]
+		modes := 0
+		for _, set := range []bool{pointer != "" || choice != "", all != "", file != ""} {
+			if set {
+				modes++
 			}
-			r.Value = json.RawMessage(value)
 		}
-		rs = []activities.Resolution{r}
-	}
-	c, err := s.dial(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if all != "" {
-		if all != "remote" && all != "local" {
-			return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --all %q: want remote or local", all)}
+		if modes != 1 {
+			return &ExitError{Code: 2, Err: errors.New("resolve: give one of --pointer P --choice C, --all remote|local, or -f FILE")}
 		}
-		if rs, err = s.resolveAll(ctx, c, g, job, all); err != nil {
+		if value != "" && pointer == "" {
+			return &ExitError{Code: 2, Err: errors.New("resolve: --value goes with --pointer and --choice value")}
+		}
+		if by == "" {
+			by = s.getenv("USER")
+		}
+		var rs []activities.Resolution
+		var err error
+		switch {
+		case file != "":
+			if rs, err = readResolutions(file); err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+		case pointer != "" || choice != "":
+			if pointer == "" || choice == "" {
+				return &ExitError{Code: 2, Err: errors.New("resolve: --pointer and --choice go together")}
+			}
+			r := activities.Resolution{Pointer: pointer, Choice: choice}
+			switch {
+			case value != "" && choice != "value":
+				return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --value goes with --choice value, not %q", choice)}
+			case value != "":
+				if !json.Valid([]byte(value)) {
+					return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --value %q is not valid JSON (a string needs quotes: '\"text\"')", value)}
+				}
+				r.Value = json.RawMessage(value)
+			}
+			rs = []activities.Resolution{r}
+		}
+		c, err := s.dial(ctx, g)
+		if err != nil {
 			return err
 		}
-	}
-	var res workflows.ResolveResult
-	if err := sendUpdate(ctx, c, job, workflows.UpdateResolve, workflows.ResolveInput{Resolutions: rs, By: by}, &res); err != nil {
-		return err
-	}
-	if g.json {
-		return s.printJSON(res)
-	}
-	if res.Applied {
-		fmt.Fprintf(s.Stdout, "job %s: %d decision(s) taken; every conflict is decided and applied (%s); the job stores the version next\n",
-			job, len(rs), res.MergedHash)
+		defer c.Close()
+		if all != "" {
+			if all != "remote" && all != "local" {
+				return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --all %q: want remote or local", all)}
+			}
+			if rs, err = s.resolveAll(ctx, c, g, job, all); err != nil {
+				return err
+			}
+		}
+		var res syncjob.ResolveResult
+		if err := sendUpdate(ctx, c, job, syncjob.UpdateResolve, syncjob.ResolveInput{Resolutions: rs, By: by}, &res); err != nil {
+			return err
+		}
+		if g.json {
+			return s.printJSON(res)
+		}
+		if res.Applied {
+			fmt.Fprintf(s.Stdout, "job %s: %d decision(s) taken; every conflict is decided and applied (%s); the job stores the version next\n",
+				job, len(rs), res.MergedHash)
+			return nil
+		}
+		fmt.Fprintf(s.Stdout, "job %s: %d decision(s) taken; %d conflict(s) remain (starter conflicts API)\n", job, len(rs), res.Remaining)
 		return nil
 	}
-	fmt.Fprintf(s.Stdout, "job %s: %d decision(s) taken; %d conflict(s) remain (starter conflicts API)\n", job, len(rs), res.Remaining)
-	return nil
 }
 
 // resolveAll makes a resolution with choice for every open conflict of job.
 func (s *Starter) resolveAll(ctx context.Context, c client.Client, g *globals, job, choice string) ([]activities.Resolution, error) {
-	st, err := queryStatus(ctx, c, workflows.SyncWorkflowID(job), "")
+	st, err := syncjob.GetStatus(ctx, c, syncjob.SyncWorkflowID(job), "")
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return nil, &ExitError{Code: 1, Err: fmt.Errorf("resolve: no sync job %q (workflow %s)", job, workflows.SyncWorkflowID(job))}
+			return nil, &ExitError{Code: 1, Err: fmt.Errorf("resolve: no sync job %q (workflow %s)", job, syncjob.SyncWorkflowID(job))}
 		}
 		return nil, fmt.Errorf("resolve: status of job %q: %w", job, err)
 	}
 	w := st.Waiting
-	if w == nil || w.Kind != workflows.WaitConflicts {
+	if w == nil || w.Kind != syncjob.WaitConflicts {
 		return nil, &ExitError{Code: 1, Err: fmt.Errorf("resolve job %q: this job has no open conflicts (status %s)", job, st.Status)}
 	}
 	pointers := make([]string, 0, len(w.Conflicts))

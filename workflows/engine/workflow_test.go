@@ -1,4 +1,4 @@
-package workflows
+package engine
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 var ea *activities.EngineActivities
@@ -23,7 +24,7 @@ func newEngineEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.EngineActivities{})
 	env.RegisterWorkflowWithOptions(SyncEngineWorkflow, workflow.RegisterOptions{Name: EngineWorkflowName})
-	env.RegisterWorkflowWithOptions(SyncJobWorkflow, workflow.RegisterOptions{Name: SyncJobWorkflowName})
+	env.RegisterWorkflowWithOptions(syncjob.SyncJobWorkflow, workflow.RegisterOptions{Name: syncjob.SyncJobWorkflowName})
 	return env
 }
 
@@ -138,28 +139,28 @@ func TestEngineCountsSyncsAndPausesAfterRepeatedFailures(t *testing.T) {
 		return nil
 	})
 	finished := func(status string, ms int64) {
-		env.SignalWorkflow(SignalSyncFinished, SyncReport{JobID: "a", WorkflowID: "sync/a", Status: status, DurationMs: ms, Error: map[bool]string{true: "boom"}[status == StatusFailed]})
+		env.SignalWorkflow(syncjob.SignalSyncFinished, syncjob.SyncReport{JobID: "a", WorkflowID: "sync/a", Status: status, DurationMs: ms, Error: map[bool]string{true: "boom"}[status == syncjob.StatusFailed]})
 	}
 	env.RegisterDelayedCallback(func() {
 		update(env, UpdateUpdateConfig, EngineConfig{FailureThreshold: 3, MaxConcurrent: 2})
 		update(env, UpdateAddSource, src("a", time.Hour))
 	}, time.Second)
 	env.RegisterDelayedCallback(func() {
-		finished(StatusCompleted, 100)
-		finished(StatusFailed, 300)
-		finished(StatusFailed, 300)
+		finished(syncjob.StatusCompleted, 100)
+		finished(syncjob.StatusFailed, 300)
+		finished(syncjob.StatusFailed, 300)
 	}, 2*time.Second)
 	var afterTwo map[string]JobInfo
 	env.RegisterDelayedCallback(func() {
 		afterTwo = engineStatus(t, env)
-		finished(StatusFailed, 300)
+		finished(syncjob.StatusFailed, 300)
 	}, 3*time.Second)
 	var paused map[string]JobInfo
 	var m SyncEngineMetrics
 	env.RegisterDelayedCallback(func() {
 		paused = engineStatus(t, env)
 		m = engineMetrics(t, env)
-		finished(StatusCompleted, 100)
+		finished(syncjob.StatusCompleted, 100)
 	}, 4*time.Second)
 	var resumed map[string]JobInfo
 	env.RegisterDelayedCallback(func() {
@@ -189,15 +190,15 @@ func TestEngineSyncAllRunsChildrenWithBoundedConcurrency(t *testing.T) {
 	env := newEngineEnv(t)
 	env.OnActivity(ea.UpsertSchedule, mock.Anything, mock.Anything).Return(nil)
 	running, peak := 0, 0
-	env.OnWorkflow(SyncJobWorkflowName, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, error) {
+	env.OnWorkflow(syncjob.SyncJobWorkflowName, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, in syncjob.SyncJobInput) (*syncjob.SyncJobResult, error) {
 		running++
 		if running > peak {
 			peak = running
 		}
 		_ = workflow.Sleep(ctx, time.Minute)
 		running--
-		env.SignalWorkflow(SignalSyncFinished, SyncReport{JobID: in.ID, Status: StatusCompleted, DurationMs: 60000})
-		return &SyncJobResult{ID: in.ID, Status: StatusCompleted}, nil
+		env.SignalWorkflow(syncjob.SignalSyncFinished, syncjob.SyncReport{JobID: in.ID, Status: syncjob.StatusCompleted, DurationMs: 60000})
+		return &syncjob.SyncJobResult{ID: in.ID, Status: syncjob.StatusCompleted}, nil
 	})
 	var started *updateResult
 	env.RegisterDelayedCallback(func() {
@@ -232,7 +233,7 @@ func TestEngineContinuesAsNewWithItsState(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		update(env, UpdateAddSource, src("a", time.Hour))
 		for range 12 {
-			env.SignalWorkflow(SignalSyncFinished, SyncReport{JobID: "a", Status: StatusCompleted, DurationMs: 10})
+			env.SignalWorkflow(syncjob.SignalSyncFinished, syncjob.SyncReport{JobID: "a", Status: syncjob.StatusCompleted, DurationMs: 10})
 		}
 	}, time.Second)
 	env.ExecuteWorkflow(SyncEngineWorkflow, EngineInput{Config: EngineConfig{ContinueAsNewAfter: 10}})
@@ -254,10 +255,10 @@ func TestEngineBatchesSyncsThatFallDueTogether(t *testing.T) {
 	env := newEngineEnv(t)
 	env.OnActivity(ea.UpsertSchedule, mock.Anything, mock.Anything).Return(nil)
 	started := map[string]time.Time{}
-	env.OnWorkflow(SyncJobWorkflowName, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, error) {
+	env.OnWorkflow(syncjob.SyncJobWorkflowName, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, in syncjob.SyncJobInput) (*syncjob.SyncJobResult, error) {
 		started[in.ID] = workflow.Now(ctx)
-		env.SignalWorkflow(SignalSyncFinished, SyncReport{JobID: in.ID, Status: StatusCompleted, DurationMs: 5})
-		return &SyncJobResult{ID: in.ID, Status: StatusCompleted}, nil
+		env.SignalWorkflow(syncjob.SignalSyncFinished, syncjob.SyncReport{JobID: in.ID, Status: syncjob.StatusCompleted, DurationMs: 5})
+		return &syncjob.SyncJobResult{ID: in.ID, Status: syncjob.StatusCompleted}, nil
 	})
 	var firstDue time.Time
 	env.RegisterDelayedCallback(func() {

@@ -1,11 +1,14 @@
-package app
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/apilivesync/apilivesync/internal/dial"
+	"github.com/apilivesync/apilivesync/internal/store"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,7 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/workflows"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // ExitError carries a process exit code (e.g. 1 for a breaking change found).
@@ -48,8 +51,11 @@ type Starter struct {
 
 type command struct {
 	name, args, help string
-	run              func(s *Starter, ctx context.Context, g *globals, args []string) error
+	build            func(s *Starter, fs *pflag.FlagSet, g *globals) runFunc
 }
+
+// runFunc runs a command with its positional arguments, its flags parsed.
+type runFunc func(ctx context.Context, args []string) error
 
 var commands []command
 
@@ -57,9 +63,9 @@ func init() {
 	commands = []command{
 		{"sync", "--source URL|FILE [--id ID] [--api API] [--wait] [--json]", "start, or attach to, the SyncJob of a source", (*Starter).cmdSync},
 		{"status", "[ID] [--json]", "show a job's status, or every job's", (*Starter).cmdStatus},
-		{"pause", "ID", "hold a job before its next step", signalCmd(workflows.SignalPause, "paused")},
-		{"resume", "ID", "let a paused job go on", signalCmd(workflows.SignalResume, "resumed")},
-		{"stop", "ID", "stop a job cleanly before its next step", signalCmd(workflows.SignalStop, "asked to stop")},
+		{"pause", "ID", "hold a job before its next step", signalCmd(syncjob.SignalPause, "paused")},
+		{"resume", "ID", "let a paused job go on", signalCmd(syncjob.SignalResume, "resumed")},
+		{"stop", "ID", "stop a job cleanly before its next step", signalCmd(syncjob.SignalStop, "asked to stop")},
 	}
 	commands = append(commands, storeCommands...)
 	commands = append(commands, peopleCommands...)
@@ -79,83 +85,92 @@ func (s *Starter) getenv(k string) string {
 	return os.Getenv(k)
 }
 
-func (s *Starter) flags(name string, g *globals) *flag.FlagSet {
-	fs := flag.NewFlagSet("starter "+name, flag.ContinueOnError)
-	fs.SetOutput(s.Stderr)
-	fs.StringVar(&g.address, "address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)")
-	fs.StringVar(&g.namespace, "namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
-	fs.StringVar(&g.data, "data", DefaultDataDir, "data directory of `worker -dev` (for the store)")
-	fs.StringVar(&g.store, "store", "", "store URL (default $"+StoreURLEnv+" or file://<data>/store)")
-	fs.BoolVar(&g.json, "json", false, "print JSON")
-	return fs
+// positional wants exactly n positional arguments (any number when n < 0),
+// or says what is missing.
+func positional(fs *pflag.FlagSet, args []string, n int, want string) ([]string, error) {
+	if n >= 0 && len(args) != n {
+		return nil, &ExitError{Code: 2, Err: fmt.Errorf("%s: give %s", fs.Name(), want)}
+	}
+	return args, nil
 }
 
-// parseInterleaved parses flags that may come before or after positional
-// arguments ("status ID --json" and "status --json ID").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+// Command is the starter's command tree, on cobra: every command with its
+// flags, help (`starter COMMAND --help`) and shell completion
+// (`starter completion bash`).
+func (s *Starter) Command() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "starter",
+		Short: "Start and inspect API Live Sync jobs, and read the version store",
+		Long: "starter starts and inspects API Live Sync's sync jobs and engine on a Temporal server,\n" +
+			"and reads the version store (history, diffs, rollbacks) directly.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
 	}
-}
-
-// positional parses the flags and wants exactly n positional arguments
-// (any number when n < 0), or says what is missing.
-func positional(fs *flag.FlagSet, args []string, n int, want string) ([]string, error) {
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return nil, &ExitError{Code: 2, Err: err}
+	root.SetOut(s.Stdout)
+	root.SetErr(s.Stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.address, "address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)")
+	pf.StringVar(&g.namespace, "namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
+	pf.StringVar(&g.data, "data", store.DefaultDataDir, "data directory of `worker -dev` (for the store)")
+	pf.StringVar(&g.store, "store", "", "store URL (default $"+store.URLEnv+" or file://<data>/store)")
+	pf.BoolVar(&g.json, "json", false, "print JSON")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &ExitError{Code: 2, Err: err} })
+	for _, c := range commands {
+		cmd := &cobra.Command{
+			Use:   c.name + " " + c.args,
+			Short: c.help,
+		}
+		run := c.build(s, cmd.Flags(), g)
+		cmd.RunE = func(cmd *cobra.Command, args []string) error { return run(cmd.Context(), args) }
+		root.AddCommand(cmd)
 	}
-	if n >= 0 && len(pos) != n {
-		return nil, &ExitError{Code: 2, Err: fmt.Errorf("%s: give %s", strings.TrimPrefix(fs.Name(), "starter "), want)}
-	}
-	return pos, nil
+	return root
 }
 
 // Run runs one command line (without the program name).
 func (s *Starter) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		s.usage()
-		if len(args) == 0 {
-			return &ExitError{Code: 2}
-		}
-		return nil
+	root := s.Command()
+	if len(args) == 0 {
+		_ = root.Usage()
+		return &ExitError{Code: 2}
 	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			g := &globals{}
-			return c.run(s, ctx, g, args[1:])
-		}
+	root.SetArgs(longFlags(root, args))
+	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		return &ExitError{Code: 2, Err: err}
 	}
-	s.usage()
-	return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}
+	return err
 }
 
-func (s *Starter) usage() {
-	fmt.Fprintln(s.Stderr, "usage: starter COMMAND [flags]\n\ncommands:")
-	tw := tabwriter.NewWriter(s.Stderr, 2, 4, 2, ' ', 0)
-	for _, c := range commands {
-		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
+// longFlags accepts Go-style single-dash long flags (-source x, -json), as
+// the starter always has, by giving cobra the double-dash form.
+func longFlags(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == nil {
+		cmd = root
 	}
-	_ = tw.Flush()
-	fmt.Fprintln(s.Stderr, "\nevery command takes --address, --namespace, --data, --store and --json; `starter COMMAND -h` lists its flags.")
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		if len(a) >= 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil {
+				out[i] = "-" + a
+			}
+		}
+	}
+	return out
 }
 
 func (s *Starter) dial(ctx context.Context, g *globals) (client.Client, error) {
 	d := s.Dial
 	if d == nil {
-		d = DialClient
+		d = dial.Client
 	}
 	return d(ctx, g.address, g.namespace)
 }
@@ -166,8 +181,7 @@ func (s *Starter) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func (s *Starter) cmdSync(ctx context.Context, g *globals, args []string) error {
-	fs := s.flags("sync", g)
+func (s *Starter) cmdSync(fs *pflag.FlagSet, g *globals) runFunc {
 	var src source.Source
 	var wait, force bool
 	var loc, headers string
@@ -180,112 +194,111 @@ func (s *Starter) cmdSync(ctx context.Context, g *globals, args []string) error 
 	fs.StringVar(&headers, "header", "", "request headers as Name=env:VAR, comma separated (references, never values)")
 	fs.BoolVar(&wait, "wait", false, "wait for the sync, showing each step, and print a summary")
 	fs.BoolVar(&force, "force", false, "fetch without conditional headers and re-parse unchanged bytes")
-	maxRetries := fs.Int("max-retries", workflows.DefaultMaxRetries, "retries of a failed step")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	if loc == "" && len(pos) == 1 {
-		loc = pos[0]
-	}
-	if loc == "" {
-		return &ExitError{Code: 2, Err: errors.New("sync: --source URL or FILE is required")}
-	}
-	if strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://") {
-		src.URL = loc
-	} else {
-		abs, err := filepath.Abs(loc)
+	maxRetries := fs.Int("max-retries", syncjob.DefaultMaxRetries, "retries of a failed step")
+	return func(ctx context.Context, args []string) error {
+		pos := args
+		if loc == "" && len(pos) == 1 {
+			loc = pos[0]
+		}
+		if loc == "" {
+			return &ExitError{Code: 2, Err: errors.New("sync: --source URL or FILE is required")}
+		}
+		if strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://") {
+			src.URL = loc
+		} else {
+			abs, err := filepath.Abs(loc)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(abs); err != nil {
+				return fmt.Errorf("sync: source file %s: %w", loc, err)
+			}
+			src.File = abs
+		}
+		if src.ID == "" {
+			src.ID = DeriveID(loc)
+		}
+		if headers != "" {
+			src.Headers = map[string]string{}
+			for _, kv := range strings.Split(headers, ",") {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return &ExitError{Code: 2, Err: fmt.Errorf("sync: --header %q: want Name=env:VAR", kv)}
+				}
+				src.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		src.Kind = source.KindOpenAPI
+		if err := src.Validate(); err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		c, err := s.dial(ctx, g)
 		if err != nil {
 			return err
 		}
-		if _, err := os.Stat(abs); err != nil {
-			return fmt.Errorf("sync: source file %s: %w", loc, err)
+		defer c.Close()
+		in := syncjob.SyncJobInput{Source: src, MaxRetries: maxRetries, Force: force}
+		run, err := syncjob.StartRun(ctx, c, in)
+		if err != nil {
+			return err
 		}
-		src.File = abs
-	}
-	if src.ID == "" {
-		src.ID = DeriveID(loc)
-	}
-	if headers != "" {
-		src.Headers = map[string]string{}
-		for _, kv := range strings.Split(headers, ",") {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
-				return &ExitError{Code: 2, Err: fmt.Errorf("sync: --header %q: want Name=env:VAR", kv)}
+		if !wait {
+			if g.json {
+				st, _ := syncjob.GetStatus(ctx, c, run.GetID(), run.GetRunID())
+				out := map[string]any{"id": src.ID, "workflowId": run.GetID(), "runId": run.GetRunID(), "status": syncjob.StatusRunning,
+					"noChange": false, "versionHash": "", "changes": 0, "breakingChanges": 0, "error": ""}
+				if st != nil {
+					out["status"] = st.Status
+				}
+				return s.printJSON(out)
 			}
-			src.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			fmt.Fprintf(s.Stdout, "sync of %q started: workflow %s run %s\nfollow it with: starter status %s\n", src.ID, run.GetID(), run.GetRunID(), src.ID)
+			return nil
 		}
-	}
-	src.Kind = source.KindOpenAPI
-	if err := src.Validate(); err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	c, err := s.dial(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	in := workflows.SyncJobInput{Source: src, MaxRetries: maxRetries, Force: force}
-	run, err := StartSyncRun(ctx, c, in)
-	if err != nil {
-		return err
-	}
-	if !wait {
+		var res *syncjob.SyncJobResult
 		if g.json {
-			st, _ := queryStatus(ctx, c, run.GetID(), run.GetRunID())
-			out := map[string]any{"id": src.ID, "workflowId": run.GetID(), "runId": run.GetRunID(), "status": workflows.StatusRunning,
-				"noChange": false, "versionHash": "", "changes": 0, "breakingChanges": 0, "error": ""}
-			if st != nil {
-				out["status"] = st.Status
-			}
-			return s.printJSON(out)
+			res, err = syncjob.Result(ctx, run)
+		} else {
+			res, err = s.follow(ctx, c, run)
 		}
-		fmt.Fprintf(s.Stdout, "sync of %q started: workflow %s run %s\nfollow it with: starter status %s\n", src.ID, run.GetID(), run.GetRunID(), src.ID)
+		if res == nil {
+			return err
+		}
+		if g.json {
+			if perr := s.printJSON(res); perr != nil {
+				return perr
+			}
+		} else {
+			s.printSummary(res)
+		}
+		if err != nil {
+			return &ExitError{Code: 1}
+		}
 		return nil
 	}
-	var res *workflows.SyncJobResult
-	if g.json {
-		res, err = SyncResult(ctx, run)
-	} else {
-		res, err = s.follow(ctx, c, run)
-	}
-	if res == nil {
-		return err
-	}
-	if g.json {
-		if perr := s.printJSON(res); perr != nil {
-			return perr
-		}
-	} else {
-		s.printSummary(res)
-	}
-	if err != nil {
-		return &ExitError{Code: 1}
-	}
-	return nil
 }
 
 // follow shows each step as it happens until the run ends.
-func (s *Starter) follow(ctx context.Context, c client.Client, run client.WorkflowRun) (*workflows.SyncJobResult, error) {
+func (s *Starter) follow(ctx context.Context, c client.Client, run client.WorkflowRun) (*syncjob.SyncJobResult, error) {
 	done := make(chan struct{})
-	var res *workflows.SyncJobResult
+	var res *syncjob.SyncJobResult
 	var err error
 	go func() {
-		res, err = SyncResult(ctx, run)
+		res, err = syncjob.Result(ctx, run)
 		close(done)
 	}()
 	shown := 0
-	show := func(steps []workflows.StepInfo, final bool) {
+	show := func(steps []syncjob.StepInfo, final bool) {
 		for ; shown < len(steps); shown++ {
 			st := steps[shown]
-			if !final && (st.Status == workflows.StatusRunning || st.Status == workflows.StatusPending) {
+			if !final && (st.Status == syncjob.StatusRunning || st.Status == syncjob.StatusPending) {
 				return
 			}
 			mark := "✓"
 			switch st.Status {
-			case workflows.StatusFailed:
+			case syncjob.StatusFailed:
 				mark = "✗"
-			case workflows.StatusStopped:
+			case syncjob.StatusStopped:
 				mark = "■"
 			}
 			line := fmt.Sprintf("  %s %-7s %6dms", mark, st.Name, st.DurationMs)
@@ -309,14 +322,14 @@ func (s *Starter) follow(ctx context.Context, c client.Client, run client.Workfl
 			}
 			return res, err
 		case <-tick.C:
-			st, qerr := queryStatus(ctx, c, run.GetID(), run.GetRunID())
+			st, qerr := syncjob.GetStatus(ctx, c, run.GetID(), run.GetRunID())
 			if qerr != nil || st == nil {
 				continue
 			}
 			show(st.Steps, false)
 			note := ""
 			switch {
-			case st.Status == workflows.StatusPaused:
+			case st.Status == syncjob.StatusPaused:
 				note = "  … paused before " + st.Step + " (starter resume " + st.ID + ")"
 			case st.NextAttempt != nil:
 				note = fmt.Sprintf("  … %s failed, retry %d/%d at %s: %s", st.Step, st.RetryCount, st.MaxRetries, st.NextAttempt.Local().Format("15:04:05"), st.LastError)
@@ -329,7 +342,7 @@ func (s *Starter) follow(ctx context.Context, c client.Client, run client.Workfl
 	}
 }
 
-func (s *Starter) printSummary(r *workflows.SyncJobResult) {
+func (s *Starter) printSummary(r *syncjob.SyncJobResult) {
 	fmt.Fprintf(s.Stdout, "\nsync %s: %s\n", r.ID, r.Status)
 	tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "  source\t%s\n  api\t%s\n", r.SourceID, r.API)
@@ -356,64 +369,50 @@ func (s *Starter) printSummary(r *workflows.SyncJobResult) {
 	}
 }
 
-func queryStatus(ctx context.Context, c client.Client, workflowID, runID string) (*workflows.Status, error) {
-	v, err := c.QueryWorkflow(ctx, workflowID, runID, workflows.QueryStatus)
-	if err != nil {
-		return nil, err
-	}
-	var st workflows.Status
-	if err := v.Get(&st); err != nil {
-		return nil, err
-	}
-	return &st, nil
-}
-
-func (s *Starter) cmdStatus(ctx context.Context, g *globals, args []string) error {
-	fs := s.flags("status", g)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	c, err := s.dial(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if len(pos) == 1 {
-		st, err := queryStatus(ctx, c, workflows.SyncWorkflowID(pos[0]), "")
+func (s *Starter) cmdStatus(fs *pflag.FlagSet, g *globals) runFunc {
+	return func(ctx context.Context, args []string) error {
+		pos := args
+		c, err := s.dial(ctx, g)
 		if err != nil {
-			var nf *serviceerror.NotFound
-			if errors.As(err, &nf) {
-				return fmt.Errorf("no sync job %q (workflow %s): %w", pos[0], workflows.SyncWorkflowID(pos[0]), err)
+			return err
+		}
+		defer c.Close()
+		if len(pos) == 1 {
+			st, err := syncjob.GetStatus(ctx, c, syncjob.SyncWorkflowID(pos[0]), "")
+			if err != nil {
+				var nf *serviceerror.NotFound
+				if errors.As(err, &nf) {
+					return fmt.Errorf("no sync job %q (workflow %s): %w", pos[0], syncjob.SyncWorkflowID(pos[0]), err)
+				}
+				return fmt.Errorf("status of job %q: %w", pos[0], err)
 			}
-			return fmt.Errorf("status of job %q: %w", pos[0], err)
+			if g.json {
+				return s.printJSON(st)
+			}
+			s.printStatus(st)
+			return nil
+		}
+		jobs, err := listJobs(ctx, c)
+		if err != nil {
+			return err
 		}
 		if g.json {
-			return s.printJSON(st)
+			return s.printJSON(jobs)
 		}
-		s.printStatus(st)
-		return nil
-	}
-	jobs, err := listJobs(ctx, c)
-	if err != nil {
-		return err
-	}
-	if g.json {
-		return s.printJSON(jobs)
-	}
-	tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tSTATUS\tSTARTED\tCLOSED\tWORKFLOW")
-	for _, j := range jobs {
-		closed := ""
-		if j.ClosedAt != nil {
-			closed = j.ClosedAt.Local().Format("2006-01-02 15:04:05")
+		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "JOB\tSTATUS\tSTARTED\tCLOSED\tWORKFLOW")
+		for _, j := range jobs {
+			closed := ""
+			if j.ClosedAt != nil {
+				closed = j.ClosedAt.Local().Format("2006-01-02 15:04:05")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, j.StartedAt.Local().Format("2006-01-02 15:04:05"), closed, j.WorkflowID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, j.StartedAt.Local().Format("2006-01-02 15:04:05"), closed, j.WorkflowID)
+		return tw.Flush()
 	}
-	return tw.Flush()
 }
 
-func (s *Starter) printStatus(st *workflows.Status) {
+func (s *Starter) printStatus(st *syncjob.Status) {
 	tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "job\t%s\nsource\t%s (%s)\napi\t%s\nstatus\t%s\nstep\t%s\n", st.ID, st.SourceID, st.Location, st.API, st.Status, st.Step)
 	fmt.Fprintf(tw, "retries\t%d of %d\n", st.RetryCount, st.MaxRetries)
@@ -469,7 +468,7 @@ func listJobs(ctx context.Context, c client.Client) ([]JobSummary, error) {
 	var token []byte
 	for {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query:         fmt.Sprintf("WorkflowType = '%s'", workflows.SyncJobWorkflowName),
+			Query:         fmt.Sprintf("WorkflowType = '%s'", syncjob.SyncJobWorkflowName),
 			NextPageToken: token,
 		})
 		if err != nil {
@@ -481,7 +480,7 @@ func listJobs(ctx context.Context, c client.Client) ([]JobSummary, error) {
 				continue
 			}
 			seen[wid] = true
-			j := JobSummary{ID: strings.TrimPrefix(wid, workflows.SyncWorkflowIDPrefix), WorkflowID: wid, RunID: e.GetExecution().GetRunId(),
+			j := JobSummary{ID: strings.TrimPrefix(wid, syncjob.SyncWorkflowIDPrefix), WorkflowID: wid, RunID: e.GetExecution().GetRunId(),
 				Status: visibilityStatus(e.GetStatus().String()), StartedAt: e.GetStartTime().AsTime()}
 			if e.GetCloseTime() != nil && e.GetCloseTime().IsValid() && !e.GetCloseTime().AsTime().IsZero() {
 				t := e.GetCloseTime().AsTime()
@@ -501,45 +500,43 @@ func listJobs(ctx context.Context, c client.Client) ([]JobSummary, error) {
 func visibilityStatus(s string) string {
 	switch s {
 	case "Running":
-		return workflows.StatusRunning
+		return syncjob.StatusRunning
 	case "Completed":
-		return workflows.StatusCompleted
+		return syncjob.StatusCompleted
 	case "Failed", "TimedOut":
-		return workflows.StatusFailed
+		return syncjob.StatusFailed
 	case "Canceled", "Terminated":
-		return workflows.StatusStopped
+		return syncjob.StatusStopped
 	}
 	return strings.ToLower(s)
 }
 
-func signalCmd(signal, verb string) func(*Starter, context.Context, *globals, []string) error {
-	return func(s *Starter, ctx context.Context, g *globals, args []string) error {
-		fs := s.flags(signal, g)
-		pos, err := parseInterleaved(fs, args)
-		if err != nil {
-			return &ExitError{Code: 2, Err: err}
-		}
-		if len(pos) != 1 {
-			return &ExitError{Code: 2, Err: fmt.Errorf("%s: give the job ID", signal)}
-		}
-		c, err := s.dial(ctx, g)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		wid := workflows.SyncWorkflowID(pos[0])
-		if err := c.SignalWorkflow(ctx, wid, "", signal, nil); err != nil {
-			var nf *serviceerror.NotFound
-			if errors.As(err, &nf) {
-				return fmt.Errorf("%s: no running sync job %q (workflow %s)", signal, pos[0], wid)
+func signalCmd(signal, verb string) func(*Starter, *pflag.FlagSet, *globals) runFunc {
+	return func(s *Starter, _ *pflag.FlagSet, g *globals) runFunc {
+		return func(ctx context.Context, args []string) error {
+			pos := args
+			if len(pos) != 1 {
+				return &ExitError{Code: 2, Err: fmt.Errorf("%s: give the job ID", signal)}
 			}
-			return fmt.Errorf("%s job %q: %w", signal, pos[0], err)
+			c, err := s.dial(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			wid := syncjob.SyncWorkflowID(pos[0])
+			if err := c.SignalWorkflow(ctx, wid, "", signal, nil); err != nil {
+				var nf *serviceerror.NotFound
+				if errors.As(err, &nf) {
+					return fmt.Errorf("%s: no running sync job %q (workflow %s)", signal, pos[0], wid)
+				}
+				return fmt.Errorf("%s job %q: %w", signal, pos[0], err)
+			}
+			if g.json {
+				return s.printJSON(map[string]any{"id": pos[0], "workflowId": wid, "signal": signal})
+			}
+			fmt.Fprintf(s.Stdout, "job %s %s\n", pos[0], verb)
+			return nil
 		}
-		if g.json {
-			return s.printJSON(map[string]any{"id": pos[0], "workflowId": wid, "signal": signal})
-		}
-		fmt.Fprintf(s.Stdout, "job %s %s\n", pos[0], verb)
-		return nil
 	}
 }
 

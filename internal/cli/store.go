@@ -1,0 +1,542 @@
+package cli
+
+import (
+	"context"
+	"github.com/spf13/pflag"
+
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/apilivesync/apilivesync/internal/diff"
+	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/internal/spec"
+	"github.com/apilivesync/apilivesync/internal/store"
+)
+
+// storeCommands read and write the version store directly (history, diff,
+// pull, …); they need no Temporal server.
+var storeCommands = []command{
+	{"diff", "OLD NEW [--format text|markdown|json] [--fail-on-breaking] [--rules FILE]", "what changed between two files, URLs or stored versions (API@VERSION); works offline", (*Starter).cmdDiff},
+	{"history", "API [--json]", "every version of an API", (*Starter).cmdHistory},
+	{"show", "API@VERSION [--json] [--spec]", "one version: who made it, and what changed", (*Starter).cmdShow},
+	{"rollback", "API@VERSION [--message M]", "make a new version equal to an old one (history is never rewritten)", (*Starter).cmdRollback},
+	{"undo", "API", "go back to the version before the last sync, as a new version", (*Starter).cmdUndo},
+	{"pull", "API [-o FILE] [--format json|yaml]", "write the API's current canonical spec", (*Starter).cmdPull},
+	{"push", "API FILE [--message M]", "store an edited spec as a local version (validated; the diff is shown)", (*Starter).cmdPush},
+}
+
+func (s *Starter) openStore(ctx context.Context, g *globals) (*store.Store, error) {
+	explicit := g.store
+	if explicit == "" {
+		explicit = s.getenv(store.URLEnv)
+	}
+	u, err := store.URLFor(g.data, explicit)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(u, "file://") {
+		dir := strings.TrimPrefix(u, "file://")
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("no store at %s: run the worker first (go run ./worker -dev), or pass --data/--store", dir)
+		}
+	}
+	return store.Open(ctx, u)
+}
+
+// versionRef parses API@VERSION (VERSION: a number, "latest" or "head",
+// or a negative offset like -1 for the one before the head).
+func versionRef(ref string) (api string, n int, err error) {
+	api, v, ok := strings.Cut(ref, "@")
+	if !ok || api == "" || v == "" {
+		return "", 0, fmt.Errorf("%q: want API@VERSION, e.g. payments@3 or payments@latest", ref)
+	}
+	if err := source.ValidID("api", api); err != nil {
+		return "", 0, err
+	}
+	switch v {
+	case "latest", "head", "current":
+		return api, 0, nil
+	}
+	n, err = strconv.Atoi(v)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q: version %q is not a number, latest, or a negative offset", ref, v)
+	}
+	return api, n, nil
+}
+
+// loadVersion resolves API@VERSION to a stored version.
+func loadVersion(ctx context.Context, st *store.Store, ref string) (*store.Version, error) {
+	api, n, err := versionRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	head, err := st.Head(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	if head == nil {
+		return nil, fmt.Errorf("api %q has no versions in the store", api)
+	}
+	switch {
+	case n == 0:
+		return head, nil
+	case n < 0:
+		n = head.Number + n
+	}
+	v, err := st.Version(ctx, api, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("api %q has no version %d (versions 1 to %d)", api, n, head.Number)
+	}
+	return v, err
+}
+
+// loadSpecArg reads a diff argument: a file, a URL, or API@VERSION. isFile
+// says it is a local file: only then may its $refs name other local files.
+func (s *Starter) loadSpecArg(ctx context.Context, g *globals, arg string) (name string, data []byte, isFile bool, err error) {
+	name, data, err = s.loadSpecArgData(ctx, g, arg)
+	if err == nil && !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
+		_, statErr := os.Stat(arg)
+		isFile = statErr == nil
+	}
+	return name, data, isFile, err
+}
+
+func (s *Starter) loadSpecArgData(ctx context.Context, g *globals, arg string) (string, []byte, error) {
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		// The starter runs on the user's behalf: local and private URLs are fine.
+		f := fetch.New(fetch.Options{Guard: fetch.GuardOptions{AllowLoopback: true, AllowPrivate: true}})
+		resp, err := f.Fetch(ctx, fetch.Request{SourceID: arg, URL: arg})
+		if err != nil {
+			return "", nil, err
+		}
+		return arg, resp.Body, nil
+	}
+	if _, err := os.Stat(arg); err == nil || !strings.Contains(arg, "@") {
+		data, err := os.ReadFile(arg)
+		if err != nil {
+			return "", nil, fmt.Errorf("read %s: %w", arg, err)
+		}
+		return arg, data, nil
+	}
+	st, err := s.openStore(ctx, g)
+	if err != nil {
+		return "", nil, err
+	}
+	defer st.Close()
+	v, err := loadVersion(ctx, st, arg)
+	if err != nil {
+		return "", nil, err
+	}
+	data, err := st.GetBlob(ctx, v.Hash)
+	if err != nil {
+		return "", nil, err
+	}
+	return fmt.Sprintf("%s@%d", v.API, v.Number), data, nil
+}
+
+func (s *Starter) cmdDiff(fs *pflag.FlagSet, g *globals) runFunc {
+	format := fs.String("format", "text", "text, markdown or json")
+	failOnBreaking := fs.Bool("fail-on-breaking", false, "exit 1 when a breaking change is found (for CI)")
+	rulesFile := fs.String("rules", "", "rules YAML file: which changes break, what to ignore")
+	return func(ctx context.Context, args []string) error {
+		pos, err := positional(fs, args, 2, "OLD and NEW (files, URLs or API@VERSION)")
+		if err != nil {
+			return err
+		}
+		if g.json {
+			*format = "json"
+		}
+		rules := diff.DefaultRules()
+		if *rulesFile != "" {
+			if rules, err = diff.LoadRules(*rulesFile); err != nil {
+				return err
+			}
+		}
+		var docs [2]*spec.Document
+		for i, arg := range pos {
+			name, data, isFile, err := s.loadSpecArg(ctx, g, arg)
+			if err != nil {
+				return err
+			}
+			opts := spec.Options{SkipCanonical: true}
+			if isFile {
+				// A local file may use relative $refs to its neighbours; a
+				// fetched or stored document never reads the local disk.
+				opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
+			}
+			doc, err := spec.Parse(name, data, opts)
+			if err == nil {
+				_, err = doc.Model()
+			}
+			if err != nil {
+				return err
+			}
+			docs[i] = doc
+		}
+		rep, err := diff.Compare(docs[0], docs[1], rules)
+		if err != nil {
+			return err
+		}
+		if err := rep.Write(s.Stdout, *format); err != nil {
+			return err
+		}
+		if *failOnBreaking && rep.Breaking > 0 {
+			return &ExitError{Code: 1, Err: fmt.Errorf("%d breaking change(s) between %s and %s", rep.Breaking, pos[0], pos[1])}
+		}
+		return nil
+	}
+}
+
+func (s *Starter) cmdHistory(fs *pflag.FlagSet, g *globals) runFunc {
+	return func(ctx context.Context, args []string) error {
+		pos, err := positional(fs, args, 1, "the API")
+		if err != nil {
+			return err
+		}
+		st, err := s.openStore(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		vs, err := st.Versions(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if len(vs) == 0 {
+			return fmt.Errorf("api %q has no versions in the store", pos[0])
+		}
+		if g.json {
+			return s.printJSON(vs)
+		}
+		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tTIME\tORIGIN\tSOURCE\tCHANGES\tBREAKING\tHASH\tNOTE")
+		for i := len(vs) - 1; i >= 0; i-- {
+			v := vs[i]
+			note := v.Message
+			if v.RestoredFrom > 0 {
+				note = strings.TrimSpace(fmt.Sprintf("restores %d %s", v.RestoredFrom, note))
+			}
+			if len(v.Decisions) > 0 {
+				note = strings.TrimSpace(fmt.Sprintf("%d conflict(s) decided %s", len(v.Decisions), note))
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", v.Number, v.CreatedAt.Local().Format("2006-01-02 15:04:05"), v.Origin,
+				v.SourceID, v.Changes, v.Breaking, shortHash(v.Hash), note)
+		}
+		return tw.Flush()
+	}
+}
+
+func shortHash(h string) string {
+	h = strings.TrimPrefix(h, "sha256:")
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func (s *Starter) cmdShow(fs *pflag.FlagSet, g *globals) runFunc {
+	printSpec := fs.Bool("spec", false, "print the version's spec document instead")
+	return func(ctx context.Context, args []string) error {
+		pos, err := positional(fs, args, 1, "API@VERSION")
+		if err != nil {
+			return err
+		}
+		st, err := s.openStore(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		v, err := loadVersion(ctx, st, pos[0])
+		if err != nil {
+			return err
+		}
+		if *printSpec {
+			data, err := st.GetBlob(ctx, v.Hash)
+			if err != nil {
+				return err
+			}
+			_, err = s.Stdout.Write(data)
+			return err
+		}
+		var rep *diff.Report
+		if v.ReportHash != "" {
+			rep = &diff.Report{}
+			if err := st.GetJSON(ctx, v.ReportHash, rep); err != nil {
+				return err
+			}
+		}
+		if g.json {
+			return s.printJSON(struct {
+				*store.Version
+				Report *diff.Report `json:"report,omitempty"`
+			}{v, rep})
+		}
+		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "api\t%s\nversion\t%d (parent %d)\nhash\t%s\ntime\t%s\norigin\t%s\n", v.API, v.Number, v.Parent, v.Hash,
+			v.CreatedAt.Local().Format(time.RFC3339), v.Origin)
+		if v.SourceID != "" {
+			fmt.Fprintf(tw, "source\t%s\n", v.SourceID)
+		}
+		if v.RestoredFrom > 0 {
+			fmt.Fprintf(tw, "restores\tversion %d\n", v.RestoredFrom)
+		}
+		if v.Message != "" {
+			fmt.Fprintf(tw, "message\t%s\n", v.Message)
+		}
+		c := v.Counts
+		fmt.Fprintf(tw, "spec\t%s %s %q %s: %d paths, %d operations, %d schemas\n", c.Family, c.Version, c.Title, c.APIVersion, c.Paths, c.Operations, c.Schemas)
+		fmt.Fprintf(tw, "changes\t%d (%d breaking) under rules %s\n", v.Changes, v.Breaking, orDash(v.RuleSet))
+		_ = tw.Flush()
+		for _, d := range v.Decisions {
+			fmt.Fprintf(s.Stdout, "  conflict %s: %s (%s) %s\n", d.Pointer, d.Choice, d.Strategy, d.Reason)
+		}
+		if rep != nil && len(rep.Changes) > 0 {
+			fmt.Fprintln(s.Stdout)
+			return rep.Write(s.Stdout, "text")
+		}
+		return nil
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// commitCopy stores doc as the API's next version, on the current head.
+func commitCopy(ctx context.Context, st *store.Store, api string, hash string, v store.Version) (*store.Version, error) {
+	for range 5 {
+		head, err := st.Head(ctx, api)
+		if err != nil {
+			return nil, err
+		}
+		if head != nil && head.Hash == hash {
+			return nil, fmt.Errorf("api %q: version %d already has this document; nothing to do", api, head.Number)
+		}
+		v.API, v.Hash, v.CreatedAt = api, hash, time.Now().UTC()
+		if head != nil {
+			v.Parent = head.Number
+			if head.Hash != "" {
+				if rep, err := reportBetween(ctx, st, head.Hash, hash); err == nil {
+					if h, err := st.PutJSON(ctx, rep); err == nil {
+						v.Changes, v.Breaking, v.ReportHash, v.RuleSet = rep.Total, rep.Breaking, h, rep.RuleSet
+					}
+				}
+			}
+		}
+		out, err := st.Commit(ctx, v)
+		var moved *store.HeadMovedError
+		if errors.As(err, &moved) {
+			continue // a sync stored a version meanwhile: go again on the new head
+		}
+		return out, err
+	}
+	return nil, fmt.Errorf("api %q: the head kept moving; try again", api)
+}
+
+func reportBetween(ctx context.Context, st *store.Store, oldHash, newHash string) (*diff.Report, error) {
+	var docs [2]*spec.Document
+	for i, h := range []string{oldHash, newHash} {
+		data, err := st.GetBlob(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		if docs[i], err = spec.Parse(h, data, spec.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	return diff.Compare(docs[0], docs[1], nil)
+}
+
+func (s *Starter) cmdRollback(fs *pflag.FlagSet, g *globals) runFunc {
+	msg := fs.String("message", "", "why")
+	return func(ctx context.Context, args []string) error {
+		pos, err := positional(fs, args, 1, "API@VERSION")
+		if err != nil {
+			return err
+		}
+		st, err := s.openStore(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		old, err := loadVersion(ctx, st, pos[0])
+		if err != nil {
+			return err
+		}
+		v, err := commitCopy(ctx, st, old.API, old.Hash, store.Version{Origin: store.OriginRollback, RestoredFrom: old.Number, Counts: old.Counts, Message: *msg})
+		if err != nil {
+			return err
+		}
+		return s.reportCommit(g, v, fmt.Sprintf("rolled back to version %d", old.Number))
+	}
+}
+
+func (s *Starter) reportCommit(g *globals, v *store.Version, what string) error {
+	if g.json {
+		return s.printJSON(v)
+	}
+	fmt.Fprintf(s.Stdout, "api %s: %s as version %d (%d changes, %d breaking)\n", v.API, what, v.Number, v.Changes, v.Breaking)
+	return nil
+}
+
+func (s *Starter) cmdUndo(fs *pflag.FlagSet, g *globals) runFunc {
+	return func(ctx context.Context, args []string) error {
+		pos, err := positional(fs, args, 1, "the API")
+		if err != nil {
+			return err
+		}
+		st, err := s.openStore(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		vs, err := st.Versions(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		for i := len(vs) - 1; i >= 0; i-- {
+			if vs[i].Origin != store.OriginSync {
+				continue
+			}
+			if vs[i].Parent == 0 {
+				return fmt.Errorf("api %q: the last sync (version %d) made the first version; there is nothing before it", pos[0], vs[i].Number)
+			}
+			prev, err := st.Version(ctx, pos[0], vs[i].Parent)
+			if err != nil {
+				return err
+			}
+			v, err := commitCopy(ctx, st, pos[0], prev.Hash, store.Version{Origin: store.OriginUndo, RestoredFrom: prev.Number, Counts: prev.Counts,
+				Message: fmt.Sprintf("undo sync of version %d from %s", vs[i].Number, vs[i].SourceID)})
+			if err != nil {
+				return err
+			}
+			return s.reportCommit(g, v, fmt.Sprintf("undid the sync that made version %d (back to version %d)", vs[i].Number, prev.Number))
+		}
+		return fmt.Errorf("api %q has no synced version to undo", pos[0])
+	}
+}
+
+func (s *Starter) cmdPull(fs *pflag.FlagSet, g *globals) runFunc {
+	out := fs.String("o", "", "write to this file instead of stdout")
+	format := fs.String("format", "", "json or yaml (default: by the -o file's extension, else json)")
+	return func(ctx context.Context, args []string) error {
+		pos, err := positional(fs, args, 1, "the API (or API@VERSION)")
+		if err != nil {
+			return err
+		}
+		ref := pos[0]
+		if !strings.Contains(ref, "@") {
+			ref += "@latest"
+		}
+		st, err := s.openStore(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		v, err := loadVersion(ctx, st, ref)
+		if err != nil {
+			return err
+		}
+		data, err := st.GetBlob(ctx, v.Hash)
+		if err != nil {
+			return err
+		}
+		if *format == "" && (strings.HasSuffix(*out, ".yaml") || strings.HasSuffix(*out, ".yml")) {
+			*format = "yaml"
+		}
+		if *format == "yaml" {
+			if data, err = jsonToYAML(data); err != nil {
+				return err
+			}
+		}
+		if *out == "" {
+			_, err = s.Stdout.Write(data)
+			return err
+		}
+		if err := os.WriteFile(*out, data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Stderr, "wrote %s version %d to %s\n", v.API, v.Number, *out)
+		return nil
+	}
+}
+
+// jsonToYAML converts canonical JSON to YAML, keeping the key order.
+func jsonToYAML(data []byte) ([]byte, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, err
+	}
+	var clear func(*yaml.Node)
+	clear = func(n *yaml.Node) {
+		n.Style = 0
+		for _, c := range n.Content {
+			clear(c)
+		}
+	}
+	clear(&n)
+	return yaml.Marshal(&n)
+}
+
+func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
+	msg := fs.String("message", "", "what the edit does")
+	return func(ctx context.Context, args []string) error {
+		pos, err := positional(fs, args, 2, "the API and the FILE")
+		if err != nil {
+			return err
+		}
+		api, file := pos[0], pos[1]
+		if err := source.ValidID("api", api); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+		doc, err := spec.Parse(file, data, spec.Options{})
+		if err == nil {
+			_, err = doc.Model()
+		}
+		if err != nil {
+			return fmt.Errorf("push: nothing stored: %w", err)
+		}
+		st, err := s.openStore(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		h, err := st.PutBlob(ctx, doc.Canonical)
+		if err != nil {
+			return err
+		}
+		sum := doc.Summary
+		v, err := commitCopy(ctx, st, api, h, store.Version{Origin: store.OriginPush, Message: *msg, Counts: store.Counts{
+			Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
+			Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas}})
+		if err != nil {
+			return err
+		}
+		if g.json {
+			return s.printJSON(v)
+		}
+		if v.ReportHash != "" {
+			var rep diff.Report
+			if err := st.GetJSON(ctx, v.ReportHash, &rep); err == nil {
+				_ = rep.Write(s.Stdout, "text")
+			}
+		}
+		return s.reportCommit(g, v, "stored your edit")
+	}
+}

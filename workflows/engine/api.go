@@ -1,0 +1,243 @@
+// Package engine is the SyncEngine: one long-lived workflow per namespace
+// that keeps the registry of sources, owns their schedules, runs sync-all
+// with bounded concurrency and keeps the metrics. It runs each sync as a
+// sync job (package syncjob), whose contract it uses; the job knows nothing
+// of the engine.
+//
+// This file is the engine's public contract: workflow types and IDs, every
+// update, query and signal name, the input, state and result types, and the
+// client helpers that start and message the engine.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
+)
+
+// The SyncEngine: one long-lived workflow per namespace that keeps the
+// registry of sources, their schedules, and the metrics.
+const (
+	EngineWorkflowName = "SyncEngineWorkflow"
+	// EngineWorkflowID is the engine's fixed workflow ID.
+	EngineWorkflowID = "livesync-engine"
+
+	UpdateAddSource     = "addSource"     // source.Source
+	UpdateAddSyncJob    = "addSyncJob"    // syncjob.SyncJobInput
+	UpdateUpdateSource  = "updateSource"  // source.Source
+	UpdateRemoveSyncJob = "removeSyncJob" // RemoveInput
+	UpdateUpdateConfig  = "updateConfig"  // EngineConfig
+	UpdateApplyConfig   = "applyConfig"   // ApplyInput: reconcile to a declared set
+	UpdateStartSync     = "startSync"     // SelectInput: queue syncs now
+	UpdateStopSync      = "stopSync"      // SelectInput
+	UpdatePauseSync     = "pauseSync"     // SelectInput: empty pauses the engine
+	UpdateResumeSync    = "resumeSync"    // SelectInput
+
+	QueryGetSyncStatus = "getSyncStatus"
+	QueryGetConfig     = "getConfig"
+	QueryMetrics       = "metrics"
+
+	// SignalSyncDue is sent by SyncDueWorkflow when a source's schedule fires.
+	SignalSyncDue = "syncDue"
+
+	// SyncDueWorkflowName is what a source's Temporal Schedule starts: it
+	// hands the due sync to the engine, which batches the syncs that fall due
+	// together and runs each as sync/<source>, so a scheduled sync never runs
+	// beside a manual one.
+	SyncDueWorkflowName = "SyncDueWorkflow"
+	// DueWorkflowIDPrefix starts the IDs of the schedules' runs: due/<source>-<time>.
+	DueWorkflowIDPrefix = "due/"
+	// DefaultBatchWindow is how long the engine gathers syncs that fall due together.
+	DefaultBatchWindow = 2 * time.Second
+)
+
+// DueInput names the source whose schedule fired.
+type DueInput struct {
+	SourceID string `json:"sourceId"`
+	Engine   string `json:"engine,omitempty"`
+}
+
+// EngineConfig is the engine-wide configuration.
+type EngineConfig struct {
+	// MaxConcurrent bounds the syncs the engine runs at once for startSync.
+	MaxConcurrent int `json:"maxConcurrent" yaml:"maxConcurrent"`
+	// FailureThreshold consecutive failures pause a source's schedule.
+	FailureThreshold int `json:"failureThreshold" yaml:"failureThreshold"`
+	// Jitter spreads scheduled runs; 0 means 10% of the interval, at most 1m.
+	Jitter source.Duration `json:"jitter,omitempty" yaml:"jitter,omitempty"`
+	// Paused pauses every schedule and holds queued syncs.
+	Paused bool `json:"paused" yaml:"paused"`
+	// ContinueAsNewAfter bounds the events one run of the engine handles.
+	ContinueAsNewAfter int `json:"continueAsNewAfter,omitempty" yaml:"continueAsNewAfter,omitempty"`
+	// BatchWindow is how long syncs that fall due are gathered into one
+	// batch before they run (default 2s).
+	BatchWindow source.Duration `json:"batchWindow,omitempty" yaml:"batchWindow,omitempty"`
+}
+
+func (c *EngineConfig) defaults() {
+	if c.MaxConcurrent <= 0 {
+		c.MaxConcurrent = 10
+	}
+	if c.FailureThreshold <= 0 {
+		c.FailureThreshold = 5
+	}
+	if c.ContinueAsNewAfter <= 0 {
+		c.ContinueAsNewAfter = 500
+	}
+	if c.BatchWindow <= 0 {
+		c.BatchWindow = source.Duration(DefaultBatchWindow)
+	}
+}
+
+func (c EngineConfig) validate() error {
+	var errs []error
+	if c.MaxConcurrent < 0 || c.MaxConcurrent > 1000 {
+		errs = append(errs, fmt.Errorf("maxConcurrent %d: want 1 to 1000", c.MaxConcurrent))
+	}
+	if c.FailureThreshold < 0 || c.FailureThreshold > 1000 {
+		errs = append(errs, fmt.Errorf("failureThreshold %d: want 1 to 1000", c.FailureThreshold))
+	}
+	if c.Jitter < 0 {
+		errs = append(errs, errors.New("jitter must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// JobInfo is one job of getSyncStatus.
+type JobInfo struct {
+	ID                  string        `json:"id"`
+	Source              source.Source `json:"source"`
+	MaxRetries          *int          `json:"maxRetries,omitempty"`
+	Enabled             bool          `json:"enabled"`
+	Scheduled           bool          `json:"scheduled"`
+	ScheduleID          string        `json:"scheduleId,omitempty"`
+	Paused              bool          `json:"paused"`
+	PausedReason        string        `json:"pausedReason,omitempty"`
+	Running             bool          `json:"running"`
+	Queued              bool          `json:"queued"`
+	ConsecutiveFailures int           `json:"consecutiveFailures"`
+	LastStatus          string        `json:"lastStatus,omitempty"`
+	LastError           string        `json:"lastError,omitempty"`
+	LastSyncTime        *time.Time    `json:"lastSyncTime,omitempty"`
+	LastDurationMs      int64         `json:"lastDurationMs,omitempty"`
+	LastVersion         int           `json:"lastVersion,omitempty"`
+	LastChanges         int           `json:"lastChanges,omitempty"`
+	LastWorkflowID      string        `json:"lastWorkflowId,omitempty"`
+	LastRunID           string        `json:"lastRunId,omitempty"`
+}
+
+// SyncEngineMetrics is what the metrics query returns.
+type SyncEngineMetrics struct {
+	TotalSyncs      int64 `json:"totalSyncs"`
+	SuccessfulSyncs int64 `json:"successfulSyncs"`
+	FailedSyncs     int64 `json:"failedSyncs"`
+	// AverageSyncTime is in milliseconds.
+	AverageSyncTime float64    `json:"averageSyncTime"`
+	ActiveJobs      int        `json:"activeJobs"`
+	QueueLength     int        `json:"queueLength"`
+	LastSyncTime    *time.Time `json:"lastSyncTime"`
+	// Uptime is in milliseconds, since the engine first started.
+	Uptime            int64     `json:"uptime"`
+	StartedAt         time.Time `json:"startedAt"`
+	RegisteredSources int       `json:"registeredSources"`
+	NoChangeSyncs     int64     `json:"noChangeSyncs"`
+}
+
+// EngineState is the engine's whole state, carried across continue-as-new.
+type EngineState struct {
+	Config    EngineConfig        `json:"config"`
+	Jobs      map[string]*JobInfo `json:"jobs"`
+	Queue     []string            `json:"queue,omitempty"`
+	Metrics   SyncEngineMetrics   `json:"metrics"`
+	TotalMs   int64               `json:"totalMs"`
+	StartedAt time.Time           `json:"startedAt"`
+}
+
+// EngineInput starts the engine (or continues it).
+type EngineInput struct {
+	Config  EngineConfig    `json:"config"`
+	Sources []source.Source `json:"sources,omitempty"`
+	State   *EngineState    `json:"state,omitempty"`
+}
+
+// RemoveInput names jobs to remove.
+type RemoveInput struct {
+	IDs []string `json:"ids"`
+}
+
+// SelectInput picks jobs: by ID, by API, or all when both are empty.
+type SelectInput struct {
+	IDs []string `json:"ids,omitempty"`
+	API string   `json:"api,omitempty"`
+}
+
+// ApplyInput is a declared set of sources and engine config to reconcile to.
+type ApplyInput struct {
+	Config  *EngineConfig   `json:"config,omitempty"`
+	Sources []source.Source `json:"sources"`
+	// Keep leaves registered sources that are not declared (default: remove them).
+	Keep bool `json:"keep,omitempty"`
+}
+
+// ApplyResult says what apply changed.
+type ApplyResult struct {
+	Added     []string `json:"added"`
+	Updated   []string `json:"updated"`
+	Removed   []string `json:"removed"`
+	Unchanged []string `json:"unchanged"`
+}
+
+// SelectResult says which jobs a startSync, stopSync, pauseSync or resumeSync reached.
+type SelectResult struct {
+	IDs []string `json:"ids"`
+}
+
+// StartOptions start the engine if it is not running.
+func StartOptions() client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID: EngineWorkflowID, TaskQueue: syncjob.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}
+}
+
+// Update sends an update to the engine, starting it first if needed, and
+// waits for its result.
+func Update(ctx context.Context, c client.Client, name string, arg, result any) error {
+	op := c.NewWithStartWorkflowOperation(StartOptions(), EngineWorkflowName, EngineInput{})
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			WorkflowID: EngineWorkflowID, UpdateName: name, Args: []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("engine %s: %w", name, err)
+	}
+	if err := h.Get(ctx, result); err != nil {
+		return fmt.Errorf("engine %s: %w", name, err)
+	}
+	return nil
+}
+
+// Query asks the running engine a query.
+func Query(ctx context.Context, c client.Client, query string, out any) error {
+	v, err := c.QueryWorkflow(ctx, EngineWorkflowID, "", query)
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return fmt.Errorf("the engine is not running: start it with `starter apply -f FILE` (or `worker -dev -config FILE`)")
+		}
+		return fmt.Errorf("query engine %s: %w", query, err)
+	}
+	return v.Get(out)
+}

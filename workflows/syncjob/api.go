@@ -1,0 +1,457 @@
+// Package syncjob is the sync job: one run of one source's pipeline
+// (fetch → parse → diff → gate → merge → resolve → store → notify) as a
+// Temporal workflow.
+//
+// This file is its public contract: the task queue, the workflow type and
+// ID, every signal, query, update, search attribute, webhook event and
+// metric name, the input, result and status types, and the client helpers
+// that start and message a job. The SyncEngine uses this contract; the job
+// knows nothing of the engine beyond the workflow ID it reports to.
+package syncjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/source"
+)
+
+// TaskQueue is the task queue every API Live Sync worker polls.
+const TaskQueue = "api-live-sync"
+
+// SyncJobWorkflowName is the workflow type, as registered and as typed in
+// the temporal CLI.
+const SyncJobWorkflowName = "SyncJobWorkflow"
+
+// SyncWorkflowIDPrefix starts every SyncJob's workflow ID: sync/<job-id>.
+const SyncWorkflowIDPrefix = "sync/"
+
+// SyncWorkflowID is the workflow ID of the SyncJob with the given ID.
+func SyncWorkflowID(jobID string) string { return SyncWorkflowIDPrefix + jobID }
+
+// Messages a SyncJob answers.
+const (
+	// QueryStatus returns the job's Status.
+	QueryStatus = "status"
+	// SignalPause holds the job before its next step.
+	SignalPause = "pause"
+	// SignalResume lets a paused job go on.
+	SignalResume = "resume"
+	// SignalStop ends the job cleanly before its next step.
+	SignalStop = "stop"
+	// UpdateApprove lets a held breaking change through (ApprovalInput).
+	UpdateApprove = "approve"
+	// UpdateReject refuses a held breaking change (ApprovalInput): the last version stays.
+	UpdateReject = "reject"
+	// UpdateResolve decides open merge conflicts (ResolveInput).
+	UpdateResolve = "resolve"
+
+	// SignalSyncStarted and SignalSyncFinished are what a job sends, with a
+	// SyncReport, to the workflow named by SyncJobInput.ReportTo (the engine).
+	SignalSyncStarted  = "syncStarted"
+	SignalSyncFinished = "syncFinished"
+)
+
+// Search attributes every SyncJob carries (registered by the dev server;
+// see the README for a real cluster).
+var (
+	SearchAttrSource = temporal.NewSearchAttributeKeyKeyword("LiveSyncSource")
+	SearchAttrAPI    = temporal.NewSearchAttributeKeyKeyword("LiveSyncAPI")
+)
+
+// SearchAttributes lists the search attributes by name and type, for
+// registering them on a namespace.
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	return map[string]enumspb.IndexedValueType{
+		SearchAttrSource.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchAttrAPI.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	}
+}
+
+// SyncReport is what a job tells the workflow it reports to when it starts
+// and when it ends.
+type SyncReport struct {
+	JobID      string `json:"jobId"`
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId,omitempty"`
+	Status     string `json:"status"`
+	NoChange   bool   `json:"noChange,omitempty"`
+	Error      string `json:"error,omitempty"`
+	DurationMs int64  `json:"durationMs"`
+	Version    int    `json:"version,omitempty"`
+	Changes    int    `json:"changes,omitempty"`
+}
+
+// Decision records how one merge conflict was decided.
+type Decision = activities.Decision
+
+// Job statuses reported by the status query.
+const (
+	StatusPending   = "pending"
+	StatusRunning   = "running"
+	StatusPaused    = "paused"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+	StatusStopped   = "stopped"
+	// StatusWaiting: the job waits durably for a person (approval or conflicts).
+	StatusWaiting = "waiting"
+)
+
+// What a waiting job waits for.
+const (
+	WaitApproval  = "approval"
+	WaitConflicts = "conflicts"
+)
+
+// Steps of a SyncJob, in order.
+const (
+	StepFetch   = "fetch"
+	StepParse   = "parse"
+	StepDiff    = "diff"
+	StepMerge   = "merge"
+	StepResolve = "resolve"
+	StepStore   = "store"
+	StepNotify  = "notify"
+	StepDone    = "done"
+)
+
+// Priorities of a job.
+const (
+	PriorityHigh   = "high"
+	PriorityMedium = "medium"
+	PriorityLow    = "low"
+)
+
+// PriorityKey maps a priority to Temporal's task priority key (1 runs first).
+func PriorityKey(p string) int {
+	switch p {
+	case PriorityHigh:
+		return 1
+	case PriorityLow:
+		return 5
+	default:
+		return 3
+	}
+}
+
+// ValidPriority checks a priority name; empty means medium.
+func ValidPriority(p string) error {
+	switch p {
+	case "", PriorityHigh, PriorityMedium, PriorityLow:
+		return nil
+	}
+	return fmt.Errorf("invalid priority %q: want high, medium or low", p)
+}
+
+// DefaultMaxRetries is how many times a failed step is retried when the
+// input does not say.
+const DefaultMaxRetries = 3
+
+// SyncJobInput starts one sync of one source. Only source is required: id
+// and sourceId default to source.id.
+type SyncJobInput struct {
+	ID         string        `json:"id,omitempty"`
+	SourceID   string        `json:"sourceId,omitempty"`
+	Priority   string        `json:"priority,omitempty"`
+	MaxRetries *int          `json:"maxRetries,omitempty"`
+	Source     source.Source `json:"source"`
+	// Force fetches without conditional headers and re-parses unchanged bytes.
+	Force bool `json:"force,omitempty"`
+	// RetryInitialInterval and RetryMaxInterval shape the backoff between
+	// attempts of a failed step (defaults 1s and 1m).
+	RetryInitialInterval source.Duration `json:"retryInitialInterval,omitempty"`
+	RetryMaxInterval     source.Duration `json:"retryMaxInterval,omitempty"`
+	// StepTimeout, when set, bounds every step's activity (StartToClose):
+	// how long a step lost with its worker takes to be retried elsewhere.
+	StepTimeout source.Duration `json:"stepTimeout,omitempty"`
+	// ReportTo is the workflow ID of a SyncEngine to tell when the job
+	// starts and ends (set by the engine for its schedules and children).
+	ReportTo string `json:"reportTo,omitempty"`
+}
+
+// Normalize fills defaults and validates; the error is the user's to fix.
+func (in *SyncJobInput) Normalize() error {
+	if in.SourceID == "" {
+		in.SourceID = in.Source.ID
+	}
+	if in.Source.ID == "" {
+		in.Source.ID = in.SourceID
+	}
+	if in.ID == "" {
+		in.ID = in.SourceID
+	}
+	if in.Source.ID != in.SourceID {
+		return fmt.Errorf("sourceId %q differs from source.id %q", in.SourceID, in.Source.ID)
+	}
+	if in.Priority == "" {
+		in.Priority = in.Source.Priority
+	}
+	if in.Priority == "" {
+		in.Priority = PriorityMedium
+	}
+	if err := ValidPriority(in.Priority); err != nil {
+		return err
+	}
+	if in.MaxRetries == nil {
+		n := DefaultMaxRetries
+		in.MaxRetries = &n
+	}
+	if *in.MaxRetries < 0 || *in.MaxRetries > 100 {
+		return fmt.Errorf("maxRetries %d: want 0 to 100", *in.MaxRetries)
+	}
+	if in.RetryInitialInterval <= 0 {
+		in.RetryInitialInterval = source.Duration(time.Second)
+	}
+	if in.RetryMaxInterval <= 0 {
+		in.RetryMaxInterval = source.Duration(time.Minute)
+	}
+	if err := source.ValidID("job", in.ID); err != nil {
+		return err
+	}
+	return in.Source.Validate()
+}
+
+// StepInfo is one step's record in the status.
+type StepInfo struct {
+	Name       string `json:"name"`
+	Status     string `json:"status"` // running, completed, failed, skipped
+	Attempts   int    `json:"attempts"`
+	DurationMs int64  `json:"durationMs"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Status is what the status query returns.
+type Status struct {
+	ID         string `json:"id"`
+	SourceID   string `json:"sourceId"`
+	API        string `json:"api"`
+	Location   string `json:"location"`
+	Priority   string `json:"priority"`
+	Status     string `json:"status"`
+	Step       string `json:"step"`
+	Paused     bool   `json:"paused"`
+	RetryCount int    `json:"retryCount"`
+	// WorkerLosses counts steps lost with their worker and run again
+	// elsewhere; they do not count against maxRetries.
+	WorkerLosses int        `json:"workerLosses,omitempty"`
+	MaxRetries   int        `json:"maxRetries"`
+	LastAttempt  *time.Time `json:"lastAttempt,omitempty"`
+	NextAttempt  *time.Time `json:"nextAttempt,omitempty"`
+	LastError    string     `json:"lastError,omitempty"`
+	StartedAt    time.Time  `json:"startedAt"`
+	FinishedAt   *time.Time `json:"finishedAt,omitempty"`
+
+	NoChange        bool   `json:"noChange"`
+	ChangesDetected int    `json:"changesDetected"`
+	BreakingChanges int    `json:"breakingChanges"`
+	VersionHash     string `json:"versionHash,omitempty"`
+	Version         int    `json:"version,omitempty"`
+	ReportHash      string `json:"reportHash,omitempty"`
+	Message         string `json:"message,omitempty"`
+	// Warnings are what the fetched document got away with (dangling
+	// references); a strict source refuses them instead.
+	Warnings []string `json:"warnings,omitempty"`
+
+	// Waiting is set while the job waits for a person.
+	Waiting *Waiting `json:"waiting,omitempty"`
+	// Blocked is true when the breaking-change gate kept the last version.
+	Blocked bool `json:"blocked,omitempty"`
+	// Conflicts counts the merge conflicts this sync met; Decisions says how each was decided.
+	Conflicts int        `json:"conflicts,omitempty"`
+	Decisions []Decision `json:"decisions,omitempty"`
+
+	Steps []StepInfo `json:"steps"`
+	// StepDurations maps each step that ran to its total duration in milliseconds.
+	StepDurations map[string]int64 `json:"stepDurations"`
+}
+
+// SyncJobResult is the workflow's result, and what `starter sync --json` prints.
+type SyncJobResult struct {
+	ID              string     `json:"id"`
+	SourceID        string     `json:"sourceId"`
+	API             string     `json:"api"`
+	Status          string     `json:"status"`
+	NoChange        bool       `json:"noChange"`
+	Version         int        `json:"version,omitempty"`
+	VersionHash     string     `json:"versionHash"`
+	Changes         int        `json:"changes"`
+	BreakingChanges int        `json:"breakingChanges"`
+	ReportHash      string     `json:"reportHash,omitempty"`
+	TopChanges      []string   `json:"topChanges,omitempty"`
+	Paths           int        `json:"paths"`
+	Operations      int        `json:"operations"`
+	Schemas         int        `json:"schemas"`
+	SpecVersion     string     `json:"specVersion,omitempty"`
+	Message         string     `json:"message,omitempty"`
+	Blocked         bool       `json:"blocked,omitempty"`
+	Conflicts       int        `json:"conflicts,omitempty"`
+	Decisions       []Decision `json:"decisions,omitempty"`
+	Error           string     `json:"error"`
+	DurationMs      int64      `json:"durationMs"`
+	Steps           []StepInfo `json:"steps"`
+}
+
+// Metric names, exported to Prometheus through the SDK's metrics handler
+// (replay-safe: a replayed workflow records nothing).
+const (
+	MetricSyncs           = "livesync_syncs"
+	MetricSyncDuration    = "livesync_sync_duration"
+	MetricStepDuration    = "livesync_step_duration"
+	MetricChanges         = "livesync_changes"
+	MetricBreakingChanges = "livesync_breaking_changes"
+	MetricConflicts       = "livesync_conflicts"
+)
+
+// Webhook event types.
+const (
+	EventSourceAdded   = "source.added"
+	EventSourceRemoved = "source.removed"
+	EventSyncStarted   = "sync.started" // sent by the engine for the syncs it runs or schedules
+	EventSyncCompleted = "sync.completed"
+	EventSyncFailed    = "sync.failed"
+)
+
+// Waiting says what a waiting job needs from a person.
+type Waiting struct {
+	Kind      string    `json:"kind"` // approval | conflicts
+	Reason    string    `json:"reason"`
+	Since     time.Time `json:"since"`
+	Deadline  time.Time `json:"deadline"`
+	OnTimeout string    `json:"onTimeout"`
+	// Conflicts are the open conflicts (values: `starter conflicts API`, or
+	// the store blob ConflictsHash).
+	Conflicts     []activities.Conflict `json:"conflicts,omitempty"`
+	ConflictsHash string                `json:"conflictsHash,omitempty"`
+	// ConflictCount is the number of open conflicts (Conflicts lists at
+	// most activities.MaxConflictsInHistory of them).
+	ConflictCount int `json:"conflictCount,omitempty"`
+	// TopChanges summarize the breaking changes held for approval.
+	TopChanges []string `json:"topChanges,omitempty"`
+}
+
+// ApprovalInput is the argument of the approve and reject updates.
+type ApprovalInput struct {
+	By      string `json:"by,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// ApprovalResult answers approve and reject.
+type ApprovalResult struct {
+	Decision string `json:"decision"` // approved | rejected
+}
+
+// ResolveInput is the argument of the resolve update: a choice per
+// conflict (remote, local, base, or value with an edited value).
+type ResolveInput struct {
+	Resolutions []activities.Resolution `json:"resolutions"`
+	By          string                  `json:"by,omitempty"`
+}
+
+// ResolveResult answers resolve.
+type ResolveResult struct {
+	// Remaining counts open conflicts still undecided.
+	Remaining int `json:"remaining"`
+	// Applied is true once every conflict is decided and the document is valid.
+	Applied    bool   `json:"applied"`
+	MergedHash string `json:"mergedHash,omitempty"`
+}
+
+// WorkflowIDOf returns the job ID a SyncJob workflow ID names.
+func WorkflowIDOf(workflowID string) string {
+	return strings.TrimPrefix(workflowID, SyncWorkflowIDPrefix)
+}
+
+// StartOptions are the start options of a SyncJob: its derived ID, the
+// task queue, attach-if-running, and its priority.
+func StartOptions(in SyncJobInput, withSearchAttributes bool) client.StartWorkflowOptions {
+	id := in.ID
+	if id == "" {
+		id = in.SourceID
+	}
+	if id == "" {
+		id = in.Source.ID
+	}
+	prio := in.Priority
+	if prio == "" {
+		prio = in.Source.Priority
+	}
+	o := client.StartWorkflowOptions{
+		ID:        SyncWorkflowID(id),
+		TaskQueue: TaskQueue,
+		// A second start while a sync runs attaches to it; after it ends, a new run starts.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Priority:                 temporal.Priority{PriorityKey: PriorityKey(prio)},
+	}
+	if withSearchAttributes {
+		o.TypedSearchAttributes = temporal.NewSearchAttributes(SearchAttrSource.ValueSet(in.Source.ID), SearchAttrAPI.ValueSet(in.Source.APIID()))
+	}
+	return o
+}
+
+// Start starts (or attaches to) the SyncJob for in.Source and, when wait is
+// set, returns its result. A failed sync returns its result (with Error
+// set) and the error.
+func Start(ctx context.Context, c client.Client, in SyncJobInput, wait bool) (*SyncJobResult, error) {
+	run, err := StartRun(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	if !wait {
+		return &SyncJobResult{ID: WorkflowIDOf(run.GetID()), Status: StatusRunning}, nil
+	}
+	return Result(ctx, run)
+}
+
+// StartRun starts (or attaches to) the SyncJob and returns its run.
+func StartRun(ctx context.Context, c client.Client, in SyncJobInput) (client.WorkflowRun, error) {
+	run, err := c.ExecuteWorkflow(ctx, StartOptions(in, true), SyncJobWorkflowName, in)
+	var invalid *serviceerror.InvalidArgument
+	if errors.As(err, &invalid) && strings.Contains(strings.ToLower(invalid.Error()), "search attribute") {
+		// A cluster without our search attributes: start without them.
+		run, err = c.ExecuteWorkflow(ctx, StartOptions(in, false), SyncJobWorkflowName, in)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start sync of source %q: %w", in.Source.ID, err)
+	}
+	return run, nil
+}
+
+// Result waits for a SyncJob run and returns its result, also when it failed.
+func Result(ctx context.Context, run client.WorkflowRun) (*SyncJobResult, error) {
+	var res SyncJobResult
+	err := run.Get(ctx, &res)
+	if err == nil {
+		return &res, nil
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.HasDetails() {
+		if derr := appErr.Details(&res); derr == nil {
+			return &res, errors.New(res.Error)
+		}
+	}
+	return nil, err
+}
+
+// GetStatus asks a job's workflow (a run, or the latest run when runID is
+// empty) for its Status.
+func GetStatus(ctx context.Context, c client.Client, workflowID, runID string) (*Status, error) {
+	v, err := c.QueryWorkflow(ctx, workflowID, runID, QueryStatus)
+	if err != nil {
+		return nil, err
+	}
+	var st Status
+	if err := v.Get(&st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}

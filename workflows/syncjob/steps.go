@@ -1,0 +1,66 @@
+package syncjob
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/apilivesync/apilivesync/activities"
+)
+
+// Policy is how one step's activity runs: how long one attempt may take,
+// how soon a lost worker is noticed, and who retries.
+type Policy struct {
+	// StartToClose bounds one attempt.
+	StartToClose time.Duration
+	// Heartbeat is how long an attempt may go without a heartbeat before
+	// Temporal gives it to another worker (0: the activity does not heartbeat).
+	Heartbeat time.Duration
+	// MaxAttempts is Temporal's retry budget for the activity. 1 means the
+	// workflow retries (the sync job's steps: the status shows every attempt,
+	// with the job's own backoff and maxRetries).
+	MaxAttempts int32
+	// NonRetryable lists error types Temporal must not retry.
+	NonRetryable []string
+}
+
+// Policies names every activity a workflow runs and how it runs; every
+// ExecuteActivity in workflows/ takes its options from here.
+var Policies = map[string]Policy{
+	StepFetch:   {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	StepParse:   {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	StepDiff:    {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	StepMerge:   {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	StepResolve: {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	StepStore:   {StartToClose: time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	StepNotify:  {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	// PolicyApply applies conflict resolutions; Temporal retries it up to
+	// the job's maxRetries (MaxAttempts here is replaced by maxRetries+1).
+	PolicyApply: {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 0,
+		NonRetryable: []string{activities.ErrTypeResolution, activities.ErrTypeMerge}},
+	// PolicyNotifyFailed sends sync.failed after the job failed.
+	PolicyNotifyFailed: {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 3},
+	// PolicyEngine is every engine activity: schedules, signals, webhooks.
+	PolicyEngine: {StartToClose: time.Minute, MaxAttempts: 5},
+}
+
+// Policy names of activities that are not steps of the job.
+const (
+	PolicyApply        = "apply"
+	PolicyNotifyFailed = "notify-failed"
+	PolicyEngine       = "engine"
+)
+
+// ActivityOptions are the options of the named policy.
+func ActivityOptions(name string) workflow.ActivityOptions {
+	p, ok := Policies[name]
+	if !ok {
+		panic("no activity policy " + name)
+	}
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: p.StartToClose,
+		HeartbeatTimeout:    p.Heartbeat,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: p.MaxAttempts, NonRetryableErrorTypes: p.NonRetryable},
+	}
+}
