@@ -65,6 +65,11 @@ type Request struct {
 	// If-Modified-Since. For files it is the mtime+size validator this
 	// package returned.
 	LastModified string
+	// Method is GET when empty; a POST sends Body as ContentType (see
+	// fetch_post.go). Only URL sources take a method.
+	Method      string
+	Body        []byte
+	ContentType string
 }
 
 // Response is a successful fetch.
@@ -225,9 +230,9 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error)
 		if errors.As(err, &ue) { // url.Error repeats the whole URL
 			err = ue.Err
 		}
-		return nil, &Error{Source: req.SourceID, Target: "GET", Kind: KindBadRequest, Err: fmt.Errorf("invalid URL: %w", err), secrets: secrets}
+		return nil, &Error{Source: req.SourceID, Target: req.method(), Kind: KindBadRequest, Err: fmt.Errorf("invalid URL: %w", err), secrets: secrets}
 	}
-	target := "GET " + redact.URL(u)
+	target := req.method() + " " + redact.URL(u)
 	secrets = append(secrets, urlSecrets(u)...)
 	bad := func(format string, args ...any) (*Response, error) {
 		return nil, &Error{Source: req.SourceID, Target: target, Kind: KindBadRequest, Err: fmt.Errorf(format, args...), secrets: secrets}
@@ -251,12 +256,15 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Response, error)
 	defer idle.Stop()
 	touch := func() { idle.Reset(f.opts.IdleTimeout) }
 
-	hreq, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u.String(), nil)
+	hreq, err := req.newHTTPRequest(reqCtx, u)
 	if err != nil {
 		return bad("%w", err)
 	}
 	hreq.Header.Set("User-Agent", f.opts.UserAgent)
 	hreq.Header.Set("Accept", "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.5")
+	if req.ContentType != "" {
+		hreq.Header.Set("Content-Type", req.ContentType)
+	}
 	for k, v := range req.Headers {
 		if strings.EqualFold(k, "Host") {
 			hreq.Host = v
