@@ -58,6 +58,7 @@ type param struct {
 	style        string // effective
 	explode      bool   // effective
 	allowEmpty   bool
+	allowReserve bool
 	deprecated   bool
 	description  string
 	schema       *base.SchemaProxy
@@ -472,6 +473,12 @@ func (w *walker) paramBody(o, n *param, dir direction) {
 		w.modified(rParamEmptyDisallowed, dir, l.at("allowEmptyValue"), true, false)
 	case !o.allowEmpty && n.allowEmpty:
 		w.modified(rParamEmptyAllowed, dir, l.at("allowEmptyValue"), false, true)
+	}
+	switch {
+	case o.allowReserve && !n.allowReserve:
+		w.modified(rParamReservedOff, dir, l.at("allowReserved"), true, false)
+	case !o.allowReserve && n.allowReserve:
+		w.modified(rParamReservedOn, dir, l.at("allowReserved"), false, true)
 	}
 	if o.deprecated != n.deprecated {
 		w.modified(rParamDeprecated, dir, l.at("deprecated"), o.deprecated, n.deprecated)

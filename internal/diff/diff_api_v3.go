@@ -137,7 +137,7 @@ func refAt(ref string, used []string) []string {
 func paramV3(at []string, p *v3.Parameter, tmpl []string) *param {
 	at = refAt(p.Reference, at)
 	out := &param{name: p.Name, in: p.In, at: at, required: p.Required != nil && *p.Required,
-		style: p.Style, allowEmpty: p.AllowEmptyValue, deprecated: p.Deprecated, description: p.Description,
+		style: p.Style, allowEmpty: p.AllowEmptyValue, allowReserve: p.AllowReserved, deprecated: p.Deprecated, description: p.Description,
 		schema: p.Schema, schemaAt: push(at, "schema"), ext: p.Extensions, example: p.Example, pathPosition: -1}
 	if p.In == "path" {
 		out.required = true

@@ -44,9 +44,125 @@ func (w *walker) schema(l loc, dir direction, op, np *base.SchemaProxy) {
 	if os == nil || ns == nil {
 		return // unresolvable: nothing to judge
 	}
+	if w.alternatives(l, dir, op, np, os, ns) {
+		return
+	}
 	w.depth++
-	w.schemaBody(proxyLoc(l, op, np), dir, os, ns)
+	w.schemaBody(proxyLoc(l, op, np), dir, typeUnion(os), typeUnion(ns))
 	w.depth--
+}
+
+// alternatives handles a schema that became (or stopped being) a oneOf or
+// anyOf with the old (new) schema among its alternatives: the other
+// alternatives were added (removed), and the kept one is compared.
+func (w *walker) alternatives(l loc, dir direction, op, np *base.SchemaProxy, os, ns *base.Schema) bool {
+	type side struct {
+		key     string
+		list    []*base.SchemaProxy
+		add, rm dirRule
+	}
+	bare := func(s *base.Schema) bool {
+		return len(s.Type) == 0 && orderedmap.Len(s.Properties) == 0 && s.Items == nil
+	}
+	pick := func(single *base.SchemaProxy, list []*base.SchemaProxy) int {
+		for i, m := range list {
+			if w.unchangedSchema(single, m) {
+				return i
+			}
+		}
+		for i, m := range list {
+			if typeKey(single) != "" && typeKey(single) == typeKey(m) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, grown := range []bool{true, false} {
+		// single is the schema without alternatives, ms the one with them
+		single, ms, other := op, ns, os
+		if !grown {
+			single, ms, other = np, os, ns
+		}
+		for _, sd := range []side{{"oneOf", ms.OneOf, rOneOfAdded, rOneOfRemoved}, {"anyOf", ms.AnyOf, rAnyOfAdded, rAnyOfRemoved}} {
+			if len(sd.list) == 0 || len(other.OneOf) > 0 || len(other.AnyOf) > 0 || !bare(ms) {
+				continue
+			}
+			k := pick(single, sd.list)
+			if k < 0 {
+				continue
+			}
+			ml := l.at(sd.key)
+			for i, m := range sd.list {
+				if i == k {
+					continue
+				}
+				if grown {
+					w.added(sd.add.in(dir), dir, ml.at(strconv.Itoa(i)), memberName(m))
+				} else {
+					w.removed(sd.rm.in(dir), dir, ml.at(strconv.Itoa(i)), memberName(m))
+				}
+			}
+			if grown {
+				w.schema(loc{l.o, push(ml.n, strconv.Itoa(k))}, dir, op, sd.list[k])
+			} else {
+				w.schema(loc{push(ml.o, strconv.Itoa(k)), l.n}, dir, sd.list[k], np)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// covers reports whether a type list names every JSON type.
+func covers(types []string) bool {
+	set := map[string]bool{}
+	for _, t := range types {
+		set[t] = true
+	}
+	for _, t := range allTypes {
+		if !set[t] && !(t == "integer" && set["number"]) {
+			return false
+		}
+	}
+	return true
+}
+
+// allTypes are the JSON types; a union of all of them is no restriction.
+var allTypes = []string{"array", "boolean", "integer", "number", "object", "string"}
+
+// typeUnion reads an anyOf/oneOf of bare types ({type: string}, ...) that
+// names every JSON type, or a type list that does, as no type at all.
+func typeUnion(s *base.Schema) *base.Schema {
+	alts := s.AnyOf
+	if len(alts) == 0 {
+		alts = s.OneOf
+	}
+	if len(alts) > 1 && len(s.Type) == 0 {
+		var types []string
+		for _, a := range alts {
+			m := a.Schema()
+			if m == nil || len(m.Type) != 1 || orderedmap.Len(m.Properties) > 0 || len(m.Enum) > 0 || m.Format != "" ||
+				(m.Items != nil && !(m.Items.IsA() && m.Items.A != nil && emptySchema(m.Items.A))) {
+				return s
+			}
+			types = append(types, m.Type[0])
+		}
+		if covers(types) {
+			out := *s
+			out.AnyOf, out.OneOf, out.Type = nil, nil, nil
+			return &out
+		}
+		return s
+	}
+	if !covers(s.Type) {
+		return s
+	}
+	out := *s
+	out.Type = nil
+	if nullable(s) {
+		out.Type = []string{"null"}
+	}
+	return &out
 }
 
 func (w *walker) schemaBody(l loc, dir direction, o, n *base.Schema) {
@@ -211,6 +327,26 @@ func withSiblings(p *base.SchemaProxy, named map[string]*base.SchemaProxy) *base
 	}
 	if s.Format != "" {
 		out.Format = s.Format
+	}
+	for _, f := range []struct{ dst, src **int64 }{{&out.MaxLength, &s.MaxLength}, {&out.MinLength, &s.MinLength},
+		{&out.MaxItems, &s.MaxItems}, {&out.MinItems, &s.MinItems}, {&out.MaxProperties, &s.MaxProperties}, {&out.MinProperties, &s.MinProperties}} {
+		if *f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	for _, f := range []struct{ dst, src **float64 }{{&out.Maximum, &s.Maximum}, {&out.Minimum, &s.Minimum}, {&out.MultipleOf, &s.MultipleOf}} {
+		if *f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if s.ExclusiveMaximum != nil {
+		out.ExclusiveMaximum = s.ExclusiveMaximum
+	}
+	if s.ExclusiveMinimum != nil {
+		out.ExclusiveMinimum = s.ExclusiveMinimum
+	}
+	if s.UniqueItems != nil {
+		out.UniqueItems = s.UniqueItems
 	}
 	if s.Pattern != "" {
 		out.Pattern = s.Pattern
