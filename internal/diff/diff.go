@@ -117,7 +117,9 @@ func Compare(old, new *spec.Document, rules *Rules) (*Report, error) {
 		ao, an = fromV3(&mo.Model, old.Root()), fromV3(&mn.Model, new.Root())
 	}
 	w := newWalker(old.Root(), new.Root())
-	w.api(ao, an)
+	if err := w.walk(ao, an); err != nil {
+		return nil, fmt.Errorf("diff %q against %q: %w", old.Source, new.Source, err)
+	}
 	rep := &Report{Changes: w.changes(rules, old.Root(), new.Root()), RuleSet: rules.ID(), OldFamily: of, NewFamily: nf}
 	rep.Total = len(rep.Changes)
 	for _, c := range rep.Changes {
@@ -129,6 +131,18 @@ func Compare(old, new *spec.Document, rules *Rules) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// walk compares the models; a model libopenapi left inconsistent is
+// reported as an error rather than taking the process down.
+func (w *walker) walk(o, n *api) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("comparing the models failed: %v (please report this pair)", r)
+		}
+	}()
+	w.api(o, n)
+	return nil
 }
 
 func levelRank(l string) int {
