@@ -1,7 +1,5 @@
 package diff
 
-import "strings"
-
 // Objects a change can concern (Change.Object).
 const (
 	ObjectPath           = "path"
@@ -207,46 +205,4 @@ func inSchema(segs []string, r int) (string, int) {
 		}
 	}
 	return object, r
-}
-
-// isKeyword reports whether segs[i] is a spec keyword rather than a name the
-// author chose (a property, path or response name).
-func isKeyword(segs []string, i int) bool {
-	if i == 0 {
-		return true
-	}
-	switch segs[i-1] {
-	case "properties", "paths", "webhooks", "schemas", "definitions", "patternProperties", "$defs":
-		return false
-	}
-	return true
-}
-
-func isExtension(segs []string, property string) bool {
-	if strings.HasPrefix(property, "x-") {
-		return true
-	}
-	for i, s := range segs {
-		if strings.HasPrefix(s, "x-") && isKeyword(segs, i) {
-			return true
-		}
-	}
-	return false
-}
-
-func isExample(segs []string, property string) bool {
-	if property == "example" || property == "examples" {
-		return true
-	}
-	for i, s := range segs {
-		if (s == "example" || s == "examples") && isKeyword(segs, i) {
-			return true
-		}
-	}
-	return false
-}
-
-func isDescription(segs []string, property string) bool {
-	n := len(segs)
-	return property == "description" || (n > 0 && segs[n-1] == "description" && isKeyword(segs, n-1))
 }
