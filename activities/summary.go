@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/apilivesync/apilivesync/internal/diff"
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 )
 
 var methods = map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true, "trace": true}
@@ -23,10 +24,7 @@ func changeSummary(c diff.Change) string {
 // humanPointer turns /paths/~1pets~1{id}/get/parameters/0 into
 // "GET /pets/{id} parameters/0".
 func humanPointer(p string) string {
-	toks := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, t := range toks {
-		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
-	}
+	toks := jsonptr.Tokens(p)
 	if len(toks) >= 2 && toks[0] == "paths" {
 		head := toks[1]
 		rest := toks[2:]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 	"github.com/apilivesync/apilivesync/internal/merge"
 )
 
@@ -107,10 +108,7 @@ func FromTree(treeJSON []byte) ([]byte, error) {
 // /directives/auth is "@auth", /schema/query is "schema". A pointer it does
 // not know is returned unchanged.
 func Coordinate(pointer string) string {
-	toks := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
-	for i, t := range toks {
-		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
-	}
+	toks := jsonptr.Tokens(pointer)
 	at := func(i int) string {
 		if i < len(toks) {
 			return toks[i]

@@ -3,6 +3,8 @@ package merge
 import (
 	"slices"
 	"strings"
+
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 )
 
 // owner answers whether a source owns a path or a component.
@@ -159,7 +161,7 @@ func takeLocal(k string, l, nb, nr, r map[string]any, path []string, ignored *[]
 		nr[k] = lv
 	}
 	if rok && !sameValue(lv, rv, lok, rok) {
-		*ignored = append(*ignored, pointerOf(path))
+		*ignored = append(*ignored, jsonptr.Join(path))
 	}
 }
 

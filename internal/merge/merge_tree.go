@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 )
 
 var (
@@ -333,18 +335,6 @@ func (e *encoder) str(s string) {
 	e.buf = append(e.buf, '"')
 }
 
-var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
-
-// pointerOf joins reference tokens into an RFC 6901 JSON pointer.
-func pointerOf(tokens []string) string {
-	var sb strings.Builder
-	for _, t := range tokens {
-		sb.WriteByte('/')
-		sb.WriteString(pointerEscaper.Replace(t))
-	}
-	return sb.String()
-}
-
 // parsePointer splits an RFC 6901 JSON pointer into reference tokens.
 func parsePointer(p string) ([]string, error) {
 	if p == "" {
@@ -361,7 +351,7 @@ func parsePointer(p string) ([]string, error) {
 					return nil, fmt.Errorf("JSON pointer %q has a bad escape in %q", p, t)
 				}
 			}
-			parts[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+			parts[i] = jsonptr.Unescape(t)
 		}
 	}
 	return parts, nil

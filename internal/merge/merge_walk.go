@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 )
 
 // merger walks base, local and remote together, building the merged tree.
@@ -374,7 +376,7 @@ func (m *merger) mergeKeyed(ba, la, ra []any, kf keyFunc) ([]any, bool) {
 
 // conflict records a conflict at the current path.
 func (m *merger) conflict(b, l, r any, bok, lok, rok bool) {
-	c := Conflict{Pointer: pointerOf(m.path)}
+	c := Conflict{Pointer: jsonptr.Join(m.path)}
 	switch {
 	case !bok:
 		c.Kind = KindBothAdded

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 )
 
 // canonical is the canonical form and the merge tree. Member names avoid
@@ -140,7 +142,7 @@ func (n *normalizer) fromCanonical(top map[string]any) (*canonical, *Error) {
 
 // Segment escapes one item name for a path: "~" as "~0", "/" as "~1".
 func Segment(name string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
+	return jsonptr.Escape(name)
 }
 
 func (n *normalizer) items(c *canonical, parent string, items []any, depth int) *Error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 	"github.com/apilivesync/apilivesync/internal/merge"
 )
 
@@ -56,10 +57,7 @@ func Merge(base, local, remote []byte) (*MergeResult, error) {
 // folder path and field: /requests/~1Users~1Get user/method is
 // "/Users/Get user#method", /variable/baseUrl is "/#variable/baseUrl".
 func Location(pointer string) string {
-	toks := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
-	for i, t := range toks {
-		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
-	}
+	toks := jsonptr.Tokens(pointer)
 	if len(toks) >= 2 && (toks[0] == "requests" || toks[0] == "folders") {
 		loc := toks[1]
 		if len(toks) > 2 {
@@ -67,7 +65,7 @@ func Location(pointer string) string {
 		}
 		return loc
 	}
-	if toks[0] == "" {
+	if len(toks) == 0 || toks[0] == "" {
 		return "/"
 	}
 	return "/#" + strings.Join(toks, "/")

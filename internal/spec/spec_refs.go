@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pb33f/go-yaml"
+
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 )
 
 // MaxWarnings bounds Summary.Warnings; further ones are only counted.
@@ -55,7 +57,7 @@ type foundRef struct {
 }
 
 // pointer renders the path as a JSON pointer (only when a message needs it).
-func (r foundRef) pointer() string { return pointerOf(r.path) }
+func (r foundRef) pointer() string { return jsonptr.Join(r.path) }
 
 // refWalk visits the structure of one document and sorts its $refs: real
 // references (refs) and $ref keys inside data (inert), which libopenapi must
@@ -162,16 +164,6 @@ func (w *refWalk) data(n *yaml.Node) {
 			w.data(c)
 		}
 	}
-}
-
-// pointerOf renders path segments as an RFC 6901 JSON pointer.
-func pointerOf(path []string) string {
-	var b strings.Builder
-	for _, s := range path {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
 }
 
 // refKind classifies a $ref value.

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pb33f/go-yaml"
+
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 )
 
 // maxExpandedNodes bounds the size of the tree once aliases are expanded,
@@ -159,7 +161,7 @@ func resolvePointer(root *yaml.Node, ptr string) *yaml.Node {
 		return nil
 	}
 	for _, tok := range strings.Split(ptr[1:], "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		tok = jsonptr.Unescape(tok)
 		n = deref(n)
 		if n == nil {
 			return nil
