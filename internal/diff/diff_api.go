@@ -170,6 +170,24 @@ func (w *walker) api(o, n *api) {
 	w.tags(docMap(o.root), docMap(n.root))
 	w.rawMap(at("externalDocs"), mapValue(docMap(o.root), "externalDocs"), mapValue(docMap(n.root), "externalDocs"))
 	w.extensions(dirAny, at(), o.ext, n.ext)
+	w.namedSchemas(o.schemas, n.schemas)
+}
+
+// namedSchemas reports named schemas added or removed, used or not (their
+// uses are judged where they are used).
+func (w *walker) namedSchemas(o, n map[string]*base.SchemaProxy) {
+	for _, ref := range sortedKeysOf(n) {
+		if _, ok := o[ref]; !ok {
+			segs := refSegs(ref)
+			w.added(rComponentAdded, dirAny, loc{segs, segs}, segs[len(segs)-1])
+		}
+	}
+	for _, ref := range sortedKeysOf(o) {
+		if _, ok := n[ref]; !ok {
+			segs := refSegs(ref)
+			w.removed(rComponentRemoved, dirAny, loc{segs, segs}, segs[len(segs)-1])
+		}
+	}
 }
 
 func docMap(root *yaml.Node) *yaml.Node {

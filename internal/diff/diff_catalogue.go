@@ -245,6 +245,8 @@ var (
 	rExampleChanged         = def("example-changed", I, "An example changed.")
 	rExtensionChanged       = def("extension-changed", I, "A specification extension (x-…) changed.")
 	rMetadataChanged        = def("metadata-changed", I, "Metadata (info, tags, external docs, xml, links) changed.")
+	rComponentAdded         = def("component-schema-added", I, "A named schema (components/schemas, definitions) was added.")
+	rComponentRemoved       = def("component-schema-removed", I, "A named schema was removed; operations that used it report their own changes.")
 )
 
 // Catalogue lists every rule with its default level, sorted by ID.

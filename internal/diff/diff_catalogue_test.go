@@ -270,6 +270,8 @@ var singleCases = []singleCase{
 	{name: "example edited", edits: []string{"example: [{id: a1, name: Lamp}]", "example: [{id: a2, name: Desk}]"}, fires: "example-changed", not: []string{"description-changed", "extension-changed"}},
 	{name: "extension edited", edits: []string{"x-cache: short", "x-cache: long"}, fires: "extension-changed", not: []string{"example-changed", "metadata-changed"}},
 	{name: "version bumped", edits: []string{"info: {title: Shop, version: \"1.0\"}", "info: {title: Shop, version: \"1.1\"}"}, fires: "metadata-changed", not: []string{"extension-changed", "schema-deprecated"}},
+	{name: "component schema added", edits: []string{"  schemas:\n", "  schemas:\n    Spare: {type: string}\n"}, fires: "component-schema-added", not: []string{"component-schema-removed"}},
+	{name: "component schema removed", edits: []string{"  schemas:\n", "  schemas:\n    Spare: {type: string}\n"}, reverse: true, fires: "component-schema-removed", not: []string{"component-schema-added"}},
 	{name: "property deprecated", edits: []string{"        note: {type: string}\n", "        note: {type: string, deprecated: true}\n"}, fires: "schema-deprecated", not: []string{"request-property-removed"}},
 
 	// Swagger 2.0 through the same model

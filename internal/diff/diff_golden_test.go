@@ -22,13 +22,15 @@ func TestRealSpecPairs(t *testing.T) {
 		// id path parameter turns from string to integer (and gains format
 		// int64), and GET /pets/{id} returns one Pet where it returned an
 		// array. Pet split into allOf [NewPet, {id}] is the same object: only
-		// the two parts are reported, as info.
-		{"oai-v2-petstore", "oai-v2-petstore.yaml", "oai-v2-petstore-expanded.yaml", 37, 5},
+		// the two parts are reported, as info (and NewPet and Error as new
+		// named schemas).
+		{"oai-v2-petstore", "oai-v2-petstore.yaml", "oai-v2-petstore-expanded.yaml", 39, 5},
 		// OpenAPI 3.0 (JSON): the same evolution (GET /pets/{id} already
 		// returned one Pet there); POST /pets takes a NewPet, which has no
 		// id; GET /pets drops its maxItems: 100, so clients may get longer
 		// lists than they were promised, and its x-next paging header.
-		{"oai-v3-petstore", "oai-v3-petstore.json", "oai-v3-petstore-expanded.json", 36, 6},
+		// NewPet and Error are new named schemas (info).
+		{"oai-v3-petstore", "oai-v3-petstore.json", "oai-v3-petstore-expanded.json", 38, 6},
 		// Stripe, 2021-06-07 → 2021-06-16 (2.7 MB each): three response
 		// fields become required (clients now always get them: harmless,
 		// though libopenapi calls it breaking), a response field is added,
