@@ -16,6 +16,8 @@ import (
 
 	"github.com/apilivesync/apilivesync/internal/diff"
 	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/graphql"
+	"github.com/apilivesync/apilivesync/internal/kind"
 	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
@@ -102,6 +104,11 @@ func (a *Activities) FetchSpec(ctx context.Context, in FetchInput) (*FetchResult
 	if !in.Force && state.BaseHash != "" {
 		req.ETag, req.LastModified = state.ETag, state.LastModified
 	}
+	if src.Introspect {
+		if req, err = introspectionRequest(req); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := a.Fetcher.Fetch(ctx, req)
 	if err != nil {
 		// Nothing a source's server says, and no secret it was sent, leaves
@@ -111,6 +118,15 @@ func (a *Activities) FetchSpec(ctx context.Context, in FetchInput) (*FetchResult
 			return nil, err
 		}
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeFetch, nil)
+	}
+	if src.Introspect && !resp.NotModified {
+		// What is stored, hashed and parsed is the schema, as SDL.
+		sdl, err := graphql.FromIntrospection(resp.Body)
+		if err != nil {
+			msg := redact.String(fmt.Sprintf("introspect source %q at %s: %v", src.ID, src.URL, err), headerValues(headers)...)
+			return nil, temporal.NewNonRetryableApplicationError(msg, ErrTypeSpec, nil)
+		}
+		resp.Body = []byte(sdl)
 	}
 	res := &FetchResult{
 		NotModified: resp.NotModified, StatusCode: resp.StatusCode, ETag: resp.ETag,
@@ -157,6 +173,15 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 	if in.Location != "" {
 		name = fmt.Sprintf("%s (%s)", in.SourceID, in.Location)
 	}
+	k := in.Kind
+	if k == "" {
+		if k, err = SourceKind(raw); err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("source %q: %v", name, err), ErrTypeSpec, nil)
+		}
+	}
+	if k != kind.OpenAPI {
+		return a.parseKind(ctx, k, name, in, raw)
+	}
 	doc, err := spec.ParseContext(ctx, name, raw, a.specOptions(in))
 	if err == nil {
 		// Build the model now: a spec whose model does not build is invalid.
@@ -200,15 +225,24 @@ func (a *Activities) compare(ctx context.Context, oldHash, newHash, rulesFile st
 	if err != nil {
 		return nil, err
 	}
-	oldDoc, err := a.loadDoc(ctx, oldHash)
+	oldDoc, err := a.loadStored(ctx, oldHash)
 	if err != nil {
 		return nil, err
 	}
-	newDoc, err := a.loadDoc(ctx, newHash)
+	newDoc, err := a.loadStored(ctx, newHash)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := diff.Compare(oldDoc, newDoc, rules)
+	if oldDoc.kind != newDoc.kind {
+		return nil, mismatch("diff", oldDoc.kind, newDoc.kind)
+	}
+	var rep *diff.Report
+	if oldDoc.kind == kind.OpenAPI {
+		rep, err = diff.Compare(oldDoc.doc, newDoc.doc, rules)
+	} else {
+		// GraphQL and Postman have their own rule sets (rules files are OpenAPI's).
+		rep, err = kind.Diff(oldDoc.kind, oldDoc.data, newDoc.data)
+	}
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSpec, nil)
 	}
@@ -230,14 +264,8 @@ func (a *Activities) storeReport(ctx context.Context, rep *diff.Report) (*DiffRe
 	return res, nil
 }
 
-func (a *Activities) loadDoc(ctx context.Context, hash string) (*spec.Document, error) {
-	if doc, ok := a.Docs.Get(hash); ok {
-		return doc, nil
-	}
-	data, err := a.Store.GetBlob(ctx, hash)
-	if err != nil {
-		return nil, notFoundOr(err)
-	}
+// parseStored parses a stored OpenAPI document and caches it.
+func (a *Activities) parseStored(hash string, data []byte) (*spec.Document, error) {
 	doc, err := spec.Parse(hash, data, a.SpecOptions)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("stored document %s: %v", hash, err), ErrTypeSpec, nil)

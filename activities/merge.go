@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/apilivesync/apilivesync/internal/jsonptr"
+	"github.com/apilivesync/apilivesync/internal/kind"
 	"github.com/apilivesync/apilivesync/internal/merge"
 	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
@@ -39,19 +40,25 @@ func (a *Activities) MergeSpecs(ctx context.Context, in MergeInput) (*MergeResul
 	if owns.IsZero() && (head == nil || head.Hash == in.BaseHash) {
 		return res, nil
 	}
+	remote, err := a.Store.GetBlob(ctx, in.RemoteHash)
+	if err != nil {
+		return nil, notFoundOr(err)
+	}
+	if k := StoredKind(remote); k != kind.OpenAPI {
+		return a.mergeKind(ctx, in, k, head, remote, res)
+	}
 	var base, local []byte
 	if in.BaseHash != "" {
 		if base, err = a.Store.GetBlob(ctx, in.BaseHash); err != nil {
 			return nil, notFoundOr(err)
 		}
 	}
-	remote, err := a.Store.GetBlob(ctx, in.RemoteHash)
-	if err != nil {
-		return nil, notFoundOr(err)
-	}
 	if head != nil {
 		if local, err = a.Store.GetBlob(ctx, head.Hash); err != nil {
 			return nil, notFoundOr(err)
+		}
+		if lk := StoredKind(local); lk != kind.OpenAPI {
+			return nil, mismatch(fmt.Sprintf("merge source %q into api %q", in.SourceID, in.API), lk, kind.OpenAPI)
 		}
 	} else if local, err = skeleton(remote); err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("merge source %q into new api %q: %v", in.SourceID, in.API, err), ErrTypeSpec, nil)
@@ -120,8 +127,8 @@ func (a *Activities) storeValid(ctx context.Context, api string, doc []byte) (st
 	return h, nil
 }
 
-func (a *Activities) loadMerge(ctx context.Context, hash string) (*merge.Result, error) {
-	var mr merge.Result
+func (a *Activities) loadMerge(ctx context.Context, hash string) (*storedMerge, error) {
+	var mr storedMerge
 	if err := a.Store.GetJSON(ctx, hash, &mr); err != nil {
 		return nil, notFoundOr(err)
 	}
@@ -154,13 +161,13 @@ func (a *Activities) ResolveConflicts(ctx context.Context, in ResolveInput) (*Re
 	case source.StrategyAI:
 		if a.AI == nil {
 			res.FallbackReason = "no AI resolver is configured"
-			res.Open = openConflicts(mr.Conflicts)
+			res.Open = openConflicts(mr, mr.Conflicts)
 			return res, nil
 		}
 		cs := make([]resolve.Conflict, 0, len(mr.Conflicts))
 		for _, c := range mr.Conflicts {
 			cs = append(cs, resolve.Conflict{ID: c.ID, Pointer: c.Pointer, Kind: c.Kind, Base: c.Base, Local: c.Local, Remote: c.Remote,
-				Context: humanPointer(c.Pointer)})
+				Context: mr.location(c.Pointer)})
 		}
 		out, err := a.AI.Resolve(ctx, in.API, cs)
 		if err != nil {
@@ -180,7 +187,7 @@ func (a *Activities) ResolveConflicts(ctx context.Context, in ResolveInput) (*Re
 					open = append(open, c)
 				}
 			}
-			res.Resolutions, res.Open, res.FallbackReason = rs, openConflicts(open), out.FallbackReason
+			res.Resolutions, res.Open, res.FallbackReason = rs, openConflicts(mr, open), out.FallbackReason
 			a.logger(ctx).Warn("AI left conflicts to a person", zap.String("api", in.API), zap.Int("open", len(open)), zap.String("reason", out.FallbackReason))
 			return res, nil
 		}
@@ -191,7 +198,7 @@ func (a *Activities) ResolveConflicts(ctx context.Context, in ResolveInput) (*Re
 	if err != nil {
 		if in.Strategy == source.StrategyAI {
 			// The AI's choices made an invalid spec: a person decides instead.
-			res.Open, res.FallbackReason = openConflicts(mr.Conflicts), "the AI's choices did not make a valid spec: "+err.Error()
+			res.Open, res.FallbackReason = openConflicts(mr, mr.Conflicts), "the AI's choices did not make a valid spec: "+err.Error()
 			return res, nil
 		}
 		return nil, err
@@ -200,13 +207,13 @@ func (a *Activities) ResolveConflicts(ctx context.Context, in ResolveInput) (*Re
 	return res, nil
 }
 
-func openConflicts(cs []merge.Conflict) []Conflict {
+func openConflicts(mr *storedMerge, cs []merge.Conflict) []Conflict {
 	out := make([]Conflict, 0, len(cs))
 	for i, c := range cs {
 		if i == MaxConflictsInHistory {
 			break
 		}
-		out = append(out, Conflict{ID: c.ID, Pointer: c.Pointer, Kind: c.Kind})
+		out = append(out, Conflict{ID: c.ID, Pointer: c.Pointer, Kind: c.Kind, Location: mr.Locations[c.Pointer]})
 	}
 	return out
 }
@@ -215,7 +222,7 @@ func openConflicts(cs []merge.Conflict) []Conflict {
 // to whichever other source of the API last gave it; the lower rank wins
 // (a tie goes to the newer, remote value). A local value no source gave is a
 // person's edit and is kept.
-func (a *Activities) bySourcePriority(ctx context.Context, in ResolveInput, mr *merge.Result) ([]Resolution, error) {
+func (a *Activities) bySourcePriority(ctx context.Context, in ResolveInput, mr *storedMerge) ([]Resolution, error) {
 	states, err := a.Store.SourceStates(ctx, in.API)
 	if err != nil {
 		return nil, err
@@ -234,9 +241,9 @@ func (a *Activities) bySourcePriority(ctx context.Context, in ResolveInput, mr *
 		if err != nil {
 			return nil, notFoundOr(err)
 		}
-		var doc any
-		if err := json.Unmarshal(data, &doc); err != nil {
-			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("stored document %s of source %q is not JSON: %v", st.BaseHash, st.SourceID, err), ErrTypeSpec, nil)
+		doc, err := mergeTree(data)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("stored document %s of source %q: %v", st.BaseHash, st.SourceID, err), ErrTypeSpec, nil)
 		}
 		others = append(others, other{id: st.SourceID, rank: st.Rank, doc: doc})
 	}
@@ -295,7 +302,7 @@ func (a *Activities) ApplyResolutions(ctx context.Context, in ApplyInput) (*Appl
 	return &ApplyResult{MergedHash: h, Decided: decided}, nil
 }
 
-func (a *Activities) applyTo(ctx context.Context, api string, mr *merge.Result, rs []Resolution) (string, error) {
+func (a *Activities) applyTo(ctx context.Context, api string, mr *storedMerge, rs []Resolution) (string, error) {
 	mrs := make([]merge.Resolution, 0, len(rs))
 	for _, r := range rs {
 		mrs = append(mrs, merge.Resolution{Pointer: r.Pointer, Choice: merge.Choice(r.Choice), Value: r.Value, Strategy: r.Strategy, Reason: r.Reason})
@@ -303,9 +310,15 @@ func (a *Activities) applyTo(ctx context.Context, api string, mr *merge.Result, 
 	if err := merge.ValidateResolutions(mr.Conflicts, mrs); err != nil {
 		return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("api %q: %v", api, err), ErrTypeResolution, nil)
 	}
-	doc, err := merge.Apply(mr, mrs)
+	doc, err := merge.Apply(&mr.Result, mrs)
 	if err != nil {
 		return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("api %q: %v", api, err), ErrTypeResolution, nil)
+	}
+	if mr.DocKind != "" && mr.DocKind != kind.OpenAPI {
+		if doc, err = kind.Document(mr.DocKind, doc); err != nil {
+			return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("api %q: the resolved %s document: %v", api, mr.DocKind, err), ErrTypeMerge, nil)
+		}
+		return a.storeValidKind(ctx, api, mr.DocKind, doc)
 	}
 	return a.storeValid(ctx, api, doc)
 }

@@ -24,8 +24,11 @@ const (
 	ErrTypeNotFound   = "NotFound"          // a stored API, version or blob is missing
 )
 
-// Counts summarize a document: its family, versions and sizes.
+// Counts summarize a document: its family, versions and sizes. For GraphQL
+// and Postman (Kind set) the OpenAPI-named counts are reused: see CountsOf.
 type Counts struct {
+	// Kind is graphql or postman; empty for OpenAPI (Family says which).
+	Kind       string `json:"kind,omitempty"`
 	Family     string `json:"family,omitempty"`
 	Version    string `json:"version,omitempty"`
 	Title      string `json:"title,omitempty"`
@@ -87,6 +90,8 @@ type ParseInput struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Strict refuses dangling references instead of warning.
 	Strict bool `json:"strict,omitempty"`
+	// Kind is the source's kind (openapi, graphql, postman); empty detects it.
+	Kind string `json:"kind,omitempty"`
 }
 
 // ParseResult describes a valid document, normalized and stored under Hash.
@@ -133,6 +138,10 @@ type Conflict struct {
 	ID      string `json:"id"`
 	Pointer string `json:"pointer"`
 	Kind    string `json:"kind"`
+	// Location is where people read the conflict when the pointer is not
+	// it: a GraphQL schema coordinate (User.email(arg:)) or a Postman
+	// request path ("/Users/Get user#method").
+	Location string `json:"location,omitempty"`
 }
 
 // MergeResult is the merged document (in the store) and what is left open.

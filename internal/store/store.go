@@ -63,6 +63,8 @@ const (
 
 // Counts summarizes a stored document.
 type Counts struct {
+	// Kind is graphql or postman; empty for OpenAPI (Family says which).
+	Kind       string `json:"kind,omitempty"`
 	Family     string `json:"family,omitempty"`
 	Version    string `json:"version,omitempty"`
 	Title      string `json:"title,omitempty"`

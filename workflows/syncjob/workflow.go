@@ -111,7 +111,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	if err := j.step(ctx, StepParse, func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(ctx, a.ParseSpec, activities.ParseInput{
 			SourceID: src.ID, Location: src.Location(), RawHash: fetched.RawHash,
-			URL: src.URL, File: src.LocalFile(), Headers: src.Headers, Strict: src.Strict,
+			URL: src.URL, File: src.LocalFile(), Headers: src.Headers, Strict: src.Strict, Kind: src.Kind,
 		}).Get(ctx, &parsed)
 	}); err != nil {
 		return err
