@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -185,7 +186,8 @@ func statusError(source, target string, resp *http.Response, now time.Time) *Err
 		msg += " (the server refused the credentials: check the source's auth headers and the secrets they reference)"
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 		e.Temporary = true
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+		if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok && d <= maxRetryAfter {
+			d = d.Round(time.Second)
 			e.RetryAfter = d
 			msg += fmt.Sprintf(" (retry after %s)", d)
 		}
@@ -198,24 +200,34 @@ func statusError(source, target string, resp *http.Response, now time.Time) *Err
 	return e
 }
 
-// parseRetryAfter understands delay-seconds and HTTP-date forms.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+// maxRetryAfter is the longest Retry-After an Error reports; a server asking
+// for more is taken to be misconfigured and its header ignored.
+const maxRetryAfter = 7 * 24 * time.Hour
+
+// ParseRetryAfter reads a Retry-After header value (RFC 9110, section
+// 10.2.3): delay-seconds, or an HTTP-date taken relative to now. Fractional
+// seconds ("0.5"), which some APIs send, are accepted; a date already past
+// is a wait of zero. ok is false when v is empty, negative or neither form.
+// How long a wait to honour is the caller's policy. It is the one
+// Retry-After reader: fetch errors, webhook delivery and the AI resolver
+// use it.
+func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 || secs > 7*24*3600 {
+	if strings.Trim(v, "0123456789.") == "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil {
 			return 0, false
 		}
-		return time.Duration(secs) * time.Second, true
+		if secs >= float64(math.MaxInt64/time.Second) {
+			return math.MaxInt64, true
+		}
+		return time.Duration(secs * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now).Round(time.Second)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
+		return max(t.Sub(now), 0), true
 	}
 	return 0, false
 }

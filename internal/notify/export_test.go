@@ -8,5 +8,5 @@ import (
 // SetSleep replaces the backoff wait, so tests observe waits without sleeping.
 func SetSleep(n *Notifier, f func(ctx context.Context, d time.Duration) error) { n.sleep = f }
 
-// ParseRetryAfter exposes parseRetryAfter.
-var ParseRetryAfter = parseRetryAfter
+// ParseRetryAfter exposes retryWait.
+var ParseRetryAfter = retryWait

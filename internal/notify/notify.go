@@ -387,7 +387,7 @@ func (n *Notifier) attempt(ctx context.Context, h Webhook, redacted, typ, id str
 		se.Body = "redirect to " + redirectTarget(resp) + " not followed"
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), n.now())
+		res.retryAfter = retryWait(resp.Header.Get("Retry-After"), n.now())
 	}
 	return res
 }
@@ -422,24 +422,11 @@ func (n *Notifier) backoff(attempt int, retryAfter time.Duration) time.Duration 
 	return half + rand.N(d-half+1)
 }
 
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 if absent or invalid.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+// retryWait is the wait a Retry-After header value asks for, at most a day;
+// 0 if it asks for none or cannot be read.
+func retryWait(v string, now time.Time) time.Duration {
+	d, _ := fetch.ParseRetryAfter(v, now)
+	return min(d, 24*time.Hour)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

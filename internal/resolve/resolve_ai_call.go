@@ -13,6 +13,8 @@ import (
 
 	"github.com/sashabaranov/go-openai"
 	"go.uber.org/zap"
+
+	"github.com/apilivesync/apilivesync/internal/fetch"
 )
 
 // callError is why a call to the model failed for good; its message
@@ -60,23 +62,14 @@ func (d retryHintDoer) Do(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// parseRetryAfter reads retry-after-ms, or Retry-After in seconds or as an
-// HTTP date; 0 when absent or unreadable.
+// parseRetryAfter reads OpenAI's retry-after-ms, else Retry-After (see
+// fetch.ParseRetryAfter); 0 when absent or unreadable.
 func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	if ms, err := strconv.ParseFloat(strings.TrimSpace(h.Get("Retry-After-Ms")), 64); err == nil && ms > 0 {
 		return time.Duration(ms * float64(time.Millisecond))
 	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		return max(time.Duration(secs*float64(time.Second)), 0)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
+	d, _ := fetch.ParseRetryAfter(h.Get("Retry-After"), now)
+	return d
 }
 
 // call sends req with retries and returns the first choice's content. ids
