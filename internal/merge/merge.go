@@ -14,6 +14,8 @@ package merge
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/apilivesync/apilivesync/internal/spec"
 )
 
 // Conflict kinds reported in Conflict.Kind.
@@ -155,7 +157,7 @@ func ThreeWay(base, local, remote []byte, opts Options) (*Result, error) {
 		// Unreachable: local is present, and a missing result needs local missing.
 		return nil, fmt.Errorf("merge: merged document is empty")
 	}
-	res.Merged = encodeCanonical(out, true)
+	res.Merged = spec.CanonicalJSON(out, true)
 	res.Conflicts = m.conflicts
 	res.AutoMerged = m.autoMerged
 	return res, nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/apilivesync/apilivesync/internal/spec"
 )
 
 // Choice says which value a Resolution puts at a conflict location.
@@ -199,7 +201,7 @@ func Apply(res *Result, resolutions []Resolution) ([]byte, error) {
 			return nil, &ResolutionError{Pointer: e.ptr, Problem: err.Error()}
 		}
 	}
-	return encodeCanonical(doc, true), nil
+	return spec.CanonicalJSON(doc, true), nil
 }
 
 func errEmptyIf(b bool) error {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	"github.com/stretchr/testify/require"
+
+	"github.com/apilivesync/apilivesync/internal/spec"
 )
 
 // benchInputs are base, local and remote built from the Stripe spec.
@@ -131,8 +133,8 @@ func generateBenchInputs(t testing.TB) benchInputs {
 	}
 	return benchInputs{
 		base:      raw,
-		local:     encodeCanonical(local, true),
-		remote:    encodeCanonical(remote, true),
+		local:     spec.CanonicalJSON(local, true),
+		remote:    spec.CanonicalJSON(remote, true),
 		conflicts: planted,
 	}
 }

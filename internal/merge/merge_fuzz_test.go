@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/apilivesync/apilivesync/internal/spec"
 )
 
 // deepCopy copies a decoded tree.
@@ -138,8 +140,8 @@ func mutate(doc any, ops []byte) any {
 // checkMergeProperties checks the merge identities, commutation of
 // conflict-free merges, and that Apply accepts mechanical resolutions.
 func checkMergeProperties(t *testing.T, base []byte, x, y any) {
-	bx := encodeCanonical(x, true)
-	by := encodeCanonical(y, true)
+	bx := spec.CanonicalJSON(x, true)
+	by := spec.CanonicalJSON(y, true)
 
 	res, err := ThreeWay(base, bx, base, Options{})
 	require.NoError(t, err)

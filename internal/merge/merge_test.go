@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/apilivesync/apilivesync/internal/spec"
 )
 
 // Set UPDATE_GOLDEN=1 to rewrite testdata/cases/*/merged.json.
@@ -42,7 +44,7 @@ func canon(t testing.TB, doc []byte) string {
 	v, ok, err := decodeDoc(doc)
 	require.NoError(t, err)
 	require.True(t, ok)
-	return string(encodeCanonical(v, true))
+	return string(spec.CanonicalJSON(v, true))
 }
 
 type wantConflict struct {
@@ -175,7 +177,7 @@ func TestThreeWayCases(t *testing.T) {
 				v, ok := at(t, res.Merged, c.Pointer)
 				require.Equal(t, c.Local != nil, ok, c.Pointer)
 				if ok {
-					require.JSONEq(t, string(c.Local), string(encodeCanonical(v, false)), c.Pointer)
+					require.JSONEq(t, string(c.Local), string(spec.CanonicalJSON(v, false)), c.Pointer)
 				}
 			}
 			if tc.conflicts == nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/apilivesync/apilivesync/internal/jsonptr"
+	"github.com/apilivesync/apilivesync/internal/spec"
 )
 
 // merger walks base, local and remote together, building the merged tree.
@@ -160,7 +161,7 @@ func securityKey(el any) (string, bool) {
 	if _, ok := el.(map[string]any); !ok {
 		return "", false
 	}
-	return string(encodeCanonical(el, false)), true
+	return string(spec.CanonicalJSON(el, false)), true
 }
 
 func stringKey(el any) (string, bool) {
@@ -386,13 +387,13 @@ func (m *merger) conflict(b, l, r any, bok, lok, rok bool) {
 		c.Kind = KindBothModified
 	}
 	if bok {
-		c.Base = encodeCanonical(b, false)
+		c.Base = spec.CanonicalJSON(b, false)
 	}
 	if lok {
-		c.Local = encodeCanonical(l, false)
+		c.Local = spec.CanonicalJSON(l, false)
 	}
 	if rok {
-		c.Remote = encodeCanonical(r, false)
+		c.Remote = spec.CanonicalJSON(r, false)
 	}
 	c.ID = conflictID(c)
 	m.conflicts = append(m.conflicts, c)

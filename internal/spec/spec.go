@@ -259,7 +259,7 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 		if jerr != nil {
 			return fail(KindNotStructured, 0, 0, jerr.Error(), jerr)
 		}
-		canonical, err = canonicalFromValue(v, len(data))
+		canonical = canonicalFromValue(v, len(data))
 	default:
 		canonical, err = canonicalFromNode(root, len(data))
 	}

@@ -4,18 +4,38 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/pb33f/go-yaml"
 )
 
+// CanonicalJSON writes v, a decoded JSON tree (map[string]any, []any,
+// string, json.Number, bool and nil, as encoding/json decodes with
+// UseNumber), as canonical JSON: keys sorted, strings escaped as canon.str
+// says, two-space indent and a trailing newline when indent is set, compact
+// otherwise. Values of other types are written by encoding/json. It is the
+// one canonical-JSON encoder: Parse and Normalize write a spec's canonical
+// form with it, and package merge writes merged documents and conflict
+// values with it.
+func CanonicalJSON(v any, indent bool) []byte {
+	c := canon{buf: make([]byte, 0, 1024), compact: !indent}
+	c.value(v, 0)
+	if indent {
+		c.buf = append(c.buf, '\n')
+	}
+	return c.buf
+}
+
 // canon writes canonical JSON straight from a node tree (or from decoded JSON
-// values): sorted keys, two-space indent, no HTML escaping. Writing directly
-// avoids building a map tree and re-indenting it, which for a multi-megabyte
-// spec was most of Parse's own cost.
+// values): sorted keys, two-space indent (or none when compact), no HTML
+// escaping. Writing directly avoids building a map tree and re-indenting it,
+// which for a multi-megabyte spec was most of Parse's own cost.
 type canon struct {
-	buf []byte
+	buf     []byte
+	compact bool
+	keys    [][]string // reusable key slices, one per depth
 }
 
 func canonicalFromNode(n *yaml.Node, sizeHint int) ([]byte, error) {
@@ -27,20 +47,31 @@ func canonicalFromNode(n *yaml.Node, sizeHint int) ([]byte, error) {
 	return c.buf, nil
 }
 
-func canonicalFromValue(v any, sizeHint int) ([]byte, error) {
+func canonicalFromValue(v any, sizeHint int) []byte {
 	c := canon{buf: make([]byte, 0, sizeHint+sizeHint/2)}
-	if err := c.value(v, 0); err != nil {
-		return nil, err
-	}
+	c.value(v, 0)
 	c.buf = append(c.buf, '\n')
-	return c.buf, nil
+	return c.buf
 }
 
+// indent starts a new line at depth; compact output has none.
 func (c *canon) indent(depth int) {
+	if c.compact {
+		return
+	}
 	c.buf = append(c.buf, '\n')
 	for range depth {
 		c.buf = append(c.buf, ' ', ' ')
 	}
+}
+
+// colon separates a key from its value.
+func (c *canon) colon() {
+	if c.compact {
+		c.buf = append(c.buf, ':')
+		return
+	}
+	c.buf = append(c.buf, ':', ' ')
 }
 
 type member struct {
@@ -89,7 +120,8 @@ func (c *canon) node(n *yaml.Node, depth int) error {
 				if err != nil {
 					return err
 				}
-				return c.value(v, depth)
+				c.value(v, depth)
+				return nil
 			}
 			if k.Kind != yaml.ScalarNode {
 				return fmt.Errorf("line %d: mapping key is not a scalar", k.Line)
@@ -113,7 +145,7 @@ func (c *canon) node(n *yaml.Node, depth int) error {
 			first = false
 			c.indent(depth + 1)
 			c.str(m.key)
-			c.buf = append(c.buf, ':', ' ')
+			c.colon()
 			if err := c.node(m.val, depth+1); err != nil {
 				return err
 			}
@@ -126,29 +158,30 @@ func (c *canon) node(n *yaml.Node, depth int) error {
 		if err != nil {
 			return err
 		}
-		return c.value(v, depth)
+		c.value(v, depth)
+		return nil
 	}
 	return fmt.Errorf("line %d: unsupported YAML node", n.Line)
 }
 
-func (c *canon) value(v any, depth int) error {
+func (c *canon) value(v any, depth int) {
 	switch v := v.(type) {
 	case nil:
 		c.buf = append(c.buf, "null"...)
 	case bool:
-		if v {
-			c.buf = append(c.buf, "true"...)
-		} else {
-			c.buf = append(c.buf, "false"...)
-		}
+		c.buf = strconv.AppendBool(c.buf, v)
 	case json.Number:
+		if v == "" {
+			c.buf = append(c.buf, '0')
+			return
+		}
 		c.buf = append(c.buf, v...)
 	case string:
 		c.str(v)
 	case []any:
 		if len(v) == 0 {
 			c.buf = append(c.buf, "[]"...)
-			return nil
+			return
 		}
 		c.buf = append(c.buf, '[')
 		for i, e := range v {
@@ -156,22 +189,24 @@ func (c *canon) value(v any, depth int) error {
 				c.buf = append(c.buf, ',')
 			}
 			c.indent(depth + 1)
-			if err := c.value(e, depth+1); err != nil {
-				return err
-			}
+			c.value(e, depth+1)
 		}
 		c.indent(depth)
 		c.buf = append(c.buf, ']')
 	case map[string]any:
 		if len(v) == 0 {
 			c.buf = append(c.buf, "{}"...)
-			return nil
+			return
 		}
-		keys := make([]string, 0, len(v))
+		for len(c.keys) <= depth {
+			c.keys = append(c.keys, nil)
+		}
+		keys := c.keys[depth][:0]
 		for k := range v {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
+		c.keys[depth] = keys // nested maps use deeper slots only, so keys stays valid
 		c.buf = append(c.buf, '{')
 		for i, k := range keys {
 			if i > 0 {
@@ -179,17 +214,20 @@ func (c *canon) value(v any, depth int) error {
 			}
 			c.indent(depth + 1)
 			c.str(k)
-			c.buf = append(c.buf, ':', ' ')
-			if err := c.value(v[k], depth+1); err != nil {
-				return err
-			}
+			c.colon()
+			c.value(v[k], depth+1)
 		}
 		c.indent(depth)
 		c.buf = append(c.buf, '}')
 	default:
-		return fmt.Errorf("unsupported value %T", v)
+		// Decoded trees hold none of these; encode it through encoding/json
+		// so the output stays valid JSON.
+		b, err := json.Marshal(v)
+		if err != nil {
+			b = []byte("null")
+		}
+		c.buf = append(c.buf, b...)
 	}
-	return nil
 }
 
 const hexDigits = "0123456789abcdef"

@@ -36,7 +36,7 @@ func Hash(data []byte) string {
 func Normalize(data []byte) ([]byte, error) {
 	if looksLikeJSON(data) {
 		if v, err := decodeJSON(data); err == nil {
-			return canonicalFromValue(v, len(data))
+			return canonicalFromValue(v, len(data)), nil
 		}
 	}
 	var n yaml.Node

@@ -203,3 +203,20 @@ func TestCanonicalMatchesEncodingJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "{\n  \"s\": \"tab\\t quote\\\" ctrl\\u0001 ls\\u2028 <&>\"\n}\n", string(got))
 }
+
+func TestCanonicalJSON(t *testing.T) {
+	v := map[string]any{
+		"b": []any{json.Number("1.50"), true, nil},
+		"a": map[string]any{"z": "x", "y": map[string]any{}},
+		"s": "<&> \"q\" \\ \n\t\x01 \x7f \u0085 \u2028 \ufeff",
+	}
+	escaped := `"<&> \"q\" \\ \n\t\u0001 \u007f \u0085 \u2028 \ufeff"`
+	require.Equal(t, `{"a":{"y":{},"z":"x"},"b":[1.50,true,null],"s":`+escaped+`}`, string(CanonicalJSON(v, false)))
+
+	indented := CanonicalJSON(v, true)
+	require.Equal(t, "{\n  \"a\": {\n    \"y\": {},\n    \"z\": \"x\"\n  },\n  \"b\": [\n    1.50,\n    true,\n    null\n  ],\n  \"s\": "+escaped+"\n}\n", string(indented))
+	normalized, err := Normalize(CanonicalJSON(v, false))
+	require.NoError(t, err)
+	require.Equal(t, string(indented), string(normalized), "one encoder: Normalize writes what CanonicalJSON writes")
+	require.Equal(t, `"a\ufffdb"`, string(CanonicalJSON("a\xffb", false)), "invalid UTF-8")
+}
