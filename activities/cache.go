@@ -1,8 +1,10 @@
 package activities
 
 import (
-	"container/list"
+	"math"
 	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/apilivesync/apilivesync/internal/spec"
 )
@@ -10,12 +12,16 @@ import (
 // DocCache keeps parsed documents between the steps of a sync on one
 // worker (parse → diff → merge → store read the same documents), bounded by
 // the total size of their canonical bytes. It is safe for concurrent use.
+//
+// Recency is golang-lru's; the bound is not its entry count but the
+// estimated memory of what it holds: Put evicts the least recently used
+// documents while they exceed maxBytes.
 type DocCache struct {
 	mu       sync.Mutex
 	maxBytes int64
 	bytes    int64
-	ll       *list.List
-	items    map[string]*list.Element
+	lru      *simplelru.LRU[string, *docEntry] // keyed by each entry's first key
+	items    map[string]*docEntry              // every key of every entry
 	hits     int64
 	misses   int64
 }
@@ -29,7 +35,10 @@ type docEntry struct {
 // NewDocCache keeps documents whose estimated memory (canonical bytes times
 // modelOverhead) stays under maxBytes.
 func NewDocCache(maxBytes int64) *DocCache {
-	return &DocCache{maxBytes: maxBytes, ll: list.New(), items: map[string]*list.Element{}}
+	c := &DocCache{maxBytes: maxBytes, items: map[string]*docEntry{}}
+	// No entry limit: bytes are the bound (see Put).
+	c.lru, _ = simplelru.NewLRU(math.MaxInt, c.evicted)
+	return c
 }
 
 // Get returns the document stored under key (a content hash).
@@ -39,14 +48,14 @@ func (c *DocCache) Get(key string) (*spec.Document, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
+	e, ok := c.items[key]
 	if !ok {
 		c.misses++
 		return nil, false
 	}
 	c.hits++
-	c.ll.MoveToFront(el)
-	return el.Value.(*docEntry).doc, true
+	c.lru.Get(e.keys[0]) // now the most recently used
+	return e.doc, true
 }
 
 // Put stores doc under each of keys (e.g. its raw and its canonical hash).
@@ -61,29 +70,32 @@ func (c *DocCache) Put(doc *spec.Document, keys ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, k := range keys {
-		if el, ok := c.items[k]; ok {
-			c.remove(el)
+		if e, ok := c.items[k]; ok {
+			c.lru.Remove(e.keys[0])
 		}
 	}
-	el := c.ll.PushFront(&docEntry{keys: keys, doc: doc, size: size})
+	e := &docEntry{keys: keys, doc: doc, size: size}
+	c.lru.Add(keys[0], e)
 	for _, k := range keys {
-		c.items[k] = el
+		c.items[k] = e
 	}
 	c.bytes += size
 	for c.bytes > c.maxBytes {
-		c.remove(c.ll.Back())
+		if _, _, ok := c.lru.RemoveOldest(); !ok {
+			break
+		}
 	}
 }
 
-func (c *DocCache) remove(el *list.Element) {
-	e := el.Value.(*docEntry)
+// evicted forgets an entry the LRU dropped: its keys and its bytes. It runs
+// inside the LRU call, under c.mu.
+func (c *DocCache) evicted(_ string, e *docEntry) {
 	for _, k := range e.keys {
-		if c.items[k] == el {
+		if c.items[k] == e {
 			delete(c.items, k)
 		}
 	}
 	c.bytes -= e.size
-	c.ll.Remove(el)
 }
 
 // modelOverhead approximates what a parsed libopenapi model costs per byte

@@ -1,8 +1,7 @@
 package resolve
 
 import (
-	"container/list"
-	"sync"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Cache remembers decisions so that an identical conflict (same
@@ -18,55 +17,23 @@ type Cache interface {
 // LRUCache is an in-memory Cache that holds at most a fixed number of
 // entries and evicts the least recently used one first.
 type LRUCache struct {
-	mu      sync.Mutex
-	max     int
-	order   *list.List // front is most recently used; values are *lruEntry
-	entries map[string]*list.Element
-}
-
-// lruEntry is one key and its decision in an LRUCache.
-type lruEntry struct {
-	key string
-	d   Decision
+	c *lru.Cache[string, Decision]
 }
 
 // NewLRUCache returns an LRUCache bounded to maxEntries (at least 1).
 func NewLRUCache(maxEntries int) *LRUCache {
-	return &LRUCache{max: max(maxEntries, 1), order: list.New(), entries: make(map[string]*list.Element)}
+	c, err := lru.New[string, Decision](max(maxEntries, 1))
+	if err != nil {
+		panic(err) // only for a size below 1, which max rules out
+	}
+	return &LRUCache{c: c}
 }
 
 // Get implements Cache and marks the entry as recently used.
-func (c *LRUCache) Get(key string) (Decision, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[key]
-	if !ok {
-		return Decision{}, false
-	}
-	c.order.MoveToFront(el)
-	return el.Value.(*lruEntry).d, true
-}
+func (c *LRUCache) Get(key string) (Decision, bool) { return c.c.Get(key) }
 
 // Put implements Cache, evicting the least recently used entry when full.
-func (c *LRUCache) Put(key string, d Decision) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
-		el.Value.(*lruEntry).d = d
-		c.order.MoveToFront(el)
-		return
-	}
-	c.entries[key] = c.order.PushFront(&lruEntry{key: key, d: d})
-	for c.order.Len() > c.max {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*lruEntry).key)
-	}
-}
+func (c *LRUCache) Put(key string, d Decision) { c.c.Add(key, d) }
 
 // Len returns the number of entries held.
-func (c *LRUCache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
+func (c *LRUCache) Len() int { return c.c.Len() }
