@@ -15,8 +15,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/diff"
 	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/kind"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
@@ -161,28 +163,24 @@ func (s *Starter) cmdDiff(fs *pflag.FlagSet, g *globals) runFunc {
 				return err
 			}
 		}
-		var docs [2]*spec.Document
+		var sides [2]diffArg
 		for i, arg := range pos {
-			name, data, isFile, err := s.loadSpecArg(ctx, g, arg)
-			if err != nil {
+			if sides[i], err = s.loadDiffArg(ctx, g, arg); err != nil {
 				return err
 			}
-			opts := spec.Options{SkipCanonical: true}
-			if isFile {
-				// A local file may use relative $refs to its neighbours; a
-				// fetched or stored document never reads the local disk.
-				opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
-			}
-			doc, err := spec.Parse(name, data, opts)
-			if err == nil {
-				_, err = doc.Model()
-			}
-			if err != nil {
-				return err
-			}
-			docs[i] = doc
 		}
-		rep, err := diff.Compare(docs[0], docs[1], rules)
+		if sides[0].kind != sides[1].kind {
+			return &ExitError{Code: 2, Err: fmt.Errorf("cannot diff %s (%s) with %s (%s): both must be of one kind",
+				sides[0].name, sides[0].kind, sides[1].name, sides[1].kind)}
+		}
+		var rep *diff.Report
+		if sides[0].kind == kind.OpenAPI {
+			rep, err = diff.Compare(sides[0].doc, sides[1].doc, rules)
+		} else if *rulesFile != "" {
+			return &ExitError{Code: 2, Err: fmt.Errorf("--rules applies to OpenAPI; %s documents have their own rules", sides[0].kind)}
+		} else {
+			rep, err = kind.Diff(sides[0].kind, sides[0].data, sides[1].data)
+		}
 		if err != nil {
 			return err
 		}
@@ -194,6 +192,48 @@ func (s *Starter) cmdDiff(fs *pflag.FlagSet, g *globals) runFunc {
 		}
 		return nil
 	}
+}
+
+// diffArg is one side of a diff: an OpenAPI document parsed, or the
+// canonical form of a GraphQL schema or Postman collection.
+type diffArg struct {
+	name, kind string
+	doc        *spec.Document
+	data       []byte
+}
+
+// loadDiffArg reads and checks a diff argument of any kind (detected from
+// its content, as a source's is).
+func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diffArg, error) {
+	name, data, isFile, err := s.loadSpecArg(ctx, g, arg)
+	if err != nil {
+		return diffArg{}, err
+	}
+	k, err := activities.SourceKind(data)
+	if err != nil {
+		return diffArg{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if k != kind.OpenAPI {
+		p, err := kind.Parse(k, name, data)
+		if err != nil {
+			return diffArg{}, err
+		}
+		return diffArg{name: name, kind: k, data: p.Canonical}, nil
+	}
+	opts := spec.Options{SkipCanonical: true}
+	if isFile {
+		// A local file may use relative $refs to its neighbours; a
+		// fetched or stored document never reads the local disk.
+		opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
+	}
+	doc, err := spec.Parse(name, data, opts)
+	if err == nil {
+		_, err = doc.Model()
+	}
+	if err != nil {
+		return diffArg{}, err
+	}
+	return diffArg{name: name, kind: k, doc: doc}, nil
 }
 
 func (s *Starter) cmdHistory(fs *pflag.FlagSet, g *globals) runFunc {
@@ -346,13 +386,20 @@ func commitCopy(ctx context.Context, st *store.Store, api string, hash string, v
 }
 
 func reportBetween(ctx context.Context, st *store.Store, oldHash, newHash string) (*diff.Report, error) {
-	var docs [2]*spec.Document
+	var data [2][]byte
 	for i, h := range []string{oldHash, newHash} {
-		data, err := st.GetBlob(ctx, h)
-		if err != nil {
+		var err error
+		if data[i], err = st.GetBlob(ctx, h); err != nil {
 			return nil, err
 		}
-		if docs[i], err = spec.Parse(h, data, spec.Options{}); err != nil {
+	}
+	if k := activities.StoredKind(data[0]); k != kind.OpenAPI || activities.StoredKind(data[1]) != kind.OpenAPI {
+		return kind.Diff("", data[0], data[1])
+	}
+	var docs [2]*spec.Document
+	for i, h := range []string{oldHash, newHash} {
+		var err error
+		if docs[i], err = spec.Parse(h, data[i], spec.Options{}); err != nil {
 			return nil, err
 		}
 	}
@@ -505,10 +552,7 @@ func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 		if err != nil {
 			return fmt.Errorf("push: %w", err)
 		}
-		doc, err := spec.Parse(file, data, spec.Options{})
-		if err == nil {
-			_, err = doc.Model()
-		}
+		canonical, counts, err := parsePush(file, data)
 		if err != nil {
 			return fmt.Errorf("push: nothing stored: %w", err)
 		}
@@ -517,14 +561,22 @@ func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 			return err
 		}
 		defer st.Close()
-		h, err := st.PutBlob(ctx, doc.Canonical)
+		if head, err := st.Head(ctx, api); err != nil {
+			return err
+		} else if head != nil {
+			cur, err := st.GetBlob(ctx, head.Hash)
+			if err != nil {
+				return err
+			}
+			if hk, k := activities.StoredKind(cur), activities.StoredKind(canonical); hk != k {
+				return fmt.Errorf("push: nothing stored: %s is a %s document and api %q is %s", file, k, api, hk)
+			}
+		}
+		h, err := st.PutBlob(ctx, canonical)
 		if err != nil {
 			return err
 		}
-		sum := doc.Summary
-		v, err := commitCopy(ctx, st, api, h, store.Version{Origin: store.OriginPush, Message: *msg, Counts: store.Counts{
-			Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
-			Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas}})
+		v, err := commitCopy(ctx, st, api, h, store.Version{Origin: store.OriginPush, Message: *msg, Counts: counts})
 		if err != nil {
 			return err
 		}
@@ -539,4 +591,29 @@ func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 		}
 		return s.reportCommit(g, v, "stored your edit")
 	}
+}
+
+// parsePush checks a pushed file of any kind and returns its canonical form.
+func parsePush(file string, data []byte) ([]byte, store.Counts, error) {
+	k, err := activities.SourceKind(data)
+	if err != nil {
+		return nil, store.Counts{}, fmt.Errorf("%s: %w", file, err)
+	}
+	if k != kind.OpenAPI {
+		p, err := kind.Parse(k, file, data)
+		if err != nil {
+			return nil, store.Counts{}, err
+		}
+		return p.Canonical, store.Counts(activities.CountsOf(p)), nil
+	}
+	doc, err := spec.Parse(file, data, spec.Options{})
+	if err == nil {
+		_, err = doc.Model()
+	}
+	if err != nil {
+		return nil, store.Counts{}, err
+	}
+	sum := doc.Summary
+	return doc.Canonical, store.Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
+		Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas}, nil
 }
