@@ -250,7 +250,7 @@ func canonical(t *testing.T, k string, data []byte) string {
 
 // kindCase is one kind of source and its versions.
 type kindCase struct {
-	name, kind string
+	name, kind        string
 	v1, v2, local, v3 []byte
 	// breaking is what the v1 → v2 change is called in the status.
 	breaking string
@@ -423,7 +423,9 @@ func TestGraphQLAndPostmanBadInputKeepsTheLastGoodVersion(t *testing.T) {
 			g := newGQLServer(t, gqlV1)
 			return source.Source{ID: id, URL: g.srv.URL + "/graphql", Introspect: true},
 				func() {
-					g.set(func(g *gqlServer) { g.answer = `{"errors":[{"message":"GraphQL introspection is not allowed"}],"data":null}` })
+					g.set(func(g *gqlServer) {
+						g.answer = `{"errors":[{"message":"GraphQL introspection is not allowed"}],"data":null}`
+					})
 				}
 		}},
 		{name: "introspect-html", want: []string{"introspect", "html"}, start: func(t *testing.T, id string) (source.Source, func()) {
