@@ -70,6 +70,7 @@ func init() {
 	commands = append(commands, storeCommands...)
 	commands = append(commands, peopleCommands...)
 	commands = append(commands, engineCommands...)
+	commands = append(commands, rulesCommands...)
 }
 
 // globals are the flags every command takes.
@@ -112,7 +113,7 @@ func (s *Starter) Command() *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.address, "address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)")
 	pf.StringVar(&g.namespace, "namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
-	pf.StringVar(&g.data, "data", store.DefaultDataDir, "data directory of `worker -dev` (for the store)")
+	pf.StringVar(&g.data, "data", store.DefaultDataDir, "data directory of worker -dev (for the store)")
 	pf.StringVar(&g.store, "store", "", "store URL (default $"+store.URLEnv+" or file://<data>/store)")
 	pf.BoolVar(&g.json, "json", false, "print JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &ExitError{Code: 2, Err: err} })
@@ -194,6 +195,7 @@ func (s *Starter) cmdSync(fs *pflag.FlagSet, g *globals) runFunc {
 	fs.StringVar(&headers, "header", "", "request headers as Name=env:VAR, comma separated (references, never values)")
 	fs.BoolVar(&wait, "wait", false, "wait for the sync, showing each step, and print a summary")
 	fs.BoolVar(&force, "force", false, "fetch without conditional headers and re-parse unchanged bytes")
+	fs.BoolVar(&src.Strict, "strict", false, "refuse a spec with dangling $refs (default: a warning, and the rest syncs)")
 	maxRetries := fs.Int("max-retries", syncjob.DefaultMaxRetries, "retries of a failed step")
 	return func(ctx context.Context, args []string) error {
 		pos := args

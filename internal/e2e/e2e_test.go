@@ -103,8 +103,9 @@ func runMain(m *testing.M) int {
 	// NewActivities gives the resolver no environment lookup, so it never
 	// finds the key; until that is fixed, build it with os.LookupEnv.
 	acts.AI = resolve.NewAIResolver(aiCfg, os.LookupEnv, logger)
-	acts.Fetcher = fetch.New(fetch.Options{MaxBytes: testMaxBytes, Timeout: 2 * time.Second, IdleTimeout: time.Second,
-		Guard: fetch.GuardOptions{AllowLoopback: true}, Logger: logger})
+	fo := testFetchOptions(testMaxBytes)
+	fo.Timeout, fo.IdleTimeout, fo.Logger = 2*time.Second, time.Second, logger
+	acts.Fetcher = fetch.New(fo)
 	w := worker.New(c, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{}))
 	app.Register(w, acts, c)
 	if err := w.Start(); err != nil {
@@ -381,6 +382,7 @@ func TestBadInputKeepsTheLastGoodVersion(t *testing.T) {
 		url       func(s *specServer) string
 		want      []string
 		retryable bool
+		strict    bool // the source refuses dangling references
 	}{
 		{name: "404", setup: func(s *specServer) { s.status = 404 }, want: []string{"404"}},
 		{name: "500-forever", setup: func(s *specServer) { s.status = 500 }, want: []string{"500"}, retryable: true},
@@ -389,7 +391,7 @@ func TestBadInputKeepsTheLastGoodVersion(t *testing.T) {
 		{name: "too-large", setup: func(s *specServer) { s.body = bytes.Repeat([]byte("# padding\n"), testMaxBytes/5) }, want: []string{"limit"}},
 		{name: "not-yaml", setup: func(s *specServer) { s.body = []byte("<html><body>{{oops: [</body></html>\n\t- : :") }, want: []string{"YAML"}},
 		{name: "not-a-spec", setup: func(s *specServer) { s.body = []byte(`{"name": "just some json", "items": [1,2,3]}`) }, want: []string{"not an openapi or swagger document"}},
-		{name: "broken-ref", setup: func(s *specServer) { s.body = []byte(brokenRef) }, want: []string{"#/components/schemas/Nope"}},
+		{name: "broken-ref-strict", setup: func(s *specServer) { s.body = []byte(brokenRef) }, want: []string{"#/components/schemas/Nope", "strict"}, strict: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -407,7 +409,11 @@ func TestBadInputKeepsTheLastGoodVersion(t *testing.T) {
 			if tc.url != nil {
 				url = tc.url(src)
 			}
-			res, err = syncNow(t, id, url, 1)
+			in := fastRetries(1)
+			in.Source = source.Source{ID: id, URL: url, Strict: tc.strict}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			res, err = syncjob.Start(ctx, env.client, in, true)
 			if hold := src.hold; hold != nil {
 				close(hold)
 			}
@@ -542,7 +548,7 @@ func TestHistoryShowDiffRollbackUndoPushPull(t *testing.T) {
 	out, err = starter(t, "show", "e2e-hist@2")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "/paths/~1pets~1{petId}")
-	require.Contains(t, out, "path.removed")
+	require.Contains(t, out, "path-removed")
 
 	// diff of two stored versions, as JSON, failing on breaking changes.
 	out, err = starter(t, "diff", "e2e-hist@1", "e2e-hist@2", "--format", "json", "--fail-on-breaking")
@@ -556,9 +562,42 @@ func TestHistoryShowDiffRollbackUndoPushPull(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep), out)
 	require.Equal(t, vs[1].Changes, rep.Total)
-	for _, k := range []string{"pointer", "kind", "object", "breaking", "rule", "old", "new"} {
+	for _, k := range []string{"pointer", "kind", "object", "breaking", "rule", "old", "new", "level"} {
 		require.Contains(t, rep.Changes[0], k)
 	}
+	require.Contains(t, out, `"warnings"`)
+
+	// rules: every rule with its level; a rules file can change a level.
+	out, err = starter(t, "rules", "--json")
+	require.NoError(t, err, out)
+	var cat struct {
+		RuleSet string           `json:"ruleSet"`
+		Rules   []map[string]any `json:"rules"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &cat))
+	require.Greater(t, len(cat.Rules), 100)
+	lenient := filepath.Join(t.TempDir(), "lenient.yaml")
+	require.NoError(t, os.WriteFile(lenient, []byte("levels:\n  path-removed: warning\n"), 0o644))
+
+	// rejudge: the same history under other rules; the versions stay.
+	out, err = starter(t, "rejudge", "e2e-hist", "--json")
+	require.NoError(t, err, out)
+	var rj cli.RejudgeResult
+	require.NoError(t, json.Unmarshal([]byte(out), &rj))
+	require.Len(t, rj.Versions, 1)
+	require.Positive(t, rj.Versions[0].Breaking)
+	out, err = starter(t, "rejudge", "e2e-hist", "--rules", lenient, "--json")
+	require.NoError(t, err, out)
+	rj = cli.RejudgeResult{}
+	require.NoError(t, json.Unmarshal([]byte(out), &rj))
+	require.NotEqual(t, cat.RuleSet, rj.RuleSet, "another rule set, another identity")
+	require.Less(t, rj.Versions[0].Breaking, vs[1].Breaking, "path-removed is a warning under these rules")
+	require.Positive(t, rj.Versions[0].Warnings)
+	after, err := starter(t, "history", "e2e-hist", "--json")
+	require.NoError(t, err)
+	var vs2 []store.Version
+	require.NoError(t, json.Unmarshal([]byte(after), &vs2))
+	require.Equal(t, vs, vs2, "rejudge never touches the versions")
 
 	// rollback makes version 3 equal to version 1; undo goes back to 2's parent.
 	out, err = starter(t, "rollback", "e2e-hist@1")
@@ -644,4 +683,23 @@ func testFetchOptions(maxBytes int64) fetch.Options {
 		SourceRoots: []string{os.TempDir()},
 		Secrets:     source.SecretPolicy{Env: []string{testSecretEnv}},
 	}
+}
+
+// A published spec with a dangling reference still syncs: the reference is
+// a warning in the status and the version record, not a refusal.
+func TestDanglingReferenceIsAWarning(t *testing.T) {
+	id := "e2e-dangling-ref"
+	src := newSpecServer(t, petstore(t))
+	_, err := syncNow(t, id, src.url(), 1)
+	require.NoError(t, err)
+	brokenRef := strings.Replace(string(petstore(t)), `$ref: "#/components/schemas/Pets"`, `$ref: "#/components/schemas/Nope"`, 1)
+	src.set(func(s *specServer) { s.body = []byte(brokenRef) })
+	res, err := syncNow(t, id, src.url(), 1)
+	require.NoError(t, err)
+	require.Equal(t, syncjob.StatusCompleted, res.Status)
+	require.Equal(t, 2, res.Version)
+	st := status(t, id)
+	require.NotEmpty(t, st.Warnings)
+	require.Contains(t, strings.Join(st.Warnings, "\n"), "#/components/schemas/Nope")
+	require.Contains(t, strings.Join(head(t, id).Counts.Warnings, "\n"), "#/components/schemas/Nope", "the version records the warning")
 }

@@ -478,14 +478,14 @@ func TestManualConflicts(t *testing.T) {
 	require.Equal(t, syncjob.StatusCompleted, res.Status)
 	require.Equal(t, 3, res.Version)
 	require.Equal(t, 2, res.Conflicts)
-	want := []store.Decision{
+	want := []syncjob.Decision{
 		{Pointer: summaries[0].pointer, Choice: "local", Strategy: source.StrategyManual, Reason: "decided by carol"},
 		{Pointer: summaries[1].pointer, Choice: "value", Strategy: source.StrategyManual, Reason: "decided by dave"},
 	}
 	require.Equal(t, want, res.Decisions)
 	h := head(t, api)
 	require.Equal(t, 3, h.Number)
-	require.Equal(t, want, h.Decisions)
+	require.JSONEq(t, mustJSON(t, want), mustJSON(t, h.Decisions), "the version records the decisions")
 	doc := headDoc(t, api)
 	require.Equal(t, summaries[0].text+" (local edit of "+api+")", at(doc, "paths", "/pets", "get", "summary"))
 	require.Equal(t, "Add one pet", at(doc, "paths", "/pets", "post", "summary"))
@@ -514,10 +514,10 @@ func TestAIConflicts(t *testing.T) {
 		require.Equal(t, 1, aiCalls(api))
 		require.Len(t, res.Decisions, 2)
 		for i, d := range res.Decisions {
-			require.Equal(t, store.Decision{Pointer: summaries[i].pointer, Choice: "local", Strategy: source.StrategyAI,
+			require.Equal(t, syncjob.Decision{Pointer: summaries[i].pointer, Choice: "local", Strategy: source.StrategyAI,
 				Reason: "the hand-written summary is clearer"}, d)
 		}
-		require.Equal(t, res.Decisions, head(t, api).Decisions)
+		require.JSONEq(t, mustJSON(t, res.Decisions), mustJSON(t, head(t, api).Decisions))
 		doc := headDoc(t, api)
 		require.Equal(t, summaries[0].text+" (local edit of "+api+")", at(doc, "paths", "/pets", "get", "summary"))
 		require.Equal(t, "1.0.1", at(doc, "info", "version"))
@@ -541,7 +541,7 @@ func TestAIConflicts(t *testing.T) {
 		require.Equal(t, 3, res.Version)
 		require.Len(t, res.Decisions, 2)
 		for i, d := range res.Decisions {
-			require.Equal(t, store.Decision{Pointer: summaries[i].pointer, Choice: "remote", Strategy: source.StrategyManual, Reason: "decided by erin"}, d)
+			require.Equal(t, syncjob.Decision{Pointer: summaries[i].pointer, Choice: "remote", Strategy: source.StrategyManual, Reason: "decided by erin"}, d)
 		}
 		doc := headDoc(t, api)
 		require.Equal(t, summaries[0].text+" (upstream of "+api+")", at(doc, "paths", "/pets", "get", "summary"))
@@ -658,4 +658,11 @@ func TestManyConflicts(t *testing.T) {
 	require.True(t, res.NoChange)
 	require.Len(t, res.Decisions, n)
 	require.Equal(t, fmt.Sprintf("local %d", n-1), at(headDoc(t, api), "paths", fmt.Sprintf("/many/%03d", n-1), "get", "summary"))
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }

@@ -159,11 +159,13 @@ func (e *engine) canDispatch() bool {
 	if e.st.Config.Paused || len(e.st.Queue) == 0 || !e.batchUntil.IsZero() {
 		return false
 	}
+	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
 	return e.running() < e.st.Config.MaxConcurrent
 }
 
 func (e *engine) running() int {
 	n := 0
+	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
 	for _, j := range e.st.Jobs {
 		if j.Running {
 			n++
@@ -443,6 +445,7 @@ func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error)
 			c.ContinueAsNewAfter = e.st.Config.ContinueAsNewAfter
 		}
 		c.defaults()
+		//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
 		if !sameJSON(c, e.st.Config) {
 			if err := e.setConfig(ctx, c); err != nil {
 				return res, err
@@ -456,6 +459,7 @@ func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error)
 		switch {
 		case !ok:
 			res.Added = append(res.Added, s.ID)
+		//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
 		case sameJSON(j.Source, s):
 			res.Unchanged = append(res.Unchanged, s.ID)
 			continue
@@ -537,6 +541,7 @@ func (e *engine) signalJobs(ctx workflow.Context, in SelectInput, ids []string, 
 	}).Get(ctx, nil)
 }
 
+// sameJSON compares two values by their JSON encoding (deterministic: encoding/json sorts map keys).
 func sameJSON(a, b any) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)

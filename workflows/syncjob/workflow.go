@@ -67,6 +67,7 @@ func SyncJobWorkflow(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, err
 		}
 	})
 
+	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
 	if err := j.in.Normalize(); err != nil {
 		return j.finish(ctx, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("sync job %q: %v", j.in.ID, err), activities.ErrTypeSource, nil))
