@@ -192,6 +192,8 @@ func (s *Starter) cmdSync(fs *pflag.FlagSet, g *globals) runFunc {
 	fs.StringVar(&src.Priority, "priority", "", "high, medium or low")
 	fs.StringVar(&src.Strategy, "strategy", "", "conflict strategy: prefer-remote, prefer-local, source-priority, manual or ai")
 	fs.StringVar(&src.Gate, "gate", "", "breaking-change gate: auto, hold or block")
+	fs.StringVar(&src.Kind, "kind", "", "openapi, graphql or postman (default: detected from the content)")
+	fs.BoolVar(&src.Introspect, "introspect", false, "POST the GraphQL introspection query to the --source URL")
 	fs.StringVar(&headers, "header", "", "request headers as Name=env:VAR, comma separated (references, never values)")
 	fs.BoolVar(&wait, "wait", false, "wait for the sync, showing each step, and print a summary")
 	fs.BoolVar(&force, "force", false, "fetch without conditional headers and re-parse unchanged bytes")
@@ -230,7 +232,6 @@ func (s *Starter) cmdSync(fs *pflag.FlagSet, g *globals) runFunc {
 				src.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
 			}
 		}
-		src.Kind = source.KindOpenAPI
 		if err := src.Validate(); err != nil {
 			return &ExitError{Code: 2, Err: err}
 		}

@@ -521,3 +521,35 @@ func TestGraphQLAndPostmanStarterDiffOffline(t *testing.T) {
 	require.ErrorContains(t, err, "line 7")
 	require.ErrorContains(t, err, bad)
 }
+
+// TestStarterSyncGraphQLAndPostmanFiles: `starter sync --source FILE` takes
+// a schema or a collection (kind detected), and a source's filePath works.
+func TestStarterSyncGraphQLAndPostmanFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		file, kind string
+		data       []byte
+	}{
+		{"people.graphql", kind.GraphQL, []byte(gqlV1)},
+		{"people.gql", kind.GraphQL, []byte(gqlV2)},
+		{"people.postman_collection.json", kind.Postman, pmV1},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			file := filepath.Join(dir, tc.file)
+			require.NoError(t, os.WriteFile(file, tc.data, 0o644))
+			id := "e2e-kind-file-" + strings.ReplaceAll(tc.file, ".", "-")
+			out, err := starter(t, "sync", "--source", file, "--id", id, "--wait", "--json")
+			require.NoError(t, err, out)
+			var res syncjob.SyncJobResult
+			require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+			require.Equal(t, syncjob.StatusCompleted, res.Status, res.Error)
+			require.Equal(t, 1, res.Version)
+			require.Equal(t, tc.kind, head(t, id).Counts.Kind)
+
+			// The same file as a source's filePath (the design's name for file).
+			res2 := syncSource(t, source.Source{ID: id + "-fp", FilePath: file})
+			require.Equal(t, syncjob.StatusCompleted, res2.Status, res2.Error)
+			require.Equal(t, res.VersionHash, res2.VersionHash, "one document, one hash")
+		})
+	}
+}
