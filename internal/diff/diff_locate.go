@@ -1,8 +1,8 @@
 package diff
 
 import (
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 	"strconv"
-	"strings"
 
 	"github.com/pb33f/go-yaml"
 )
@@ -61,14 +61,4 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 }
 
 // pointer renders segments as an RFC 6901 JSON pointer.
-func pointer(segs []string) string {
-	var b strings.Builder
-	for _, s := range segs {
-		b.WriteByte('/')
-		if strings.ContainsAny(s, "~/") {
-			s = strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-		}
-		b.WriteString(s)
-	}
-	return b.String()
-}
+func pointer(segs []string) string { return jsonptr.Join(segs) }

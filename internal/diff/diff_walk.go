@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 	"sort"
 	"strings"
 
@@ -284,13 +285,7 @@ func refSegs(ref string) []string {
 	if !strings.HasPrefix(ref, "#/") {
 		return nil
 	}
-	parts := strings.Split(ref[2:], "/")
-	for i, p := range parts {
-		if strings.Contains(p, "~") {
-			parts[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
-		}
-	}
-	return parts
+	return jsonptr.Tokens(ref[1:])
 }
 
 // proxyLoc is where a schema is described: its component when reached
