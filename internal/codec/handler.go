@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"go.temporal.io/sdk/converter"
@@ -113,27 +112,4 @@ func (s *codecServer) authorized(r *http.Request) bool {
 // "HTTP://127.0.0.1:8233/" matches what a browser sends.
 func normalizeOrigin(o string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(o), "/"))
-}
-
-// ParseOrigins splits a comma-separated list of origins (a flag such as
-// -codec-cors-origins) and checks that each is scheme://host[:port] with an
-// http or https scheme and no path, query or credentials.
-func ParseOrigins(list string) ([]string, error) {
-	var out []string
-	for _, raw := range strings.Split(list, ",") {
-		o := strings.TrimSpace(raw)
-		if o == "" {
-			continue
-		}
-		u, err := url.Parse(o)
-		if err != nil {
-			return nil, fmt.Errorf("codec origin %q: %w", o, err)
-		}
-		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-			strings.TrimSuffix(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("codec origin %q: want scheme://host[:port], e.g. http://127.0.0.1:8233", o)
-		}
-		out = append(out, u.Scheme+"://"+u.Host)
-	}
-	return out, nil
 }

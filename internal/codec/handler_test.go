@@ -233,17 +233,3 @@ func TestHandlerAuth(t *testing.T) {
 		require.Empty(t, resp.header.Get("Access-Control-Allow-Origin"))
 	})
 }
-
-func TestParseOrigins(t *testing.T) {
-	got, err := ParseOrigins(" http://127.0.0.1:8233, http://localhost:8233/ ,,https://ui.example.com")
-	require.NoError(t, err)
-	require.Equal(t, []string{"http://127.0.0.1:8233", "http://localhost:8233", "https://ui.example.com"}, got)
-
-	for _, bad := range []string{"127.0.0.1:8233", "ftp://x", "http://x/ui", "http://u:p@x", "http://x?q=1", "http://"} {
-		t.Run(bad, func(t *testing.T) {
-			_, err := ParseOrigins(bad)
-			require.Error(t, err)
-			require.Contains(t, err.Error(), "codec origin")
-		})
-	}
-}
