@@ -196,13 +196,16 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	}
 
 	// Delivery failures are reported, never fatal: the version is stored.
+	// The event is built once: every retry and re-delivery of its
+	// idempotency key sends the same bytes.
+	info := workflow.GetInfo(ctx)
+	event := activities.NotifyInput{
+		Event: EventSyncCompleted, JobID: j.in.ID, SourceID: src.ID, API: api, Version: stored.Version, Hash: stored.Hash,
+		Changes: j.st.ChangesDetected, Breaking: j.st.BreakingChanges, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+		Time: workflow.Now(ctx),
+	}
 	_ = j.step(ctx, StepNotify, func(ctx workflow.Context) error {
-		info := workflow.GetInfo(ctx)
-		return workflow.ExecuteActivity(ctx, a.Notify, activities.NotifyInput{
-			Event: EventSyncCompleted, JobID: j.in.ID, SourceID: src.ID, API: api, Version: stored.Version, Hash: stored.Hash,
-			Changes: j.st.ChangesDetected, Breaking: j.st.BreakingChanges, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
-			Time: workflow.Now(ctx),
-		}).Get(ctx, nil)
+		return workflow.ExecuteActivity(ctx, a.Notify, event).Get(ctx, nil)
 	})
 	return nil
 }

@@ -231,3 +231,65 @@ func TestInvalidInputFailsWithAClearError(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), `want an absolute http:// or https:// URL`)
 }
+
+// A webhook retried by the job carries the same event, time included:
+// receivers that hash or verify bodies see one event.
+func TestRetriedWebhookIsTheSameEvent(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.FetchSpec, mock.Anything, mock.Anything).Return(&activities.FetchResult{RawHash: "sha256:raw2", BaseHash: "sha256:base1"}, nil)
+	env.OnActivity(a.ParseSpec, mock.Anything, mock.Anything).Return(&activities.ParseResult{Hash: "sha256:doc2"}, nil)
+	env.OnActivity(a.DiffSpecs, mock.Anything, mock.Anything).Return(&activities.DiffResult{Total: 1}, nil)
+	env.OnActivity(a.MergeSpecs, mock.Anything, mock.Anything).Return(&activities.MergeResult{HeadVersion: 1, MergedHash: "sha256:doc2"}, nil)
+	env.OnActivity(a.StoreVersion, mock.Anything, mock.Anything).Return(&activities.StoreResult{Version: 2, Hash: "sha256:doc2", Created: true}, nil)
+	var sent []activities.NotifyInput
+	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyInput) (*activities.NotifyResult, error) {
+		sent = append(sent, in)
+		if len(sent) < 3 {
+			return nil, errors.New("receiver down")
+		}
+		return &activities.NotifyResult{}, nil
+	})
+	env.ExecuteWorkflow(SyncJobWorkflow, input(3))
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, sent, 3)
+	require.Equal(t, sent[0], sent[1])
+	require.Equal(t, sent[0], sent[2])
+}
+
+// A step lost with its worker (no heartbeat) runs again at once and does
+// not use up the job's retries: with maxRetries 0 the sync still completes.
+func TestWorkerLossDoesNotCountAsARetry(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.FetchSpec, mock.Anything, mock.Anything).Return(&activities.FetchResult{RawHash: "sha256:raw2", BaseHash: "sha256:base1"}, nil)
+	env.OnActivity(a.DiffSpecs, mock.Anything, mock.Anything).Return(&activities.DiffResult{Total: 1}, nil)
+	env.OnActivity(a.MergeSpecs, mock.Anything, mock.Anything).Return(&activities.MergeResult{HeadVersion: 1, MergedHash: "sha256:doc2"}, nil)
+	env.OnActivity(a.StoreVersion, mock.Anything, mock.Anything).Return(&activities.StoreResult{Version: 2, Hash: "sha256:doc2", Created: true}, nil)
+	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(&activities.NotifyResult{}, nil)
+	lost := 0
+	env.OnActivity(a.ParseSpec, mock.Anything, mock.Anything).Return(func(context.Context, activities.ParseInput) (*activities.ParseResult, error) {
+		if lost < 2 {
+			lost++
+			return nil, temporal.NewHeartbeatTimeoutError()
+		}
+		return &activities.ParseResult{Hash: "sha256:doc2"}, nil
+	})
+	env.ExecuteWorkflow(SyncJobWorkflow, input(0))
+	require.NoError(t, env.GetWorkflowError())
+	st := queryStatus(t, env)
+	require.Equal(t, StatusCompleted, st.Status)
+	require.Equal(t, 2, st.WorkerLosses)
+	require.Equal(t, 0, st.RetryCount)
+}
+
+// Every activity a workflow runs takes its options from the one policy
+// table; steps that can run long heartbeat within seconds.
+func TestEveryStepHasAPolicy(t *testing.T) {
+	for _, step := range []string{StepFetch, StepParse, StepDiff, StepMerge, StepResolve, StepStore, StepNotify, PolicyApply, PolicyNotifyFailed, PolicyEngine} {
+		o := ActivityOptions(step)
+		require.Positive(t, o.StartToCloseTimeout, step)
+		require.NotNil(t, o.RetryPolicy, step)
+		if step != PolicyEngine {
+			require.Equal(t, activities.HeartbeatTimeout, o.HeartbeatTimeout, step)
+		}
+	}
+}
