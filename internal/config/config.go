@@ -1,10 +1,10 @@
 // Package config reads the YAML file that declares a whole API Live Sync
 // service: the engine's settings, the APIs, their sources, AI conflict
 // resolution, webhooks and the fetcher's limits. `worker -dev -config FILE`
-// and `starter apply -f FILE` reconcile a running engine to it with
-// PlanChanges.
+// and `starter apply -f FILE` reconcile a running engine to it through the
+// engine's applyConfig update, with the sources Config.Resolved returns.
 //
-// A file is accepted or refused as a whole: Load and Parse collect every
+// A file is accepted or refused as a whole: Load collects every
 // problem (unknown or misspelt fields, bad values, duplicate IDs, overlapping
 // ownership, secrets written inline) and return them together as Errors,
 // each with its file, line, column and field.
@@ -43,8 +43,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/apilivesync/apilivesync/internal/fetch"
@@ -54,7 +56,7 @@ import (
 // Version is the only config file version this package reads.
 const Version = 1
 
-// Defaults applied by Parse to fields left out of the file.
+// Defaults applied by Load to fields left out of the file.
 const (
 	DefaultMaxConcurrent    = 10
 	DefaultFailureThreshold = 5
@@ -185,6 +187,12 @@ type Fetch struct {
 	Secrets source.SecretPolicy `yaml:"secrets"`
 }
 
+// Defaults source.Source documents for fields it leaves empty.
+const (
+	defaultOnHoldTimeout   = "reject"
+	defaultOnManualTimeout = "fail"
+)
+
 // Load reads a config file, applies defaults and validates everything,
 // including that file sources exist and rules files load. An invalid file
 // yields Errors listing every problem.
@@ -200,18 +208,6 @@ func Load(path string) (*Config, error) {
 	d := newDecoder(path, filepath.Dir(abs))
 	cfg := d.parse(data)
 	d.checkFiles(cfg)
-	if err := d.result(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
-
-// Parse reads a config file's bytes; name labels errors and its directory
-// resolves relative paths. It does not touch the file system. An invalid
-// file yields Errors listing every problem.
-func Parse(name string, data []byte) (*Config, error) {
-	d := newDecoder(name, filepath.Dir(name))
-	cfg := d.parse(data)
 	if err := d.result(); err != nil {
 		return nil, err
 	}
@@ -289,4 +285,48 @@ func (c *Config) FetchOptions() fetch.Options {
 		BaseDir:  c.Dir,
 		Guard:    fetch.GuardOptions{AllowPrivate: c.Fetch.AllowPrivate, Allow: c.Fetch.Allow},
 	}
+}
+
+// normalize fills every field the source package defaults, so equal
+// meanings compare equal.
+func normalize(s source.Source) source.Source {
+	s = s.Normalize()
+	s.API = s.APIID()
+	s.Strategy = s.StrategyOrDefault()
+	s.Gate = s.GateOrDefault()
+	if s.Priority == "" {
+		s.Priority = defaultPriority
+	}
+	enabled := s.IsEnabled()
+	s.Enabled = &enabled
+	if s.HoldTimeout == 0 {
+		s.HoldTimeout = source.Duration(source.DefaultDecisionTimeout)
+	}
+	if s.ManualTimeout == 0 {
+		s.ManualTimeout = source.Duration(source.DefaultDecisionTimeout)
+	}
+	if s.OnHoldTimeout == "" {
+		s.OnHoldTimeout = defaultOnHoldTimeout
+	}
+	if s.OnManualTimeout == "" {
+		s.OnManualTimeout = defaultOnManualTimeout
+	}
+	if len(s.Headers) == 0 {
+		s.Headers = nil
+	} else {
+		s.Headers = maps.Clone(s.Headers)
+	}
+	s.Owns = source.Ownership{
+		PathPrefixes: nonEmpty(s.Owns.PathPrefixes),
+		Paths:        nonEmpty(s.Owns.Paths),
+		Components:   nonEmpty(s.Owns.Components),
+	}
+	return s
+}
+
+func nonEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/apilivesync/apilivesync/internal/source"
 )
 
 func BenchmarkParseExample(b *testing.B) {
@@ -16,7 +14,7 @@ func BenchmarkParseExample(b *testing.B) {
 	require.NoError(b, err)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := Parse("testdata/example.yaml", data); err != nil {
+		if _, err := parseBytes("testdata/example.yaml", data); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -34,22 +32,8 @@ func BenchmarkParse1000Sources(b *testing.B) {
 	data := []byte(sb.String())
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := Parse("big.yaml", data); err != nil {
+		if _, err := parseBytes("big.yaml", data); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkPlanChanges1000(b *testing.B) {
-	desired := make([]source.Source, 1000)
-	for i := range desired {
-		desired[i] = source.Source{ID: fmt.Sprintf("s%04d", i), URL: fmt.Sprintf("https://s%d.example.com/", i), Headers: map[string]string{"Authorization": "env:T"}}
-	}
-	current := desired[100:]
-	for b.Loop() {
-		p := PlanChanges(current, desired)
-		if len(p.Add) != 100 {
-			b.Fatal(p)
 		}
 	}
 }

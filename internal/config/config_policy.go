@@ -88,7 +88,7 @@ func (c *Config) WorkerSecretEnv() []string {
 // sources outside p.SourceRoots, and header references outside p.Secrets
 // (or naming the worker's own secrets this config names). Problems are
 // Errors at file:line:col, like Load's. It reads no file, though it
-// resolves file paths and their links. cfg is a config from Load or Parse;
+// resolves file paths and their links. cfg is a config from Load;
 // Load's own checks are not repeated.
 func ValidateWith(cfg *Config, p Policy) error {
 	d := cfg.where

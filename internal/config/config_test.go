@@ -18,6 +18,56 @@ var updateGolden = os.Getenv("UPDATE_GOLDEN") == "1"
 
 func dur(d time.Duration) source.Duration { return source.Duration(d) }
 
+// parseBytes decodes a config file's bytes as Load does, without reading
+// the file or checking that file sources and rules files exist; name labels
+// errors and its directory resolves relative paths.
+func parseBytes(name string, data []byte) (*Config, error) {
+	d := newDecoder(name, filepath.Dir(name))
+	cfg := d.parse(data)
+	if err := d.result(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// TestNormalize checks what Resolved relies on: normalize fills every
+// default, so a source written with defaults left out equals one written
+// with them filled in, reads filePath into File, copies what it keeps, and
+// changes nothing the second time.
+func TestNormalize(t *testing.T) {
+	on := true
+	bare := source.Source{ID: "a", URL: "https://a/"}
+	written := source.Source{ID: "a", URL: "https://a/", API: "a", Strategy: source.StrategyPreferRemote,
+		Gate: source.GateAuto, Priority: "medium", Enabled: &on, HoldTimeout: source.Duration(source.DefaultDecisionTimeout),
+		ManualTimeout: source.Duration(source.DefaultDecisionTimeout), OnHoldTimeout: "reject", OnManualTimeout: "fail",
+		Headers: map[string]string{}}
+	got := normalize(bare)
+	require.Equal(t, "a", got.API)
+	require.Equal(t, source.StrategyPreferRemote, got.Strategy)
+	require.Equal(t, source.GateAuto, got.Gate)
+	require.Equal(t, "medium", got.Priority)
+	require.True(t, got.IsEnabled())
+	require.Equal(t, "reject", got.OnHoldTimeout)
+	require.Equal(t, "fail", got.OnManualTimeout)
+	require.Nil(t, got.Headers)
+	require.Equal(t, got, normalize(written), "defaults written out equal defaults left out")
+	require.Equal(t, got, normalize(got), "normalizing twice changes nothing")
+
+	file := normalize(source.Source{ID: "a", FilePath: "/x.yaml"})
+	require.Equal(t, "/x.yaml", file.File, "filePath is read into File")
+	require.Empty(t, file.FilePath)
+	require.Equal(t, normalize(source.Source{ID: "a", File: "/x.yaml"}), file)
+
+	in := source.Source{ID: "a", URL: "https://a/", Headers: map[string]string{"A": "env:X"},
+		Owns: source.Ownership{PathPrefixes: []string{"/b", "/a"}, Paths: []string{}}}
+	out := normalize(in)
+	require.Nil(t, out.Owns.Paths)
+	out.Headers["A"] = "env:Y"
+	out.Owns.PathPrefixes[0] = "/c"
+	require.Equal(t, "env:X", in.Headers["A"], "headers are copied")
+	require.Equal(t, []string{"/b", "/a"}, in.Owns.PathPrefixes, "owned lists are copied")
+}
+
 func TestLoadExample(t *testing.T) {
 	cfg, err := Load("testdata/example.yaml")
 	require.NoError(t, err)
@@ -130,7 +180,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse("livesync.yaml", []byte(tt.yaml))
+			cfg, err := parseBytes("livesync.yaml", []byte(tt.yaml))
 			require.NoError(t, err)
 			require.Equal(t, tt.engine, cfg.Engine)
 			got := map[string]time.Duration{}
@@ -270,7 +320,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse("c.yaml", []byte(tt.yaml))
+			cfg, err := parseBytes("c.yaml", []byte(tt.yaml))
 			if tt.want == nil {
 				require.NoError(t, err)
 				require.NotNil(t, cfg)
@@ -288,7 +338,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestMergedValues(t *testing.T) {
-	cfg, err := Parse("c.yaml", []byte("version: 1\nx-c: &c {priority: high, gate: hold, headers: {A: env:A}}\n"+
+	cfg, err := parseBytes("c.yaml", []byte("version: 1\nx-c: &c {priority: high, gate: hold, headers: {A: env:A}}\n"+
 		"sources:\n  - {id: a, url: https://a.example.com/a.json, priority: low, <<: *c}\n  - {id: b, url: https://b.example.com/b.json, <<: *c}\n"))
 	require.NoError(t, err)
 	require.Equal(t, "low", cfg.Sources[0].Priority)
@@ -308,7 +358,7 @@ func TestAliasBomb(t *testing.T) {
 		fmt.Fprintf(&b, "x-%d: &l%d {<<: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(prev+", ", 10), ", "))
 	}
 	b.WriteString("sources: [*l8]\n")
-	_, err := Parse("bomb.yaml", []byte(b.String()))
+	_, err := parseBytes("bomb.yaml", []byte(b.String()))
 	var errs Errors
 	require.ErrorAs(t, err, &errs)
 	require.Len(t, errs, 1)
@@ -331,7 +381,7 @@ func TestRelativePaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := "version: 1\napis: [{id: x, rulesFile: '" + tt.rules + "'}]\nsources: [{id: a, api: x, file: '" + tt.file + "'}]\n"
-			cfg, err := Parse(tt.config, []byte(data))
+			cfg, err := parseBytes(tt.config, []byte(data))
 			require.NoError(t, err)
 			require.Equal(t, tt.wantFile, cfg.Sources[0].File)
 			require.Equal(t, tt.wantRules, cfg.APIs[0].RulesFile)
@@ -385,7 +435,7 @@ func TestSecretsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("c.yaml", []byte("version: 1\n"+tt.yaml+"\n"))
+			_, err := parseBytes("c.yaml", []byte("version: 1\n"+tt.yaml+"\n"))
 			if tt.ok {
 				require.NoError(t, err)
 			} else {
@@ -396,7 +446,7 @@ func TestSecretsRefused(t *testing.T) {
 }
 
 func TestErrorsAs(t *testing.T) {
-	_, err := Parse("c.yaml", []byte("version: 1\nsources:\n  - {id: a, url: nope}\n"))
+	_, err := parseBytes("c.yaml", []byte("version: 1\nsources:\n  - {id: a, url: nope}\n"))
 	var one Error
 	require.ErrorAs(t, err, &one)
 	require.Equal(t, Error{File: "c.yaml", Line: 3, Column: 13, Field: "sources[0].url", Msg: `"nope": want an absolute http:// or https:// URL`}, one)
