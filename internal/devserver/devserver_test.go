@@ -352,11 +352,3 @@ func TestStartRejects(t *testing.T) {
 		})
 	}
 }
-
-func TestFreePort(t *testing.T) {
-	p, err := devserver.FreePort()
-	require.NoError(t, err)
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-	require.NoError(t, err, "FreePort returned a port that cannot be bound")
-	require.NoError(t, l.Close())
-}

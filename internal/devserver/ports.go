@@ -29,12 +29,6 @@ func (e *PortInUseError) Error() string {
 // Unwrap returns the bind error.
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
-// FreePort returns a TCP port on 127.0.0.1 that nothing listens on. Another
-// process may still take it before the caller binds it, so use it at once.
-func FreePort() (int, error) {
-	return freePort("127.0.0.1")
-}
-
 // freePort asks the kernel for an ephemeral port on ip. It then connects to
 // the port and lets the server side close first, which leaves the pair in
 // TIME_WAIT: Linux does not hand that port out again for port-0 binds for a
