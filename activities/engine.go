@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/source"
 )
 
@@ -28,6 +29,10 @@ func ScheduleID(sourceID string) string { return ScheduleIDPrefix + sourceID }
 type EngineActivities struct {
 	Client client.Client
 	Logger *zap.Logger
+	// Policy is checked by CheckSources (the zero value refuses file
+	// sources and private addresses, and allows only the default secret
+	// pattern).
+	Policy SourcePolicy
 }
 
 // ScheduleInput describes the schedule of one source.
@@ -167,4 +172,40 @@ func (a *EngineActivities) SignalRunningJobs(ctx context.Context, in SignalJobsI
 			return n, nil
 		}
 	}
+}
+
+// SourcePolicy is what the worker's operator lets sources reach: the SSRF
+// guard, the directories file sources may read, and the secrets header
+// references may name.
+type SourcePolicy struct {
+	Guard   fetch.GuardOptions
+	Roots   source.Roots
+	Secrets source.SecretPolicy
+}
+
+// CheckSources refuses, before the engine registers them, sources the
+// worker would refuse at fetch time: a URL the guard blocks, a file
+// outside the roots, a header reference outside the allow-list. Every
+// problem is named, with its source. It reads no file (links are resolved).
+func (a *EngineActivities) CheckSources(ctx context.Context, sources []source.Source) error {
+	var errs []error
+	for _, s := range sources {
+		if s.URL != "" {
+			if err := a.Policy.Guard.CheckURL(s.URL); err != nil {
+				errs = append(errs, fmt.Errorf("source %q: %w", s.ID, err))
+			}
+		}
+		if s.LocalFile() != "" {
+			if err := s.ValidateFile(a.Policy.Roots); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := s.ValidateRefs(a.Policy.Secrets); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return temporal.NewNonRetryableApplicationError(errors.Join(errs...).Error(), ErrTypeSource, nil)
+	}
+	return nil
 }

@@ -115,7 +115,9 @@ func NewActivities(st *store.Store, fo fetch.Options, ai resolve.AIConfig, logge
 func Register(w worker.Registry, acts *activities.Activities, c client.Client) {
 	workflows.Register(w)
 	w.RegisterActivity(acts)
-	w.RegisterActivity(&activities.EngineActivities{Client: c, Logger: acts.Logger})
+	guard, roots, secrets := acts.Fetcher.Policy()
+	w.RegisterActivity(&activities.EngineActivities{Client: c, Logger: acts.Logger,
+		Policy: activities.SourcePolicy{Guard: guard, Roots: roots, Secrets: secrets}})
 }
 
 // WithHeartbeats makes every activity of a worker with these options
@@ -266,6 +268,12 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		policy.Secrets.Deny = append(policy.Secrets.Deny, opts.AI.APIKeyEnv)
 	}
 	logger.Info("sources may reference secrets: "+policy.Secrets.String(), zap.Strings("sourceDirs", policy.SourceRoots))
+	if cfg != nil {
+		// What fetch would refuse later is refused now, at file:line:col.
+		if err := config.ValidateWith(cfg, policy); err != nil {
+			return fmt.Errorf("config %s refused, nothing applied:\n%w", opts.ConfigFile, err)
+		}
+	}
 
 	var w worker.Worker
 	if !opts.NoWorker {

@@ -3,11 +3,14 @@ package e2e_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/apilivesync/apilivesync/internal/cli"
+	"github.com/apilivesync/apilivesync/workflows/engine"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -468,4 +471,64 @@ func TestRelativeRefStaysOnTheSourcesOrigin(t *testing.T) {
 	st := status(t, id)
 	require.NotContains(t, fmt.Sprintf("%+v", st), "root:x:0:0")
 	require.Empty(t, storeMentions(t, "root:x:0:0"), "nothing of the worker's disk was read")
+}
+
+// Whoever may start a sync cannot make the worker send its own secrets, or
+// read its files, on their behalf: references and paths outside what the
+// operator allowed are refused, with the allow-list named, before anything
+// is fetched or stored.
+func TestSourcesBorrowNothingTheOperatorDidNotAllow(t *testing.T) {
+	t.Setenv("HOOK_SECRET", "hook-signing-key-value")
+	var hits counter
+	url := serve(t, hits.wrap(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(petstore(t)) }))
+
+	t.Run("secret-not-allowed", func(t *testing.T) {
+		id := "deputy-env"
+		out, err := starter(t, "sync", "--source", url, "--id", id, "--header", "Authorization=env:HOOK_SECRET", "--max-retries", "0", "--wait", "--json")
+		require.Error(t, err, out)
+		st := status(t, id)
+		require.Equal(t, syncjob.StatusFailed, st.Status)
+		require.Contains(t, st.LastError, "HOOK_SECRET")
+		require.Contains(t, st.LastError, testSecretEnv, "the error names the allow-list")
+		require.Zero(t, hits.n.Load(), "nothing was sent")
+		require.Empty(t, logsMention("hook-signing-key-value"))
+	})
+
+	t.Run("worker-secret-never", func(t *testing.T) {
+		// Even a name inside an allowed pattern's reach: TEMPORAL_* is the worker's.
+		id := "deputy-temporal"
+		t.Setenv("TEMPORAL_API_KEY", "temporal-key-value")
+		res, err := syncWithHeaders(t, id, url, map[string]string{"Authorization": "env:TEMPORAL_API_KEY"})
+		require.Error(t, err)
+		require.Equal(t, syncjob.StatusFailed, res.Status)
+		require.Zero(t, hits.n.Load())
+	})
+
+	t.Run("file-outside-roots", func(t *testing.T) {
+		for _, path := range []string{"/proc/self/environ", "/etc/hostname"} {
+			id := "deputy-file-" + cli.DeriveID(path)
+			in := fastRetries(0)
+			in.Source = source.Source{ID: id, File: path}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			res, err := syncjob.Start(ctx, env.client, in, true)
+			cancel()
+			require.Error(t, err, path)
+			require.Equal(t, syncjob.StatusFailed, res.Status)
+			require.Contains(t, res.Error, path)
+			require.Nil(t, head(t, id), "nothing was stored")
+		}
+		require.Empty(t, storeMentions(t, "HOOK_SECRET=hook-signing-key-value"), "the environment never reached the store")
+	})
+
+	t.Run("engine-refuses-at-registration", func(t *testing.T) {
+		var j engine.JobInfo
+		err := engine.Update(t.Context(), env.client, engine.UpdateAddSource,
+			source.Source{ID: "deputy-engine", URL: url, Headers: map[string]string{"Authorization": "env:HOOK_SECRET"}}, &j)
+		require.Error(t, err)
+		require.Contains(t, err.Error(), "HOOK_SECRET")
+		err = engine.Update(t.Context(), env.client, engine.UpdateAddSource,
+			source.Source{ID: "deputy-engine-meta", URL: "http://169.254.169.254/latest/meta-data"}, &j)
+		require.Error(t, err)
+		require.Contains(t, err.Error(), "169.254.169.254")
+	})
 }

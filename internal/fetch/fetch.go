@@ -589,3 +589,9 @@ func (p *peekReader) Read(b []byte) (int, error) {
 	}
 	return p.r.Read(b)
 }
+
+// Policy is what this fetcher lets sources reach: its guard, the roots
+// file sources may read, and the secrets header references may name.
+func (f *Fetcher) Policy() (GuardOptions, []string, source.SecretPolicy) {
+	return f.opts.Guard, f.opts.SourceRoots, f.opts.Secrets
+}

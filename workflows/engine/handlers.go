@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"github.com/apilivesync/apilivesync/activities"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -78,7 +79,7 @@ func (e *engine) metrics(ctx workflow.Context) SyncEngineMetrics {
 }
 
 func (e *engine) addSource(ctx workflow.Context, s source.Source) (JobInfo, error) {
-	j, err := withLock(ctx, e, func() (JobInfo, error) { return e.upsert(ctx, s, nil) })
+	j, err := withLock(ctx, e, func() (JobInfo, error) { return e.checkedUpsert(ctx, s, nil) })
 	if err == nil {
 		e.notify(ctx, syncjob.EventSourceAdded, []string{s.ID})
 	}
@@ -102,7 +103,7 @@ func (e *engine) addSyncJob(ctx workflow.Context, in syncjob.SyncJobInput) (JobI
 		return JobInfo{}, err
 	}
 	in.Source.Priority = in.Priority
-	return withLock(ctx, e, func() (JobInfo, error) { return e.upsert(ctx, in.Source, in.MaxRetries) })
+	return withLock(ctx, e, func() (JobInfo, error) { return e.checkedUpsert(ctx, in.Source, in.MaxRetries) })
 }
 
 func (e *engine) validateAddSyncJob(_ workflow.Context, in syncjob.SyncJobInput) error {
@@ -120,7 +121,7 @@ func (e *engine) validateAddSyncJob(_ workflow.Context, in syncjob.SyncJobInput)
 }
 
 func (e *engine) updateSource(ctx workflow.Context, s source.Source) (JobInfo, error) {
-	return withLock(ctx, e, func() (JobInfo, error) { return e.upsert(ctx, s, nil) })
+	return withLock(ctx, e, func() (JobInfo, error) { return e.checkedUpsert(ctx, s, nil) })
 }
 
 func (e *engine) validateUpdateSource(_ workflow.Context, s source.Source) error {
@@ -238,4 +239,23 @@ func (e *engine) validateSelect(_ workflow.Context, in SelectInput) error {
 		return fmt.Errorf("no job feeds api %q", in.API)
 	}
 	return nil
+}
+
+// checkSources has a worker check sources against its operator's policy
+// (guard, file roots, secret allow-list) before they are registered: what
+// fetch would refuse later is refused now. Added after the first recorded
+// histories, so gated.
+func (e *engine) checkSources(ctx workflow.Context, sources []source.Source) error {
+	if len(sources) == 0 || workflow.GetVersion(ctx, "check-sources", workflow.DefaultVersion, 1) < 1 {
+		return nil
+	}
+	var ea *activities.EngineActivities
+	return workflow.ExecuteActivity(engineActivityCtx(ctx), ea.CheckSources, sources).Get(ctx, nil)
+}
+
+func (e *engine) checkedUpsert(ctx workflow.Context, s source.Source, maxRetries *int) (JobInfo, error) {
+	if err := e.checkSources(ctx, []source.Source{s}); err != nil {
+		return JobInfo{}, err
+	}
+	return e.upsert(ctx, s, maxRetries)
 }

@@ -452,6 +452,15 @@ func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error)
 			}
 		}
 	}
+	var changed []source.Source
+	for _, s := range in.Sources {
+		if j, ok := e.st.Jobs[s.ID]; !ok || !sameJSON(j.Source, s) { //workflowcheck:ignore
+			changed = append(changed, s)
+		}
+	}
+	if err := e.checkSources(ctx, changed); err != nil {
+		return res, err
+	}
 	declared := map[string]bool{}
 	for _, s := range in.Sources {
 		declared[s.ID] = true

@@ -208,8 +208,9 @@ func TestEngineSyncAllRunsChildrenWithBoundedConcurrency(t *testing.T) {
 			srcs = append(srcs, src(id, 0))
 		}
 		update(env, UpdateApplyConfig, ApplyInput{Sources: srcs, Keep: true})
-		started = update(env, UpdateStartSync, SelectInput{})
 	}, time.Second)
+	// After apply has checked and registered the sources (an activity).
+	env.RegisterDelayedCallback(func() { started = update(env, UpdateStartSync, SelectInput{}) }, 2*time.Second)
 	var during, m SyncEngineMetrics
 	env.RegisterDelayedCallback(func() { during = engineMetrics(t, env) }, 30*time.Second)
 	env.RegisterDelayedCallback(func() {
