@@ -2,13 +2,14 @@ package diff
 
 import (
 	"fmt"
-	"github.com/apilivesync/apilivesync/internal/jsonptr"
 	"sort"
 	"strings"
 
 	"github.com/pb33f/go-yaml"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	"github.com/pb33f/libopenapi/orderedmap"
+
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 )
 
 // The walker compares two documents through a model both Swagger 2 and
@@ -42,8 +43,6 @@ type loc struct{ o, n []string }
 func at(segs ...string) loc { return loc{segs, segs} }
 
 func (l loc) at(seg string) loc { return loc{push(l.o, seg), push(l.n, seg)} }
-
-func (l loc) at2(o, n string) loc { return loc{push(l.o, o), push(l.n, n)} }
 
 func push(s []string, seg string) []string {
 	out := make([]string, len(s)+1)
