@@ -110,16 +110,6 @@ func IsTemporary(err error) bool {
 	return errors.As(err, &fe) && fe.Temporary
 }
 
-// KindOf returns the Kind of a fetch *Error found in err's chain, or "" when
-// there is none.
-func KindOf(err error) string {
-	var fe *Error
-	if errors.As(err, &fe) {
-		return fe.Kind
-	}
-	return ""
-}
-
 // BlockedError is the cause (Error.Err) of a KindBlocked failure: the guard
 // refused to connect to Host because it resolves to Addr.
 type BlockedError struct {

@@ -24,41 +24,11 @@ var (
 	headerToken = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
 )
 
-// ResolveHeaders turns header references from the config into the values to
-// send. A reference is never a secret itself:
-//
-//   - "env:NAME" is the value of environment variable NAME;
-//   - "${NAME}" inside a string is replaced by NAME's value, so
-//     "Bearer ${PAYMENTS_TOKEN}" works;
-//   - "file:/run/secrets/x" is the content of that file, surrounding
-//     whitespace trimmed.
-//
-// A value with none of these forms is refused: literal values would put
-// secrets in config and workflow history. lookup reads environment
-// variables; nil means os.LookupEnv. Errors name the source, the header and
-// the variable or file, never a value.
-//
-// Deprecated: ResolveHeaders reads any variable or file the process can;
-// use Fetcher.ResolveHeaders, which applies Options.Secrets (the
-// operator's allow-list), or ResolveHeadersWith.
-func ResolveHeaders(sourceID string, refs map[string]string, lookup func(string) (string, bool)) (map[string]string, error) {
-	return resolveHeaders(sourceID, refs, lookup, nil)
-}
-
-// ResolveHeaders resolves a source's header references like the package
-// function, after checking each against Options.Secrets: a reference the
-// operator did not allow is refused (KindBadRequest, wrapping a
-// *source.RefError that names the allow-list) before anything is read.
-// Variables are read with Options.LookupEnv.
+// ResolveHeaders resolves a source's header references with
+// ResolveHeadersWith under Options.Secrets (the operator's allow-list),
+// reading variables with Options.LookupEnv.
 func (f *Fetcher) ResolveHeaders(sourceID string, refs map[string]string) (map[string]string, error) {
 	return ResolveHeadersWith(sourceID, refs, f.opts.LookupEnv, f.opts.Secrets)
-}
-
-// ResolveHeadersWith is ResolveHeaders under a secret policy: references
-// outside it are refused before anything is read, and file: references are
-// opened only inside the policy's directories.
-func ResolveHeadersWith(sourceID string, refs map[string]string, lookup func(string) (string, bool), policy source.SecretPolicy) (map[string]string, error) {
-	return resolveHeaders(sourceID, refs, lookup, &policy)
 }
 
 // refusedRef is a *source.RefError inside a fetch *Error, which already
@@ -68,7 +38,24 @@ type refusedRef struct{ *source.RefError }
 func (e refusedRef) Error() string { return e.Detail() }
 func (e refusedRef) Unwrap() error { return e.RefError }
 
-func resolveHeaders(sourceID string, refs map[string]string, lookup func(string) (string, bool), policy *source.SecretPolicy) (map[string]string, error) {
+// ResolveHeadersWith turns header references from the config into the
+// values to send. A reference is never a secret itself:
+//
+//   - "env:NAME" is the value of environment variable NAME;
+//   - "${NAME}" inside a string is replaced by NAME's value, so
+//     "Bearer ${PAYMENTS_TOKEN}" works;
+//   - "file:/run/secrets/x" is the content of that file, surrounding
+//     whitespace trimmed.
+//
+// A value with none of these forms is refused: literal values would put
+// secrets in config and workflow history. Each reference is checked against
+// policy first: one the operator did not allow is refused (KindBadRequest,
+// wrapping a *source.RefError that names the allow-list) before anything is
+// read, and file: references are opened only inside the policy's
+// directories. lookup reads environment variables; nil means os.LookupEnv.
+// Errors name the source, the header and the variable or file, never a
+// value.
+func ResolveHeadersWith(sourceID string, refs map[string]string, lookup func(string) (string, bool), policy source.SecretPolicy) (map[string]string, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
@@ -88,15 +75,13 @@ func resolveHeaders(sourceID string, refs map[string]string, lookup func(string)
 			continue
 		}
 		ref := strings.TrimSpace(refs[name])
-		if policy != nil {
-			if err := policy.CheckRef(sourceID, name, ref); err != nil {
-				var re *source.RefError
-				if errors.As(err, &re) {
-					err = refusedRef{re}
-				}
-				fail("%w", err)
-				continue
+		if err := policy.CheckRef(sourceID, name, ref); err != nil {
+			var re *source.RefError
+			if errors.As(err, &re) {
+				err = refusedRef{re}
 			}
+			fail("%w", err)
+			continue
 		}
 		var value string
 		switch {
@@ -150,17 +135,11 @@ func resolveHeaders(sourceID string, refs map[string]string, lookup func(string)
 	return out, nil
 }
 
-func readSecretFile(path string, policy *source.SecretPolicy) (string, error) {
+func readSecretFile(path string, policy source.SecretPolicy) (string, error) {
 	if path == "" {
 		return "", errors.New(`"file:" reference without a path`)
 	}
-	var f *os.File
-	var err error
-	if policy != nil {
-		f, err = policy.OpenFile(path)
-	} else {
-		f, err = os.Open(path)
-	}
+	f, err := policy.OpenFile(path)
 	if err != nil {
 		// The *PathError names the path and the cause, nothing of the content.
 		return "", fmt.Errorf("secret file: %w", err)

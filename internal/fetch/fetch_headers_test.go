@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/source"
 )
 
 func TestResolveHeaders(t *testing.T) {
@@ -18,8 +19,14 @@ func TestResolveHeaders(t *testing.T) {
 	}
 	secretFile, err := filepath.Abs("testdata/secret_token.txt")
 	require.NoError(t, err)
-	crlfFile := filepath.Join(t.TempDir(), "crlf")
+	tmp := t.TempDir()
+	crlfFile := filepath.Join(tmp, "crlf")
 	require.NoError(t, os.WriteFile(crlfFile, []byte("a\r\nInjected: yes"), 0o600))
+	missingFile := filepath.Join(tmp, "nonexistent-secret")
+	// The policy allows every variable and both directories: these cases
+	// are about resolving references; the allow-list is
+	// TestFetcherResolveHeadersAppliesTheSecretPolicy's.
+	policy := source.SecretPolicy{Env: []string{"*"}, Dirs: []string{filepath.Dir(secretFile), tmp}}
 
 	tests := []struct {
 		name    string
@@ -41,8 +48,8 @@ func TestResolveHeaders(t *testing.T) {
 		{name: "empty env var", refs: map[string]string{"X-Api-Key": "env:EMPTY"}, wantErr: true, errHas: []string{"EMPTY"}},
 		{name: "missing template var names only the missing one", refs: map[string]string{"Authorization": "Bearer ${PAYMENTS_TOKEN}:${NOPE}"}, wantErr: true,
 			errHas: []string{`header "Authorization"`, "NOPE"}, errNot: []string{"tok-env-789", "PAYMENTS_TOKEN"}},
-		{name: "missing file", refs: map[string]string{"X-Api-Key": "file:/nonexistent/secret"}, wantErr: true,
-			errHas: []string{`header "X-Api-Key"`, "/nonexistent/secret"}},
+		{name: "missing file", refs: map[string]string{"X-Api-Key": "file:" + missingFile}, wantErr: true,
+			errHas: []string{`header "X-Api-Key"`, missingFile}},
 		{name: "bad env name", refs: map[string]string{"X-Api-Key": "env:not a name"}, wantErr: true},
 		{name: "value with a line break", refs: map[string]string{"X-Api-Key": "file:" + crlfFile}, wantErr: true,
 			errHas: []string{"line break"}, errNot: []string{"Injected"}},
@@ -52,7 +59,7 @@ func TestResolveHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := fetch.ResolveHeaders("payments", tt.refs, lookup)
+			got, err := fetch.ResolveHeadersWith("payments", tt.refs, lookup, policy)
 			if !tt.wantErr {
 				require.NoError(t, err)
 				require.Equal(t, tt.want, got)
@@ -71,8 +78,8 @@ func TestResolveHeaders(t *testing.T) {
 }
 
 func TestResolveHeadersDefaultsToEnvironment(t *testing.T) {
-	t.Setenv("FETCH_TEST_TOKEN", "from-os-env")
-	got, err := fetch.ResolveHeaders("s", map[string]string{"X-Key": "env:FETCH_TEST_TOKEN"}, nil)
+	t.Setenv("LIVESYNC_SOURCE_FETCH_TEST_TOKEN", "from-os-env")
+	got, err := fetch.ResolveHeadersWith("s", map[string]string{"X-Key": "env:LIVESYNC_SOURCE_FETCH_TEST_TOKEN"}, nil, source.SecretPolicy{})
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"X-Key": "from-os-env"}, got)
 }
