@@ -10,24 +10,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apilivesync/apilivesync/internal/metrics"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
-// BenchmarkSyncFinished measures recording one finished sync (a counter and
-// a histogram with three attributes), the hottest of our recording paths.
-func BenchmarkSyncFinished(b *testing.B) {
-	m, err := metrics.New(metrics.WithoutRuntimeMetrics())
+// BenchmarkRecordSync measures recording one finished sync through
+// SDKHandler as the sync job workflow does (a counter and a histogram
+// tagged with source, API and result).
+func BenchmarkRecordSync(b *testing.B) {
+	m, err := metrics.New()
 	require.NoError(b, err)
-	ctx := b.Context()
+	h := m.SDKHandler()
 	b.ReportAllocs()
 	for b.Loop() {
-		m.SyncFinished(ctx, "payments-url", "payments", metrics.ResultCompleted, 1500*time.Millisecond)
+		mh := h.WithTags(map[string]string{"source": "payments-url", "api": "payments"})
+		mh.WithTags(map[string]string{"result": "completed"}).Counter(syncjob.MetricSyncs).Inc(1)
+		mh.Timer(syncjob.MetricSyncDuration).Record(1500 * time.Millisecond)
 	}
 }
 
 // BenchmarkSDKCounter measures one Temporal SDK counter increment through
 // SDKHandler, which the SDK does on every request it makes.
 func BenchmarkSDKCounter(b *testing.B) {
-	m, err := metrics.New(metrics.WithoutRuntimeMetrics())
+	m, err := metrics.New()
 	require.NoError(b, err)
 	c := m.SDKHandler().WithTags(map[string]string{"namespace": "default"}).Counter("temporal_request")
 	b.ReportAllocs()
@@ -39,17 +43,18 @@ func BenchmarkSDKCounter(b *testing.B) {
 // BenchmarkScrape measures one /metrics scrape with 100 sources, each with
 // syncs, durations, changes and conflicts recorded.
 func BenchmarkScrape(b *testing.B) {
-	m, err := metrics.New(metrics.WithoutRuntimeMetrics())
+	m, err := metrics.New()
 	require.NoError(b, err)
-	ctx := b.Context()
 	for i := range 100 {
-		api := fmt.Sprintf("api-%d", i)
-		m.SyncFinished(ctx, fmt.Sprintf("source-%d", i), api, metrics.ResultCompleted, time.Second)
-		m.Changes(ctx, api, 5, 1)
-		m.Conflicts(ctx, api, 1, "ours")
+		mh := m.SDKHandler().WithTags(map[string]string{"source": fmt.Sprintf("source-%d", i), "api": fmt.Sprintf("api-%d", i)})
+		mh.WithTags(map[string]string{"result": "completed"}).Counter(syncjob.MetricSyncs).Inc(1)
+		mh.Timer(syncjob.MetricSyncDuration).Record(time.Second)
+		mh.Counter(syncjob.MetricChanges).Inc(5)
+		mh.Counter(syncjob.MetricBreakingChanges).Inc(1)
+		mh.Counter(syncjob.MetricConflicts).Inc(1)
 	}
 	h := m.Handler()
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, metrics.MetricsPath, nil)
+	req := httptest.NewRequestWithContext(b.Context(), http.MethodGet, metrics.MetricsPath, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()

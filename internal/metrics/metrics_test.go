@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/apilivesync/apilivesync/internal/metrics"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // scrape serves one GET /metrics through h and parses the text exposition.
@@ -85,25 +86,34 @@ func bucket(t *testing.T, h *dto.Histogram, le float64) uint64 {
 
 func newMetrics(t *testing.T) *metrics.Metrics {
 	t.Helper()
-	m, err := metrics.New(metrics.WithoutRuntimeMetrics())
+	m, err := metrics.New()
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, m.Shutdown(context.WithoutCancel(t.Context()))) })
 	return m
 }
 
-func TestOurSeries(t *testing.T) {
+// TestSyncSeries records the sync job's metrics through SDKHandler, under
+// the names and tags the workflow uses (workflows/syncjob), and checks how
+// they are exposed.
+func TestSyncSeries(t *testing.T) {
+	payments := map[string]string{"source": "payments-url", "api": "payments"}
+	orders := map[string]string{"source": "orders-file", "api": "orders"}
 	tests := []struct {
 		name   string
-		record func(ctx context.Context, m *metrics.Metrics)
+		record func(h client.MetricsHandler)
 		check  func(t *testing.T, families map[string]*dto.MetricFamily, text string)
 	}{
 		{
 			name: "syncs by result with duration histogram",
-			record: func(ctx context.Context, m *metrics.Metrics) {
-				m.SyncFinished(ctx, "payments-url", "payments", metrics.ResultCompleted, 500*time.Millisecond)
-				m.SyncFinished(ctx, "payments-url", "payments", metrics.ResultCompleted, 2500*time.Millisecond)
-				m.SyncFinished(ctx, "payments-url", "payments", metrics.ResultFailed, 40*time.Second)
-				m.SyncFinished(ctx, "orders-file", "orders", metrics.ResultNoChange, 10*time.Millisecond)
+			record: func(h client.MetricsHandler) {
+				p, o := h.WithTags(payments), h.WithTags(orders)
+				p.WithTags(map[string]string{"result": "completed"}).Counter(syncjob.MetricSyncs).Inc(1)
+				p.WithTags(map[string]string{"result": "completed"}).Counter(syncjob.MetricSyncs).Inc(1)
+				p.WithTags(map[string]string{"result": "failed"}).Counter(syncjob.MetricSyncs).Inc(1)
+				o.WithTags(map[string]string{"result": "nochange"}).Counter(syncjob.MetricSyncs).Inc(1)
+				p.Timer(syncjob.MetricSyncDuration).Record(500 * time.Millisecond)
+				p.Timer(syncjob.MetricSyncDuration).Record(2500 * time.Millisecond)
+				o.Timer(syncjob.MetricSyncDuration).Record(40 * time.Second)
 			},
 			check: func(t *testing.T, f map[string]*dto.MetricFamily, text string) {
 				require.Equal(t, dto.MetricType_COUNTER, f["livesync_syncs_total"].GetType())
@@ -113,24 +123,27 @@ func TestOurSeries(t *testing.T) {
 				require.InDelta(t, 1, sample(t, f, "livesync_syncs_total", map[string]string{"source": "orders-file", "api": "orders", "result": "nochange"}).GetCounter().GetValue(), 0)
 
 				require.Equal(t, dto.MetricType_HISTOGRAM, f["livesync_sync_duration_seconds"].GetType())
-				h := sample(t, f, "livesync_sync_duration_seconds", map[string]string{"source": "payments-url", "api": "payments", "result": "completed"}).GetHistogram()
+				h := sample(t, f, "livesync_sync_duration_seconds", payments).GetHistogram()
 				require.Equal(t, uint64(2), h.GetSampleCount())
 				require.InDelta(t, 3.0, h.GetSampleSum(), 1e-9)
 				require.Equal(t, uint64(0), bucket(t, h, 0.25))
 				require.Equal(t, uint64(1), bucket(t, h, 0.5))
 				require.Equal(t, uint64(1), bucket(t, h, 1))
 				require.Equal(t, uint64(2), bucket(t, h, 5))
-				failed := sample(t, f, "livesync_sync_duration_seconds", map[string]string{"source": "payments-url", "api": "payments", "result": "failed"}).GetHistogram()
-				require.Equal(t, uint64(0), bucket(t, failed, 30))
-				require.Equal(t, uint64(1), bucket(t, failed, 60))
+				slow := sample(t, f, "livesync_sync_duration_seconds", orders).GetHistogram()
+				require.Equal(t, uint64(0), bucket(t, slow, 30))
+				require.Equal(t, uint64(1), bucket(t, slow, 60))
 			},
 		},
 		{
 			name: "step durations by step",
-			record: func(ctx context.Context, m *metrics.Metrics) {
-				m.StepDuration(ctx, "fetch", 120*time.Millisecond)
-				m.StepDuration(ctx, "fetch", 80*time.Millisecond)
-				m.StepDuration(ctx, "merge", 3*time.Millisecond)
+			record: func(h client.MetricsHandler) {
+				step := func(name string, d time.Duration) {
+					h.WithTags(map[string]string{"step": name}).Timer(syncjob.MetricStepDuration).Record(d)
+				}
+				step("fetch", 120*time.Millisecond)
+				step("fetch", 80*time.Millisecond)
+				step("merge", 3*time.Millisecond)
 			},
 			check: func(t *testing.T, f map[string]*dto.MetricFamily, _ string) {
 				fetch := sample(t, f, "livesync_step_duration_seconds", map[string]string{"step": "fetch"}).GetHistogram()
@@ -143,31 +156,19 @@ func TestOurSeries(t *testing.T) {
 			},
 		},
 		{
-			name: "changes and breaking changes accumulate per api",
-			record: func(ctx context.Context, m *metrics.Metrics) {
-				m.Changes(ctx, "payments", 7, 2)
-				m.Changes(ctx, "payments", 3, 0)
-				m.Changes(ctx, "orders", 0, 0)
-				m.Changes(ctx, "orders", -1, -4) // ignored
+			name: "changes, breaking changes and conflicts accumulate per api",
+			record: func(h client.MetricsHandler) {
+				p := h.WithTags(payments)
+				p.Counter(syncjob.MetricChanges).Inc(7)
+				p.Counter(syncjob.MetricBreakingChanges).Inc(2)
+				p.Counter(syncjob.MetricChanges).Inc(3)
+				p.Counter(syncjob.MetricConflicts).Inc(3)
+				h.WithTags(orders).Counter(syncjob.MetricConflicts).Inc(1)
 			},
 			check: func(t *testing.T, f map[string]*dto.MetricFamily, text string) {
-				require.Contains(t, text, `livesync_changes_total{api="payments"} 10`)
-				require.Contains(t, text, `livesync_breaking_changes_total{api="payments"} 2`)
-				require.InDelta(t, 0, sample(t, f, "livesync_changes_total", map[string]string{"api": "orders"}).GetCounter().GetValue(), 0)
-				require.InDelta(t, 0, sample(t, f, "livesync_breaking_changes_total", map[string]string{"api": "orders"}).GetCounter().GetValue(), 0)
-			},
-		},
-		{
-			name: "conflicts by api and strategy",
-			record: func(ctx context.Context, m *metrics.Metrics) {
-				m.Conflicts(ctx, "payments", 3, "ours")
-				m.Conflicts(ctx, "payments", 2, "ai")
-				m.Conflicts(ctx, "payments", 1, "ai")
-				m.Conflicts(ctx, "payments", -5, "ai") // ignored
-			},
-			check: func(t *testing.T, f map[string]*dto.MetricFamily, text string) {
-				require.Contains(t, text, `livesync_conflicts_total{api="payments",strategy="ai"} 3`)
-				require.InDelta(t, 3, sample(t, f, "livesync_conflicts_total", map[string]string{"api": "payments", "strategy": "ours"}).GetCounter().GetValue(), 0)
+				require.Contains(t, text, `livesync_changes_total{api="payments",source="payments-url"} 10`)
+				require.Contains(t, text, `livesync_breaking_changes_total{api="payments",source="payments-url"} 2`)
+				require.InDelta(t, 3, sample(t, f, "livesync_conflicts_total", payments).GetCounter().GetValue(), 0)
 				require.Len(t, f["livesync_conflicts_total"].GetMetric(), 2)
 			},
 		},
@@ -175,7 +176,7 @@ func TestOurSeries(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newMetrics(t)
-			tc.record(t.Context(), m)
+			tc.record(m.SDKHandler())
 			families, text := scrape(t, m.Handler())
 			tc.check(t, families, text)
 		})
@@ -213,7 +214,7 @@ func TestSDKHandler(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	m := newMetrics(t)
-	m.SyncFinished(t.Context(), "payments-url", "payments", metrics.ResultBlocked, time.Second)
+	m.SDKHandler().WithTags(map[string]string{"source": "payments-url", "api": "payments", "result": "blocked"}).Counter(syncjob.MetricSyncs).Inc(1)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	addr, err := m.Serve(ctx, "127.0.0.1:0")
@@ -256,7 +257,7 @@ func TestServe(t *testing.T) {
 	})
 }
 
-func TestRuntimeMetricsDefault(t *testing.T) {
+func TestRuntimeMetrics(t *testing.T) {
 	m, err := metrics.New()
 	require.NoError(t, err)
 	families, _ := scrape(t, m.Handler())
@@ -274,7 +275,7 @@ func TestRuntimeMetricsDefault(t *testing.T) {
 
 func TestInstancesAreIsolated(t *testing.T) {
 	a, b := newMetrics(t), newMetrics(t)
-	a.Conflicts(t.Context(), "payments", 1, "theirs")
+	a.SDKHandler().WithTags(map[string]string{"api": "payments"}).Counter(syncjob.MetricConflicts).Inc(1)
 	families, _ := scrape(t, b.Handler())
 	require.NotContains(t, families, "livesync_conflicts_total")
 }
@@ -283,19 +284,10 @@ func TestNilMetricsIsNoop(t *testing.T) {
 	var m *metrics.Metrics
 	ctx := t.Context()
 	require.NotPanics(t, func() {
-		m.SyncFinished(ctx, "s", "a", metrics.ResultCompleted, time.Second)
-		m.StepDuration(ctx, "fetch", time.Second)
-		m.Changes(ctx, "a", 1, 1)
-		m.Conflicts(ctx, "a", 1, "ours")
 		m.SDKHandler().Counter("temporal_request").Inc(1)
 	})
 	require.Equal(t, client.MetricsNopHandler, m.SDKHandler())
-	require.Nil(t, m.Registry())
 	require.NoError(t, m.Shutdown(ctx))
-
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, metrics.MetricsPath, nil))
-	require.Equal(t, http.StatusNotFound, rec.Code)
 
 	_, err := m.Serve(ctx, "127.0.0.1:0")
 	require.Error(t, err)
