@@ -25,7 +25,7 @@
 //
 // The timestamp and signature, by contrast, are recomputed on every attempt:
 // after a long backoff the request still carries a fresh timestamp, so
-// receivers can keep a tight replay window (Verify's tolerance) without
+// receivers can keep a tight replay window (a few minutes' tolerance) without
 // rejecting honest retries.
 //
 // # Retries
