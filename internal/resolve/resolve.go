@@ -1,21 +1,17 @@
 // Package resolve decides the conflicts that a three-way merge of spec
 // documents (base, local, remote) leaves behind.
 //
-// A strategy turns each Conflict into a Decision: the mechanical strategies
-// (prefer-remote, prefer-local) decide every conflict the same way, the AI
-// strategy asks an OpenAI-compatible model and hands whatever it cannot
-// decide safely to manual resolution. ValidateDecisions checks that a set of
-// decisions answers a set of conflicts exactly, whoever made them.
+// A strategy turns each Conflict into a Decision. The mechanical strategies
+// (prefer-remote, prefer-local, source-priority) and manual resolution are
+// applied by the merge and the sync job; this package holds the AI strategy
+// (AIResolver), which asks an OpenAI-compatible model, checks every answer
+// it gets, and hands whatever it cannot decide safely to manual resolution.
 package resolve
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 )
 
 // Strategy names, as users type them in configuration and CLI flags.
@@ -45,20 +41,14 @@ const (
 	ChoiceValue = "value"
 )
 
-// strategies lists the valid strategy names in the order error messages show them.
-var strategies = []string{StrategyPreferRemote, StrategyPreferLocal, StrategySourcePriority, StrategyManual, StrategyAI}
-
 // choices lists the valid choices in the order error messages show them.
 var choices = []string{ChoiceRemote, ChoiceLocal, ChoiceBase, ChoiceValue}
-
-// ErrUnknownStrategy is wrapped by ParseStrategy and Mechanical when a
-// strategy name is not one they accept.
-var ErrUnknownStrategy = errors.New("unknown conflict strategy")
 
 // Conflict is one place where local and remote changed the same part of a
 // spec differently since base.
 type Conflict struct {
-	// ID is a stable hash of the pointer and the three values (see ConflictID).
+	// ID identifies the conflict; the merge derives it from the pointer and
+	// the three values, so it is stable and unique.
 	ID string `json:"id"`
 	// Pointer is the RFC 6901 JSON pointer of the conflicting node in the spec.
 	Pointer string `json:"pointer"`
@@ -91,53 +81,21 @@ type Decision struct {
 	Strategy string `json:"strategy"`
 }
 
-// ParseStrategy validates a strategy name, ignoring case and surrounding
-// space, and returns its canonical spelling.
-func ParseStrategy(s string) (string, error) {
-	name := strings.ToLower(strings.TrimSpace(s))
-	for _, known := range strategies {
-		if name == known {
-			return known, nil
-		}
-	}
-	return "", fmt.Errorf("conflict strategy %q: %w; valid strategies: %s", s, ErrUnknownStrategy, strings.Join(strategies, ", "))
+// DecisionError is one problem with the conflicts given to Resolve. It names
+// the pointer (and ID) of the conflict concerned; check for it with
+// errors.As.
+type DecisionError struct {
+	// Pointer is the JSON pointer of the conflict concerned.
+	Pointer string
+	// ID is the ID of the conflict concerned.
+	ID string
+	// Problem says what is wrong, in a short sentence.
+	Problem string
 }
 
-// Mechanical decides every conflict by a fixed rule: prefer-remote takes the
-// remote value, prefer-local keeps the local one. Any other strategy is an
-// error wrapping ErrUnknownStrategy, since it needs more than the conflicts.
-// Decisions come back in the order of conflicts.
-func Mechanical(strategy string, conflicts []Conflict) ([]Decision, error) {
-	var choice, reason string
-	switch strategy {
-	case StrategyPreferRemote:
-		choice, reason = ChoiceRemote, "strategy prefer-remote takes the source's value"
-	case StrategyPreferLocal:
-		choice, reason = ChoiceLocal, "strategy prefer-local keeps the API's current value"
-	default:
-		return nil, fmt.Errorf("mechanical conflict resolution with strategy %q: %w; mechanical strategies: %s, %s",
-			strategy, ErrUnknownStrategy, StrategyPreferRemote, StrategyPreferLocal)
-	}
-	decisions := make([]Decision, 0, len(conflicts))
-	for _, c := range conflicts {
-		decisions = append(decisions, Decision{ID: c.ID, Pointer: c.Pointer, Choice: choice, Reason: reason, Strategy: strategy})
-	}
-	return decisions, nil
-}
-
-// ConflictID computes a stable ID from a conflict's pointer, kind and
-// values: the first 16 bytes of a SHA-256, hex encoded. Values are compacted
-// first, so formatting does not change the ID. The merge may use it to fill
-// Conflict.ID; resolution only needs IDs to be stable and unique.
-func ConflictID(c Conflict) string {
-	h := sha256.New()
-	for _, part := range [][]byte{[]byte(c.Pointer), []byte(c.Kind), compactOrRaw(c.Base), compactOrRaw(c.Local), compactOrRaw(c.Remote)} {
-		// Length-prefix each part so that no two different tuples hash alike.
-		_, _ = fmt.Fprintf(h, "%d:", len(part))
-		_, _ = h.Write(part)
-	}
-	sum := h.Sum(nil)
-	return hex.EncodeToString(sum[:16])
+// Error implements error.
+func (e *DecisionError) Error() string {
+	return fmt.Sprintf("conflict decision at %q (id %s): %s", e.Pointer, e.ID, e.Problem)
 }
 
 // compactOrRaw returns the compact form of raw, or raw itself when it is not valid JSON.

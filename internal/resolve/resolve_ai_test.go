@@ -185,7 +185,7 @@ func TestAIResolveGoodAnswer(t *testing.T) {
 		{ID: cs[2].ID, Pointer: cs[2].Pointer, Choice: ChoiceValue, Value: json.RawMessage(`{"type":"string","maxLength":64,"nullable":true}`),
 			Reason: "merge both", Strategy: StrategyAI},
 	}, out.Decisions)
-	require.NoError(t, ValidateDecisions(cs, out.Decisions))
+	require.NoError(t, validateDecisions(cs, out.Decisions))
 
 	reqs := srv.requests()
 	require.Len(t, reqs, 1)
@@ -329,7 +329,7 @@ func TestAIResolveRejectsBadAnswers(t *testing.T) {
 				require.Equal(t, StrategyAI, d.Strategy)
 			}
 			if len(out.Fallback) > 0 {
-				require.Error(t, ValidateDecisions(cs, out.Decisions), "fallbacks are still to decide")
+				require.Error(t, validateDecisions(cs, out.Decisions), "fallbacks are still to decide")
 			}
 			requireNoSecret(t, srv, logs)
 		})
@@ -437,7 +437,7 @@ func TestAIResolveTransportFailures(t *testing.T) {
 			}
 			if tt.wantDecided {
 				require.Empty(t, out.Fallback)
-				require.NoError(t, ValidateDecisions(cs, out.Decisions))
+				require.NoError(t, validateDecisions(cs, out.Decisions))
 				return
 			}
 			require.Empty(t, out.Decisions, "a failed call decides nothing")
@@ -488,7 +488,7 @@ func TestAIResolveCache(t *testing.T) {
 
 	// A new conflict beside cached ones: only the new one is sent.
 	extra := Conflict{Pointer: "/info/version", Kind: "both-changed", Base: json.RawMessage(`"1.0"`), Local: json.RawMessage(`"1.1"`), Remote: json.RawMessage(`"2.0"`)}
-	extra.ID = ConflictID(extra)
+	extra.ID = conflictID(extra)
 	srv.respond = func(int, openai.ChatCompletionRequest) reply {
 		return reply{content: answer(map[string]any{"id": extra.ID, "choice": "remote", "value": "", "reason": "newer"})}
 	}
@@ -499,7 +499,7 @@ func TestAIResolveCache(t *testing.T) {
 	require.Contains(t, reqs[1].raw, "/info/version")
 	require.NotContains(t, reqs[1].raw, cs[0].ID, "cached conflicts are not sent again")
 	require.Equal(t, 3, third.Cached)
-	require.NoError(t, ValidateDecisions(append(cs, extra), third.Decisions))
+	require.NoError(t, validateDecisions(append(cs, extra), third.Decisions))
 
 	// Another model does not share the cache's answers.
 	r2 := NewAIResolver(AIConfig{BaseURL: srv.URL + "/v1", Model: "other-model", APIKeyEnv: keyEnv},
@@ -563,7 +563,7 @@ func TestAIResolveTruncatedValue(t *testing.T) {
 	bigJSON, err := json.Marshal(big)
 	require.NoError(t, err)
 	c := Conflict{Pointer: "/components/schemas/Big", Kind: "both-changed", Local: bigJSON, Remote: json.RawMessage(`{"type":"object"}`), Context: strings.Repeat("ctx ", 500)}
-	c.ID = ConflictID(c)
+	c.ID = conflictID(c)
 
 	srv := newFakeLLM(t, func(int, openai.ChatCompletionRequest) reply {
 		return reply{content: answer(map[string]any{"id": c.ID, "choice": "value", "value": `{"type":"object"}`, "reason": "x"})}

@@ -16,7 +16,7 @@ func benchConflicts(b *testing.B, n int) []Conflict {
 	for i := range n {
 		c := base[i%len(base)]
 		c.Pointer = fmt.Sprintf("%s/%d", c.Pointer, i)
-		c.ID = ConflictID(c)
+		c.ID = conflictID(c)
 		cs = append(cs, c)
 	}
 	return cs

@@ -1,6 +1,8 @@
 package resolve
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,28 +10,18 @@ import (
 	"strings"
 )
 
-// DecisionError is one problem ValidateDecisions found. It names the pointer
-// (and ID) of the conflict or decision concerned; check for it with errors.As.
-type DecisionError struct {
-	// Pointer is the JSON pointer of the conflict or decision concerned.
-	Pointer string
-	// ID is the conflict or decision ID concerned.
-	ID string
-	// Problem says what is wrong, in a short sentence.
-	Problem string
-}
+// The tests check AI outcomes with validateDecisions and give fixture
+// conflicts stable IDs with conflictID (the merge assigns the real ones).
 
-// Error implements error.
-func (e *DecisionError) Error() string {
-	return fmt.Sprintf("conflict decision at %q (id %s): %s", e.Pointer, e.ID, e.Problem)
-}
+// strategies lists the valid strategy names in the order error messages show them.
+var strategies = []string{StrategyPreferRemote, StrategyPreferLocal, StrategySourcePriority, StrategyManual, StrategyAI}
 
-// ValidateDecisions checks that decisions settle conflicts exactly: every
+// validateDecisions checks that decisions settle conflicts exactly: every
 // conflict once, no unknown IDs, each decision's pointer equal to its
 // conflict's, a valid choice and strategy, and a valid JSON value when (and
 // only when) the choice is "value". It reports every problem found, joined
 // with errors.Join; each is a *DecisionError.
-func ValidateDecisions(conflicts []Conflict, decisions []Decision) error {
+func validateDecisions(conflicts []Conflict, decisions []Decision) error {
 	var errs []error
 	byID := make(map[string]Conflict, len(conflicts))
 	for _, c := range conflicts {
@@ -86,4 +78,18 @@ func decisionProblem(c Conflict, d Decision) string {
 		return "reason spans more than one line"
 	}
 	return ""
+}
+
+// conflictID computes a stable ID from a conflict's pointer, kind and
+// values: the first 16 bytes of a SHA-256, hex encoded. Values are compacted
+// first, so formatting does not change the ID.
+func conflictID(c Conflict) string {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(c.Pointer), []byte(c.Kind), compactOrRaw(c.Base), compactOrRaw(c.Local), compactOrRaw(c.Remote)} {
+		// Length-prefix each part so that no two different tuples hash alike.
+		_, _ = fmt.Fprintf(h, "%d:", len(part))
+		_, _ = h.Write(part)
+	}
+	sum := h.Sum(nil)
+	return hex.EncodeToString(sum[:16])
 }
