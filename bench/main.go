@@ -4,6 +4,7 @@
 //
 //	go run ./bench -scenario all|nochange|changed|round [-n N] [-sources S] [-inflight K] [-spec generated|stripe] [-out FILE]
 //	go run ./bench -scenario load [-load-sources 1000] [-rounds 3] [-concurrency 50] [-change-pct 10]
+//	go run ./bench -scenario process [-n 20] [-old-starter PATH]
 //	go run ./bench -scenario engine-history [-reports 10000] [-report-jobs 100] [-signal-inflight 50] [-signal-rate 0]
 //
 // The load and engine-history scenarios drive the SyncEngine workflow; "all"
@@ -53,6 +54,7 @@ func run() error {
 	signalRate := flag.Int("signal-rate", 0, "engine-history: signals per second (0: as fast as -signal-inflight allows)")
 	serverCache := flag.Int("server-cache", 0, "the embedded server's history cache size in executions (history.hostLevelCacheMaxSize; 0: the dev server's default, 8096), to tell its memory from the worker's")
 	memprofile := flag.String("memprofile", "", "write a heap profile (after a GC) to this file when the scenarios end")
+	oldStarter := flag.String("old-starter", "", "process: another starter binary to time beside this one")
 	canAfter := flag.Int("engine-can-after", 0, "load, engine-history: the engine's continueAsNewAfter (0: the engine's default 500); when set, the server's continue-as-new suggestion is raised too")
 	flag.Parse()
 	if *sources <= 0 || *inflight <= 0 || *paths <= 0 || *n < 0 || *warmup < 0 {
@@ -67,7 +69,7 @@ func run() error {
 		switch s = strings.TrimSpace(s); s {
 		case "all":
 			which = append(which, "nochange", "changed", "round")
-		case "nochange", "changed", "round", "load", "engine-history":
+		case "nochange", "changed", "round", "load", "engine-history", "process":
 			which = append(which, s)
 		default:
 			return fmt.Errorf("%w %q: want all, nochange, changed, round, load or engine-history", errUnknownScenario, s)
@@ -75,7 +77,8 @@ func run() error {
 	}
 	cfg := config{n: *n, warmup: *warmup, sources: *sources, inflight: *inflight, paths: *paths, interleave: *interleave, spec: *specKind,
 		loadSources: *loadSources, rounds: *rounds, concurrency: *concurrency, changePct: *changePct,
-		reports: *reports, reportJobs: *reportJobs, signalInflight: *signalInflight, signalRate: *signalRate, engineCANAfter: *canAfter}
+		reports: *reports, reportJobs: *reportJobs, signalInflight: *signalInflight, signalRate: *signalRate, engineCANAfter: *canAfter,
+		oldStarter: *oldStarter}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -107,7 +110,7 @@ func run() error {
 	for _, s := range which {
 		fn := map[string]func(context.Context, *benchEnv, config) (*table, error){
 			"nochange": scenarioNoChange, "changed": scenarioChanged, "round": scenarioRound,
-			"load": scenarioLoad, "engine-history": scenarioEngineHistory,
+			"load": scenarioLoad, "engine-history": scenarioEngineHistory, "process": scenarioProcess,
 		}[s]
 		t0, la := time.Now(), loadavg()
 		t, err := fn(ctx, e, cfg)

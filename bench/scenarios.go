@@ -38,6 +38,7 @@ type config struct {
 	signalRate     int // engine-history: signals per second, 0 unpaced
 
 	engineCANAfter int // load, engine-history: the engine's continueAsNewAfter (0: its default)
+	oldStarter     string
 }
 
 func order(interleave bool) string {

@@ -169,6 +169,12 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 			logger.Info("Prometheus metrics on http://"+addr+"/metrics", zap.String("addr", addr))
 			metricsURL = "http://" + addr + "/metrics"
 		}
+		defer func() {
+			// Flush what the exporter holds; the process is ending anyway.
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = mets.Shutdown(sctx)
+		}()
 	}
 	keys, err := codec.KeysFromEnv(os.LookupEnv)
 	if err != nil {

@@ -77,6 +77,8 @@ func init() {
 type globals struct {
 	address, namespace, data, store string
 	json                            bool
+	// strict is set by commands that parse documents with --strict.
+	strict bool
 }
 
 func (s *Starter) getenv(k string) string {

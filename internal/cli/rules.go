@@ -9,42 +9,78 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/apilivesync/apilivesync/internal/diff"
+	"github.com/apilivesync/apilivesync/internal/graphql"
 	"github.com/apilivesync/apilivesync/internal/kind"
+	"github.com/apilivesync/apilivesync/internal/postman"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
 )
 
 // rulesCommands list the breaking-change rules and re-judge history with them.
 var rulesCommands = []command{
-	{"rules", "[--rules FILE] [--json]", "list every breaking-change rule: ID, level (error, warning, info) and what it means", (*Starter).cmdRules},
+	{"rules", "[--kind openapi|graphql|postman] [--rules FILE] [--format text|markdown] [--json]", "list every breaking-change rule: ID, level (error, warning, info) and what it means", (*Starter).cmdRules},
 	{"rejudge", "API [--rules FILE] [--json]", "re-judge every stored version's changes under the current (or given) rules; versions stay as they are", (*Starter).cmdRejudge},
 }
 
 func (s *Starter) cmdRules(fs *pflag.FlagSet, g *globals) runFunc {
-	rulesFile := fs.String("rules", "", "rules YAML file: show the levels it sets")
+	rulesFile := fs.String("rules", "", "rules YAML file: show the levels it sets (OpenAPI)")
+	kindName := fs.String("kind", kind.OpenAPI, "openapi, graphql or postman")
+	format := fs.String("format", "text", "text or markdown (docs/RULES.md is this output for openapi)")
 	return func(ctx context.Context, args []string) error {
 		if _, err := positional(fs, args, 0, "no arguments"); err != nil {
 			return err
 		}
-		rules, err := loadRules(*rulesFile)
-		if err != nil {
-			return err
-		}
-		cat := diff.Catalogue()
-		for i := range cat {
-			cat[i].Level = rules.Level(cat[i].ID)
+		var cat []diff.RuleInfo
+		ruleSet := ""
+		switch *kindName {
+		case kind.OpenAPI:
+			rules, err := loadRules(*rulesFile)
+			if err != nil {
+				return err
+			}
+			if *format == "markdown" && !g.json && *rulesFile == "" {
+				_, err := fmt.Fprint(s.Stdout, diff.RulesMarkdown())
+				return err
+			}
+			cat, ruleSet = diff.Catalogue(), rules.ID()
+			for i := range cat {
+				cat[i].Level = rules.Level(cat[i].ID)
+			}
+		case kind.GraphQL, kind.Postman:
+			if *rulesFile != "" {
+				return &ExitError{Code: 2, Err: fmt.Errorf("rules: --rules applies to OpenAPI; %s has its own rules", *kindName)}
+			}
+			cat, ruleSet = kindCatalogue(*kindName)
+		default:
+			return &ExitError{Code: 2, Err: fmt.Errorf("rules: --kind %q: want openapi, graphql or postman", *kindName)}
 		}
 		if g.json {
-			return s.printJSON(map[string]any{"ruleSet": rules.ID(), "rules": cat})
+			return s.printJSON(map[string]any{"kind": *kindName, "ruleSet": ruleSet, "rules": cat})
 		}
-		fmt.Fprintf(s.Stdout, "%d rules (rule set %s)\n", len(cat), rules.ID())
+		fmt.Fprintf(s.Stdout, "%d %s rules (rule set %s)\n", len(cat), *kindName, ruleSet)
 		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tLEVEL\tDIRECTION\tMEANING")
 		for _, r := range cat {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Level, r.Direction, r.Summary)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Level, orDash(r.Direction), r.Summary)
 		}
 		return tw.Flush()
 	}
+}
+
+// kindCatalogue lists a GraphQL or Postman rule set in the OpenAPI
+// catalogue's shape.
+func kindCatalogue(k string) ([]diff.RuleInfo, string) {
+	var out []diff.RuleInfo
+	if k == kind.GraphQL {
+		for _, r := range graphql.Catalogue() {
+			out = append(out, diff.RuleInfo{ID: r.ID, Level: r.Level, Summary: r.Explanation})
+		}
+		return out, graphql.RuleSet
+	}
+	for _, r := range postman.Catalogue() {
+		out = append(out, diff.RuleInfo{ID: r.ID, Level: r.Level, Summary: r.Explanation})
+	}
+	return out, postman.RuleSet
 }
 
 func loadRules(file string) (*diff.Rules, error) {

@@ -27,7 +27,7 @@ import (
 // storeCommands read and write the version store directly (history, diff,
 // pull, …); they need no Temporal server.
 var storeCommands = []command{
-	{"diff", "OLD NEW [--format text|markdown|json] [--fail-on-breaking] [--rules FILE]", "what changed between two files, URLs or stored versions (API@VERSION); works offline", (*Starter).cmdDiff},
+	{"diff", "OLD NEW [--format text|markdown|json] [--fail-on-breaking|--fail-on error|warning] [--rules FILE] [--strict]", "what changed between two files, URLs or stored versions (API@VERSION); works offline", (*Starter).cmdDiff},
 	{"history", "API [--json]", "every version of an API", (*Starter).cmdHistory},
 	{"show", "API@VERSION [--json] [--spec]", "one version: who made it, and what changed", (*Starter).cmdShow},
 	{"rollback", "API@VERSION [--message M]", "make a new version equal to an old one (history is never rewritten)", (*Starter).cmdRollback},
@@ -148,12 +148,20 @@ func (s *Starter) loadSpecArgData(ctx context.Context, g *globals, arg string) (
 func (s *Starter) cmdDiff(fs *pflag.FlagSet, g *globals) runFunc {
 	format := fs.String("format", "text", "text, markdown or json")
 	failOnBreaking := fs.Bool("fail-on-breaking", false, "exit 1 when a breaking change is found (for CI)")
+	failOn := fs.String("fail-on", "", "exit 1 when a change of this level or worse is found: error (same as --fail-on-breaking) or warning")
 	rulesFile := fs.String("rules", "", "rules YAML file: which changes break, what to ignore")
+	strict := fs.Bool("strict", false, "refuse a document with dangling $refs (default: a warning)")
 	return func(ctx context.Context, args []string) error {
 		pos, err := positional(fs, args, 2, "OLD and NEW (files, URLs or API@VERSION)")
 		if err != nil {
 			return err
 		}
+		switch *failOn {
+		case "", diff.LevelError, diff.LevelWarning:
+		default:
+			return &ExitError{Code: 2, Err: fmt.Errorf("diff: --fail-on %q: want error or warning", *failOn)}
+		}
+		g.strict = *strict
 		if g.json {
 			*format = "json"
 		}
@@ -187,8 +195,11 @@ func (s *Starter) cmdDiff(fs *pflag.FlagSet, g *globals) runFunc {
 		if err := rep.Write(s.Stdout, *format); err != nil {
 			return err
 		}
-		if *failOnBreaking && rep.Breaking > 0 {
+		if (*failOnBreaking || *failOn != "") && rep.Breaking > 0 {
 			return &ExitError{Code: 1, Err: fmt.Errorf("%d breaking change(s) between %s and %s", rep.Breaking, pos[0], pos[1])}
+		}
+		if *failOn == diff.LevelWarning && rep.Warnings > 0 {
+			return &ExitError{Code: 1, Err: fmt.Errorf("%d warning(s) between %s and %s", rep.Warnings, pos[0], pos[1])}
 		}
 		return nil
 	}
@@ -220,7 +231,7 @@ func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diff
 		}
 		return diffArg{name: name, kind: k, data: p.Canonical}, nil
 	}
-	opts := spec.Options{SkipCanonical: true}
+	opts := spec.Options{SkipCanonical: true, Strict: g.strict}
 	if isFile {
 		// A local file may use relative $refs to its neighbours; a
 		// fetched or stored document never reads the local disk.

@@ -227,9 +227,10 @@ func TestWorkerKilledMidSyncAnotherFinishesIt(t *testing.T) {
 			}
 			rig.procs = nil
 			a := rig.startWorker()
-			in := fastRetries(3)
+			// No retries at all: a lost worker is not a failed attempt. The
+			// step timeouts stay the product's; heartbeats notice the loss.
+			in := fastRetries(0)
 			in.Source = source.Source{ID: id, URL: src.url()}
-			in.StepTimeout = source.Duration(3 * time.Second)
 			run, err := rig.c.ExecuteWorkflow(t.Context(), syncjob.StartOptions(in, true), syncjob.SyncJobWorkflowName, in)
 			require.NoError(t, err)
 
@@ -240,6 +241,7 @@ func TestWorkerKilledMidSyncAnotherFinishesIt(t *testing.T) {
 				<-hooks.got
 			}
 			kill9(t, a)
+			killed := time.Now()
 			close(hold)
 			rig.startWorker()
 
@@ -248,6 +250,13 @@ func TestWorkerKilledMidSyncAnotherFinishesIt(t *testing.T) {
 			defer cancel()
 			require.NoError(t, run.Get(ctx, &res))
 			require.Equal(t, syncjob.StatusCompleted, res.Status)
+			t.Logf("killed during %s: the sync completed %s after SIGKILL", step, time.Since(killed).Round(100*time.Millisecond))
+			var stat syncjob.Status
+			v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), run.GetRunID(), syncjob.QueryStatus)
+			require.NoError(t, err)
+			require.NoError(t, v.Get(&stat))
+			require.GreaterOrEqual(t, stat.WorkerLosses, 1, "the lost step is counted as a worker loss")
+			require.Zero(t, stat.RetryCount, "and not against maxRetries")
 
 			// Exactly one version, and every webhook event processed once.
 			vs, err := st.Versions(t.Context(), id)
