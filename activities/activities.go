@@ -266,7 +266,7 @@ func (a *Activities) storeReport(ctx context.Context, rep *diff.Report) (*DiffRe
 
 // parseStored parses a stored OpenAPI document and caches it.
 func (a *Activities) parseStored(hash string, data []byte) (*spec.Document, error) {
-	doc, err := spec.Parse(hash, data, a.SpecOptions)
+	doc, err := spec.Parse(hash, data, a.storedSpecOptions())
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("stored document %s: %v", hash, err), ErrTypeSpec, nil)
 	}
@@ -434,4 +434,14 @@ func headerValues(h map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// storedSpecOptions parse documents the worker made itself (canonical and
+// merged forms): their sources passed the fetch limit once, and the
+// canonical form may be larger than the bytes served (pretty-printed), so
+// the byte limit is not applied again; every other limit stays.
+func (a *Activities) storedSpecOptions() spec.Options {
+	o := a.SpecOptions
+	o.MaxBytes = 1 << 40
+	return o
 }

@@ -1,7 +1,9 @@
 package activities
 
 import (
+	"encoding/json"
 	"errors"
+	"github.com/apilivesync/apilivesync/internal/spec"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +16,6 @@ import (
 	"github.com/apilivesync/apilivesync/examples"
 	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/source"
-	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
 )
 
@@ -162,4 +163,31 @@ func TestHumanPointer(t *testing.T) {
 	} {
 		require.Equal(t, want, humanPointer(in), in)
 	}
+}
+
+// A spec just under the fetch limit stays syncable: its stored canonical
+// form (larger: pretty-printed) is not re-limited when the next sync diffs
+// and merges against it.
+func TestStoredDocumentsAreNotReLimitedByTheFetchLimit(t *testing.T) {
+	a := newActivities(t)
+	doc, err := spec.Parse("pets", petstore(t), spec.Options{})
+	require.NoError(t, err)
+	var v any
+	require.NoError(t, json.Unmarshal(doc.Canonical, &v))
+	compact, err := json.Marshal(v)
+	require.NoError(t, err)
+	require.Greater(t, len(doc.Canonical), len(compact)+100, "the canonical form is the larger one")
+	a.SpecOptions.MaxBytes = int64(len(compact)) + 100 // the fetch limit: the source fits, its canonical form does not
+
+	body := compact
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
+	defer srv.Close()
+	src := source.Source{ID: "big", URL: srv.URL}
+	_, v1 := syncOnce(t, a, src)
+	require.Equal(t, 1, v1.Version)
+	a.Docs = NewDocCache(8 << 20) // nothing cached: the stored form is read back
+	body = []byte(strings.Replace(string(compact), `"/pets/{petId}"`, `"/animals/{petId}"`, 1))
+	_, v2 := syncOnce(t, a, src)
+	require.Equal(t, 2, v2.Version)
+	require.Positive(t, v2.Breaking)
 }

@@ -112,7 +112,7 @@ func skeleton(remote []byte) ([]byte, error) {
 // storeValid checks that a merged document is a valid spec and stores its
 // normalized form.
 func (a *Activities) storeValid(ctx context.Context, api string, doc []byte) (string, error) {
-	parsed, err := spec.Parse("api "+strconv.Quote(api)+" (merged)", doc, a.SpecOptions)
+	parsed, err := spec.Parse("api "+strconv.Quote(api)+" (merged)", doc, a.storedSpecOptions())
 	if err == nil {
 		_, err = parsed.Model()
 	}
