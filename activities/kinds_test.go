@@ -13,8 +13,9 @@ func TestKindsOfFetchedAndStoredDocuments(t *testing.T) {
 	sdl := []byte("type Query {\n  user(id: ID!): User\n}\n\ntype User {\n  id: ID!\n  name: String\n}\n")
 	collection := []byte(`{"info": {"name": "P", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
 		"item": [{"name": "Users", "item": [{"name": "Get user", "request": {"method": "GET", "url": "https://x/users/:id"}}]}]}`)
-	openapi, err := spec.Normalize(petstore(t))
+	doc, err := spec.Parse("petstore.yaml", petstore(t), spec.Options{})
 	require.NoError(t, err)
+	openapi := doc.Canonical
 
 	for name, tc := range map[string]struct {
 		data       []byte

@@ -255,9 +255,9 @@ func TestFirstSyncChangeAndNoChange(t *testing.T) {
 	require.Equal(t, res.VersionHash, v1.Hash)
 	stored, err := env.store.GetBlob(t.Context(), v1.Hash)
 	require.NoError(t, err)
-	want, err := spec.Normalize(petstore(t))
+	want, err := spec.Parse("petstore.yaml", petstore(t), spec.Options{})
 	require.NoError(t, err)
-	require.JSONEq(t, string(want), string(stored))
+	require.JSONEq(t, string(want.Canonical), string(stored))
 
 	// A changed spec: its diff shows in the status and version 2 is stored.
 	src.set(func(s *specServer) { s.body = petstoreV2(t) })
@@ -307,10 +307,10 @@ func TestReformattedSpecIsNoChange(t *testing.T) {
 	_, err := syncNow(t, "e2e-reformat", src.url(), 3)
 	require.NoError(t, err)
 	// The same document as JSON with other key order and whitespace.
-	canon, err := spec.Normalize(petstore(t))
+	doc, err := spec.Parse("petstore.yaml", petstore(t), spec.Options{})
 	require.NoError(t, err)
 	var v any
-	require.NoError(t, json.Unmarshal(canon, &v))
+	require.NoError(t, json.Unmarshal(doc.Canonical, &v))
 	pretty, _ := json.MarshalIndent(v, "", "        ")
 	src.set(func(s *specServer) { s.body = pretty })
 	res, err := syncNow(t, "e2e-reformat", src.url(), 3)

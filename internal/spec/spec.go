@@ -113,7 +113,11 @@ type Document struct {
 	Source string
 	// Summary holds the family, titles and counts.
 	Summary Summary
-	// Canonical is the normalized JSON form (see Normalize).
+	// Canonical is the normalized JSON form: keys sorted, two-space
+	// indent, a trailing newline, numbers kept as written (YAML-only number
+	// forms such as 0x1F become their JSON decimal). Equivalent documents,
+	// whatever their key order, whitespace or syntax, have the same
+	// Canonical bytes.
 	Canonical []byte
 
 	lib      libopenapi.Document

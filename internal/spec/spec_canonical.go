@@ -16,8 +16,7 @@ import (
 // UseNumber), as canonical JSON: keys sorted, strings escaped as canon.str
 // says, two-space indent and a trailing newline when indent is set, compact
 // otherwise. Values of other types are written by encoding/json. It is the
-// one canonical-JSON encoder: Parse and Normalize write a spec's canonical
-// form with it, and package merge writes merged documents and conflict
+// one canonical-JSON encoder: Parse writes a spec's canonical form with it, and package merge writes merged documents and conflict
 // values with it.
 func CanonicalJSON(v any, indent bool) []byte {
 	c := canon{buf: make([]byte, 0, 1024), compact: !indent}

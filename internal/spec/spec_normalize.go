@@ -2,8 +2,6 @@ package spec
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,37 +20,6 @@ const (
 	DefaultMaxDepth   = 256
 	DefaultMaxAliases = 10_000
 )
-
-// Hash returns "sha256:<hex>" of data.
-func Hash(data []byte) string {
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// Normalize rewrites YAML or JSON as canonical JSON: keys sorted, two-space
-// indent, a trailing newline, numbers kept as written (YAML-only number forms
-// such as 0x1F become their JSON decimal). Equivalent documents, whatever their
-// key order, whitespace or syntax, normalize to the same bytes.
-func Normalize(data []byte) ([]byte, error) {
-	if looksLikeJSON(data) {
-		if v, err := decodeJSON(data); err == nil {
-			return canonicalFromValue(v, len(data)), nil
-		}
-	}
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
-		return nil, fmt.Errorf("normalize: %w", err)
-	}
-	lim := scanLimits{maxDepth: DefaultMaxDepth, maxAliases: DefaultMaxAliases}
-	if tc := lim.check(&n); tc != nil {
-		return nil, fmt.Errorf("normalize: line %d: %s", tc.node.Line, tc.msg)
-	}
-	out, err := canonicalFromNode(&n, len(data))
-	if err != nil {
-		return nil, fmt.Errorf("normalize: %w", err)
-	}
-	return out, nil
-}
 
 // looksLikeJSON uses libopenapi's own test, so both agree on the syntax.
 func looksLikeJSON(data []byte) bool {
