@@ -308,6 +308,7 @@ func (a *Activities) StoreVersion(ctx context.Context, in StoreInput) (*StoreRes
 		case head == nil:
 		case head.Hash == in.DiffOldHash && in.DocHash == in.BaseHash:
 			v.Changes, v.Breaking, v.ReportHash, v.RuleSet = in.Diff.Total, in.Diff.Breaking, in.Diff.ReportHash, in.Diff.RuleSet
+			res.Top = in.Diff.Top
 		default:
 			rep, err := a.compare(ctx, head.Hash, in.DocHash, in.Source.Rules)
 			if err != nil {
@@ -318,6 +319,7 @@ func (a *Activities) StoreVersion(ctx context.Context, in StoreInput) (*StoreRes
 				return nil, err
 			}
 			v.Changes, v.Breaking, v.ReportHash, v.RuleSet = d.Total, d.Breaking, d.ReportHash, d.RuleSet
+			res.Top = d.Top
 		}
 		stored, err := a.Store.Commit(ctx, v)
 		var moved *store.HeadMovedError
@@ -327,7 +329,7 @@ func (a *Activities) StoreVersion(ctx context.Context, in StoreInput) (*StoreRes
 		if err != nil {
 			return nil, err
 		}
-		res.Version, res.Created, res.Changes, res.Breaking = stored.Number, true, stored.Changes, stored.Breaking
+		res.Version, res.Created, res.Changes, res.Breaking, res.ReportHash = stored.Number, true, stored.Changes, stored.Breaking, stored.ReportHash
 		a.logger(ctx).Info("version stored", zap.String("api", in.API), zap.Int("version", stored.Number),
 			zap.String("hash", stored.Hash), zap.Int("changes", stored.Changes), zap.Int("breaking", stored.Breaking))
 	}

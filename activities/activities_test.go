@@ -191,3 +191,47 @@ func TestStoredDocumentsAreNotReLimitedByTheFetchLimit(t *testing.T) {
 	require.Equal(t, 2, v2.Version)
 	require.Positive(t, v2.Breaking)
 }
+
+// The counts a sync reports and the changes it lists come from one report:
+// when the version's report (head → merged) differs from the source's diff
+// (its last fetch → this one), both are the version's.
+func TestStoredCountsAndTopChangesAgree(t *testing.T) {
+	a := newActivities(t)
+	body := petstore(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
+	defer srv.Close()
+	src := source.Source{ID: "agree", URL: srv.URL}
+	syncOnce(t, a, src)
+	// A local push moves the head away from the source's base.
+	head, err := a.Store.Head(t.Context(), "agree")
+	require.NoError(t, err)
+	pushed := strings.Replace(string(petstore(t)), "  /pets/{petId}:", "  /animals/{petId}:", 1)
+	p, err := a.ParseSpec(t.Context(), ParseInput{SourceID: "local", RawHash: mustPut(t, a, pushed)})
+	require.NoError(t, err)
+	_, err = a.StoreVersion(t.Context(), StoreInput{API: "agree", Source: source.Source{ID: "local"}, ParentVer: head.Number, DocHash: p.Hash, Origin: store.OriginPush, Key: "push"})
+	require.NoError(t, err)
+
+	body = []byte(strings.Replace(string(body), "title: Swagger Petstore", "title: Petstore", 1))
+	_, v := syncOnce(t, a, src)
+	require.NotNil(t, v)
+	require.NotEmpty(t, v.ReportHash)
+	breakingBullets := 0
+	for _, line := range v.Top {
+		if strings.HasPrefix(line, "breaking: ") {
+			breakingBullets++
+		}
+	}
+	require.LessOrEqual(t, len(v.Top), v.Changes)
+	require.LessOrEqual(t, breakingBullets, v.Breaking)
+	if v.Changes <= MaxTopChanges {
+		require.Len(t, v.Top, v.Changes)
+		require.Equal(t, v.Breaking, breakingBullets)
+	}
+}
+
+func mustPut(t *testing.T, a *Activities, body string) string {
+	t.Helper()
+	h, err := a.Store.PutBlob(t.Context(), []byte(body))
+	require.NoError(t, err)
+	return h
+}

@@ -188,6 +188,10 @@ type StoreResult struct {
 	Created  bool `json:"created"`
 	Changes  int  `json:"changes"`
 	Breaking int  `json:"breaking"`
+	// ReportHash and Top are the version's own report (head → stored),
+	// the one Changes and Breaking count, so a summary never mixes two.
+	ReportHash string   `json:"reportHash,omitempty"`
+	Top        []string `json:"top,omitempty"`
 }
 
 // RecordInput remembers a source's fetch state without storing a version

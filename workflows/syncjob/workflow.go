@@ -193,6 +193,10 @@ func (j *syncJob) run(ctx workflow.Context) error {
 		j.st.Message = "the merged document equals the current version"
 	} else {
 		j.st.ChangesDetected, j.st.BreakingChanges = stored.Changes, stored.Breaking
+		if stored.ReportHash != "" {
+			// The version's own report: the bullets are the changes counted.
+			j.st.ReportHash, j.top = stored.ReportHash, stored.Top
+		}
 	}
 
 	// Delivery failures are reported, never fatal: the version is stored.
