@@ -454,7 +454,8 @@ func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error)
 	}
 	var changed []source.Source
 	for _, s := range in.Sources {
-		if j, ok := e.st.Jobs[s.ID]; !ok || !sameJSON(j.Source, s) { //workflowcheck:ignore
+		//workflowcheck:ignore (encoding/json sorts map keys)
+		if j, ok := e.st.Jobs[s.ID]; !ok || !sameJSON(j.Source, s) {
 			changed = append(changed, s)
 		}
 	}
