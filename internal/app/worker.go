@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -358,7 +357,11 @@ func syncExamples(ctx context.Context, c client.Client, r Running, logger *zap.L
 	for _, name := range examples.Names() {
 		src := source.Source{ID: "example-" + examples.ID(name), Name: name, Kind: source.KindOpenAPI, URL: base + name}
 		go func() {
-			res, err := syncjob.Start(ctx, c, syncjob.SyncJobInput{Source: src}, true)
+			run, err := syncjob.StartRun(ctx, c, syncjob.SyncJobInput{Source: src})
+			var res *syncjob.SyncJobResult
+			if err == nil {
+				res, err = syncjob.Result(ctx, run)
+			}
 			if err != nil {
 				if !errors.Is(ctx.Err(), context.Canceled) {
 					logger.Warn("example sync failed", zap.String("source", src.ID), zap.Error(err))
@@ -366,7 +369,7 @@ func syncExamples(ctx context.Context, c client.Client, r Running, logger *zap.L
 				return
 			}
 			logger.Info("example synced: "+summaryLine(res), zap.String("source", src.ID),
-				zap.String("ui", strings.TrimSuffix(r.UIURL, "/")+"/namespaces/"+r.Namespace+"/workflows/"+syncjob.SyncWorkflowID(src.ID)))
+				zap.String("ui", syncjob.UILink(r.UIURL, r.Namespace, run.GetID(), run.GetRunID())))
 		}()
 	}
 	return stop, nil

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -363,6 +364,16 @@ type ResolveResult struct {
 	// Applied is true once every conflict is decided and the document is valid.
 	Applied    bool   `json:"applied"`
 	MergedHash string `json:"mergedHash,omitempty"`
+}
+
+// UILink is the Temporal UI page of a run (its history when runID is set):
+// the workflow ID is path-escaped, since sync/<source> holds a slash.
+func UILink(uiBase, namespace, workflowID, runID string) string {
+	link := strings.TrimSuffix(uiBase, "/") + "/namespaces/" + url.PathEscape(namespace) + "/workflows/" + url.PathEscape(workflowID)
+	if runID != "" {
+		link += "/" + url.PathEscape(runID) + "/history"
+	}
+	return link
 }
 
 // WorkflowIDOf returns the job ID a SyncJob workflow ID names.

@@ -293,3 +293,9 @@ func TestEveryStepHasAPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestUILinkEscapesTheWorkflowID(t *testing.T) {
+	require.Equal(t, "http://127.0.0.1:8233/namespaces/default/workflows/sync%2Fexample-petstore/0199-ab/history",
+		UILink("http://127.0.0.1:8233/", "default", SyncWorkflowID("example-petstore"), "0199-ab"))
+	require.Equal(t, "http://ui/namespaces/default/workflows/sync%2Fpayments", UILink("http://ui", "default", "sync/payments", ""))
+}
