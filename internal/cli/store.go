@@ -514,7 +514,13 @@ func (s *Starter) cmdPull(fs *pflag.FlagSet, g *globals) runFunc {
 		if *format == "" && (strings.HasSuffix(*out, ".yaml") || strings.HasSuffix(*out, ".yml")) {
 			*format = "yaml"
 		}
-		if *format == "yaml" {
+		if k, _ := kind.Detect(data); k == kind.OpenAPI {
+			// Keys in the order people write them (openapi, info, paths, …),
+			// not the stored form's alphabetical order.
+			if data, err = spec.Conventional(data, *format == "yaml"); err != nil {
+				return err
+			}
+		} else if *format == "yaml" {
 			if data, err = jsonToYAML(data); err != nil {
 				return err
 			}

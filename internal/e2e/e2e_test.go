@@ -620,6 +620,18 @@ func TestHistoryShowDiffRollbackUndoPushPull(t *testing.T) {
 	out, err = starter(t, "pull", "e2e-hist")
 	require.NoError(t, err)
 	require.Contains(t, out, `"title": "Our Petstore"`)
+	require.True(t, strings.HasPrefix(out, "{\n  \"openapi\""), "keys in the order people write them: %.60s", out)
+	require.Less(t, strings.Index(out, `"info"`), strings.Index(out, `"paths"`))
+	require.Less(t, strings.Index(out, `"paths"`), strings.Index(out, `"components"`))
+	yml := filepath.Join(dir, "pulled.yaml")
+	_, err = starter(t, "pull", "e2e-hist", "-o", yml)
+	require.NoError(t, err)
+	pulled, err := os.ReadFile(yml)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(pulled), "openapi:"), "%.40s", pulled)
+	_, err = starter(t, "push", "e2e-hist", yml)
+	require.ErrorContains(t, err, "already has this document", "what was pulled is the same document")
+	require.Equal(t, 4, head(t, "e2e-hist").Number)
 
 	// A broken push stores nothing and says why.
 	require.NoError(t, os.WriteFile(dir+"/bad.yaml", []byte("openapi: 3.0.0\ninfo: [\n"), 0o644))
