@@ -23,17 +23,21 @@ type Policy struct {
 	MaxAttempts int32
 	// NonRetryable lists error types Temporal must not retry.
 	NonRetryable []string
+	// PerMB is added to StartToClose for every MiB of the fetched document:
+	// steps that parse, compare or merge take longer on big specs, and a
+	// heartbeat, not this timeout, notices a lost worker.
+	PerMB time.Duration
 }
 
 // Policies names every activity a workflow runs and how it runs; every
 // ExecuteActivity in workflows/ takes its options from here.
 var Policies = map[string]Policy{
 	StepFetch:   {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
-	StepParse:   {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
-	StepDiff:    {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
-	StepMerge:   {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
-	StepResolve: {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
-	StepStore:   {StartToClose: time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	StepParse:   {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
+	StepDiff:    {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
+	StepMerge:   {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
+	StepResolve: {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
+	StepStore:   {StartToClose: time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
 	StepNotify:  {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
 	// PolicyApply applies conflict resolutions; Temporal retries it up to
 	// the job's maxRetries (MaxAttempts here is replaced by maxRetries+1).
@@ -51,6 +55,13 @@ const (
 	PolicyNotifyFailed = "notify-failed"
 	PolicyEngine       = "engine"
 )
+
+// StartToCloseFor is the named policy's StartToClose timeout for a
+// document of the given size.
+func StartToCloseFor(name string, bytes int64) time.Duration {
+	p := Policies[name]
+	return p.StartToClose + time.Duration(bytes>>20)*p.PerMB
+}
 
 // ActivityOptions are the options of the named policy.
 func ActivityOptions(name string) workflow.ActivityOptions {

@@ -21,7 +21,9 @@ type syncJob struct {
 	stop  bool
 	top   []string
 	specV string
-	count [3]int
+	// docBytes is the fetched document's size: big documents get longer step timeouts.
+	docBytes int64
+	count    [3]int
 
 	approval     approval
 	manual       map[string]activities.Resolution // a person's choices, by pointer
@@ -98,6 +100,7 @@ func (j *syncJob) run(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	j.docBytes = fetched.Bytes
 	if fetched.NotModified || fetched.Unchanged {
 		j.st.NoChange = true
 		j.st.Version, j.st.VersionHash = fetched.HeadVersion, fetched.HeadHash
@@ -221,6 +224,7 @@ func (j *syncJob) step(ctx workflow.Context, name string, fn func(workflow.Conte
 	idx := len(j.st.Steps)
 	j.st.Steps = append(j.st.Steps, StepInfo{Name: name, Status: StatusPending})
 	opts := ActivityOptions(name)
+	opts.StartToCloseTimeout = StartToCloseFor(name, j.docBytes)
 	if j.in.StepTimeout > 0 {
 		opts.StartToCloseTimeout = j.in.StepTimeout.Std()
 	}

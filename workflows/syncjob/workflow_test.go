@@ -299,3 +299,11 @@ func TestUILinkEscapesTheWorkflowID(t *testing.T) {
 		UILink("http://127.0.0.1:8233/", "default", SyncWorkflowID("example-petstore"), "0199-ab"))
 	require.Equal(t, "http://ui/namespaces/default/workflows/sync%2Fpayments", UILink("http://ui", "default", "sync/payments", ""))
 }
+
+func TestStepTimeoutsScaleWithTheDocument(t *testing.T) {
+	require.Positive(t, Policies[StepParse].PerMB)
+	small, big := StartToCloseFor(StepParse, 100<<10), StartToCloseFor(StepParse, 50<<20)
+	require.Equal(t, Policies[StepParse].StartToClose, small)
+	require.Equal(t, Policies[StepParse].StartToClose+50*Policies[StepParse].PerMB, big)
+	require.Equal(t, Policies[StepFetch].StartToClose, StartToCloseFor(StepFetch, 50<<20), "fetch has its own limits")
+}
