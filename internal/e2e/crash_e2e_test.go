@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -347,4 +348,71 @@ func TestServerRestartKeepsJobsVersionsSchedulesAndHeldApprovals(t *testing.T) {
 	desc, err := rig.c.DescribeWorkflowExecution(t.Context(), run.GetID(), "")
 	require.NoError(t, err)
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
+}
+
+// bigSpec is the petstore with n generated operations (about 130 bytes
+// each): big enough that parsing and diffing it take a while.
+func bigSpec(t *testing.T, n int, variant string) []byte {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  /generated/%d:\n    get:\n      operationId: gen%d\n      responses:\n        '200':\n          description: ok %d %s\n", i, i, i, variant)
+	}
+	return []byte(strings.Replace(string(petstore(t)), "paths:\n", "paths:\n"+b.String(), 1))
+}
+
+// A worker killed while it parses or diffs a big spec: another worker
+// takes the step once the heartbeat times out, and the sync completes with
+// maxRetries 0 and exactly one new version.
+func TestWorkerKilledDuringParseOrDiff(t *testing.T) {
+	rig := newCrashRig(t, "")
+	st, err := store.Open(t.Context(), rig.storeURL)
+	require.NoError(t, err)
+	defer st.Close()
+	src := newSpecServer(t, bigSpec(t, 20000, "v1"))
+	id := "crash-big"
+	in := fastRetries(0)
+	in.Source = source.Source{ID: id, URL: src.url()}
+	in.MaxRetries = new(int)
+
+	for _, tc := range []struct {
+		step, body string
+		version    int
+	}{{syncjob.StepParse, "v1", 1}, {syncjob.StepDiff, "v2", 2}} {
+		t.Run("killed during "+tc.step, func(t *testing.T) {
+			src.set(func(s *specServer) { s.body = bigSpec(t, 20000, tc.body) })
+			for _, p := range rig.procs {
+				kill9(t, p)
+			}
+			rig.procs = nil
+			a := rig.startWorker()
+			run, err := rig.c.ExecuteWorkflow(t.Context(), syncjob.StartOptions(in, true), syncjob.SyncJobWorkflowName, in)
+			require.NoError(t, err)
+			require.Eventually(t, func() bool {
+				v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), run.GetRunID(), syncjob.QueryStatus)
+				if err != nil {
+					return false
+				}
+				var s syncjob.Status
+				return v.Get(&s) == nil && s.Step == tc.step && s.Status == syncjob.StatusRunning
+			}, time.Minute, 20*time.Millisecond, "the sync never reached %s", tc.step)
+			kill9(t, a)
+			killed := time.Now()
+			rig.startWorker()
+
+			var res syncjob.SyncJobResult
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+			defer cancel()
+			require.NoError(t, run.Get(ctx, &res))
+			require.Equal(t, syncjob.StatusCompleted, res.Status)
+			t.Logf("killed during %s: the sync completed %s after SIGKILL", tc.step, time.Since(killed).Round(100*time.Millisecond))
+			vs, err := st.Versions(t.Context(), id)
+			require.NoError(t, err)
+			require.Len(t, vs, tc.version, "exactly one new version")
+			v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), run.GetRunID(), syncjob.QueryStatus)
+			require.NoError(t, err)
+			var stat syncjob.Status
+			require.NoError(t, v.Get(&stat))
+			require.Zero(t, stat.RetryCount)
+		})
+	}
 }
