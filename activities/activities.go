@@ -250,7 +250,12 @@ func (a *Activities) compare(ctx context.Context, oldHash, newHash, rulesFile st
 }
 
 func (a *Activities) storeReport(ctx context.Context, rep *diff.Report) (*DiffResult, error) {
-	h, err := a.Store.PutJSON(ctx, rep)
+	return saveReport(ctx, a.Store, rep)
+}
+
+// saveReport stores a change report and sums it up for history.
+func saveReport(ctx context.Context, st *store.Store, rep *diff.Report) (*DiffResult, error) {
+	h, err := st.PutJSON(ctx, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -304,30 +309,22 @@ func (a *Activities) StoreVersion(ctx context.Context, in StoreInput) (*StoreRes
 		}
 		// The version's report is what changed in the API: head → merged.
 		// It is the source's diff when that compared the same two documents.
-		switch {
-		case head == nil:
-		case head.Hash == in.DiffOldHash && in.DocHash == in.BaseHash:
+		if head != nil && head.Hash == in.DiffOldHash && in.DocHash == in.BaseHash {
 			v.Changes, v.Breaking, v.ReportHash, v.RuleSet = in.Diff.Total, in.Diff.Breaking, in.Diff.ReportHash, in.Diff.RuleSet
 			res.Top = in.Diff.Top
-		default:
-			rep, err := a.compare(ctx, head.Hash, in.DocHash, in.Source.Rules)
-			if err != nil {
-				return nil, err
-			}
-			d, err := a.storeReport(ctx, rep)
-			if err != nil {
-				return nil, err
-			}
-			v.Changes, v.Breaking, v.ReportHash, v.RuleSet = d.Total, d.Breaking, d.ReportHash, d.RuleSet
-			res.Top = d.Top
 		}
-		stored, err := a.Store.Commit(ctx, v)
+		stored, top, err := CommitVersion(ctx, a.Store, head, v, func(ctx context.Context, oldHash, newHash string) (*diff.Report, error) {
+			return a.compare(ctx, oldHash, newHash, in.Source.Rules)
+		})
 		var moved *store.HeadMovedError
 		if errors.As(err, &moved) {
 			return nil, temporal.NewNonRetryableApplicationError(moved.Error(), ErrTypeHeadMoved, nil)
 		}
 		if err != nil {
 			return nil, err
+		}
+		if top != nil {
+			res.Top = top
 		}
 		res.Version, res.Created, res.Changes, res.Breaking, res.ReportHash = stored.Number, true, stored.Changes, stored.Breaking, stored.ReportHash
 		a.logger(ctx).Info("version stored", zap.String("api", in.API), zap.Int("version", stored.Number),
@@ -446,4 +443,37 @@ func (a *Activities) storedSpecOptions() spec.Options {
 	o := a.SpecOptions
 	o.MaxBytes = 1 << 40
 	return o
+}
+
+// CommitVersion stores v as the version after head (nil: the first), with
+// its change report head → v.Hash, computed by judge unless v already
+// carries one, and returns it with the report's top changes. It is the one
+// way a version is committed: by a sync (StoreVersion) and by people
+// (starter push, rollback, undo). A head that moved meanwhile is a
+// *store.HeadMovedError: re-merge, or try again on the new head.
+func CommitVersion(ctx context.Context, st *store.Store, head *store.Version, v store.Version,
+	judge func(ctx context.Context, oldHash, newHash string) (*diff.Report, error)) (*store.Version, []string, error) {
+	v.Parent = 0
+	if head != nil {
+		v.Parent = head.Number
+	}
+	if v.CreatedAt.IsZero() {
+		v.CreatedAt = time.Now().UTC()
+	}
+	var top []string
+	if head != nil && head.Hash != "" && v.ReportHash == "" && judge != nil {
+		rep, err := judge(ctx, head.Hash, v.Hash)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rep != nil { // nil: the caller stores the version without a report
+			d, err := saveReport(ctx, st, rep)
+			if err != nil {
+				return nil, nil, err
+			}
+			v.Changes, v.Breaking, v.ReportHash, v.RuleSet, top = d.Total, d.Breaking, d.ReportHash, d.RuleSet, d.Top
+		}
+	}
+	stored, err := st.Commit(ctx, v)
+	return stored, top, err
 }

@@ -367,6 +367,7 @@ func orDash(s string) string {
 
 // commitCopy stores doc as the API's next version, on the current head.
 func commitCopy(ctx context.Context, st *store.Store, api string, hash string, v store.Version) (*store.Version, error) {
+	v.API, v.Hash = api, hash
 	for range 5 {
 		head, err := st.Head(ctx, api)
 		if err != nil {
@@ -375,18 +376,13 @@ func commitCopy(ctx context.Context, st *store.Store, api string, hash string, v
 		if head != nil && head.Hash == hash {
 			return nil, fmt.Errorf("api %q: version %d already has this document; nothing to do", api, head.Number)
 		}
-		v.API, v.Hash, v.CreatedAt = api, hash, time.Now().UTC()
-		if head != nil {
-			v.Parent = head.Number
-			if head.Hash != "" {
-				if rep, err := reportBetween(ctx, st, head.Hash, hash); err == nil {
-					if h, err := st.PutJSON(ctx, rep); err == nil {
-						v.Changes, v.Breaking, v.ReportHash, v.RuleSet = rep.Total, rep.Breaking, h, rep.RuleSet
-					}
-				}
+		out, _, err := activities.CommitVersion(ctx, st, head, v, func(ctx context.Context, oldHash, newHash string) (*diff.Report, error) {
+			rep, err := reportBetween(ctx, st, oldHash, newHash)
+			if err != nil {
+				return nil, nil // a person's version is kept even when it cannot be compared
 			}
-		}
-		out, err := st.Commit(ctx, v)
+			return rep, nil
+		})
 		var moved *store.HeadMovedError
 		if errors.As(err, &moved) {
 			continue // a sync stored a version meanwhile: go again on the new head
