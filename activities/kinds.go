@@ -250,3 +250,29 @@ func introspectionRequest(req fetch.Request) (fetch.Request, error) {
 	req.Headers = h
 	return req, nil
 }
+
+// StoredConflict is one conflict of a stored merge with its three values,
+// as people review it.
+type StoredConflict struct {
+	Conflict
+	Base   json.RawMessage `json:"base,omitempty"`
+	Local  json.RawMessage `json:"local,omitempty"`
+	Remote json.RawMessage `json:"remote,omitempty"`
+}
+
+// LoadConflicts reads every conflict of the merge stored under hash (what a
+// waiting job's status names as ConflictsHash), with readable locations.
+func LoadConflicts(ctx context.Context, st *store.Store, hash string) ([]StoredConflict, error) {
+	var mr storedMerge
+	if err := st.GetJSON(ctx, hash, &mr); err != nil {
+		return nil, err
+	}
+	out := make([]StoredConflict, 0, len(mr.Conflicts))
+	for _, c := range mr.Conflicts {
+		out = append(out, StoredConflict{
+			Conflict: Conflict{ID: c.ID, Pointer: c.Pointer, Kind: c.Kind, Location: mr.location(c.Pointer)},
+			Base:     c.Base, Local: c.Local, Remote: c.Remote,
+		})
+	}
+	return out, nil
+}

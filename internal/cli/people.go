@@ -17,7 +17,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/apilivesync/apilivesync/activities"
-	"github.com/apilivesync/apilivesync/internal/merge"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
@@ -36,14 +35,17 @@ var peopleCommands = []command{
 // a waiting SyncJob, with its values. An absent value (the location does
 // not exist on that side) is left out; a JSON null is null.
 type OpenConflict struct {
-	Job     string          `json:"job"`
-	API     string          `json:"api"`
-	ID      string          `json:"id"`
-	Pointer string          `json:"pointer"`
-	Kind    string          `json:"kind"`
-	Base    json.RawMessage `json:"base,omitempty"`
-	Local   json.RawMessage `json:"local,omitempty"`
-	Remote  json.RawMessage `json:"remote,omitempty"`
+	Job     string `json:"job"`
+	API     string `json:"api"`
+	ID      string `json:"id"`
+	Pointer string `json:"pointer"`
+	// Location is where people read it, when the pointer is not (a GraphQL
+	// schema coordinate, a Postman request path).
+	Location string          `json:"location,omitempty"`
+	Kind     string          `json:"kind"`
+	Base     json.RawMessage `json:"base,omitempty"`
+	Local    json.RawMessage `json:"local,omitempty"`
+	Remote   json.RawMessage `json:"remote,omitempty"`
 	// Deadline is when the job stops waiting; OnTimeout says what it does then.
 	Deadline  time.Time `json:"deadline"`
 	OnTimeout string    `json:"onTimeout"`
@@ -163,8 +165,8 @@ func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
 			defer st.Close()
 			for _, j := range jobs {
 				w := j.Waiting
-				var mr merge.Result
-				if err := st.GetJSON(ctx, w.ConflictsHash, &mr); err != nil {
+				stored, err := activities.LoadConflicts(ctx, st, w.ConflictsHash)
+				if err != nil {
 					return fmt.Errorf("conflicts of job %q (api %q): read %s from the store: %w", j.ID, api, w.ConflictsHash, err)
 				}
 				open := map[string]bool{}
@@ -174,11 +176,11 @@ func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
 				// The status carries at most MaxConflictsInHistory conflicts; past
 				// that, every conflict of the merge is shown.
 				all := len(w.Conflicts) >= activities.MaxConflictsInHistory
-				for _, mc := range mr.Conflicts {
+				for _, mc := range stored {
 					if !all && !open[mc.Pointer] {
 						continue // decided by the strategy already
 					}
-					rows = append(rows, OpenConflict{Job: j.ID, API: api, ID: mc.ID, Pointer: mc.Pointer, Kind: mc.Kind,
+					rows = append(rows, OpenConflict{Job: j.ID, API: api, ID: mc.ID, Pointer: mc.Pointer, Location: mc.Location, Kind: mc.Kind,
 						Base: mc.Base, Local: mc.Local, Remote: mc.Remote, Deadline: w.Deadline, OnTimeout: w.OnTimeout})
 				}
 			}
@@ -193,7 +195,11 @@ func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
 		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "JOB\tPOINTER\tKIND\tBASE\tLOCAL\tREMOTE")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Job, r.Pointer, r.Kind, showValue(r.Base), showValue(r.Local), showValue(r.Remote))
+			where := r.Pointer
+			if r.Location != "" && r.Location != r.Pointer {
+				where += " (" + r.Location + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Job, where, r.Kind, showValue(r.Base), showValue(r.Local), showValue(r.Remote))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -329,12 +335,12 @@ func (s *Starter) resolveAll(ctx context.Context, c client.Client, g *globals, j
 			return nil, err
 		}
 		defer store.Close()
-		var mr merge.Result
-		if err := store.GetJSON(ctx, w.ConflictsHash, &mr); err != nil {
+		stored, err := activities.LoadConflicts(ctx, store, w.ConflictsHash)
+		if err != nil {
 			return nil, fmt.Errorf("resolve job %q: read its conflicts %s from the store: %w", job, w.ConflictsHash, err)
 		}
 		pointers = pointers[:0]
-		for _, mc := range mr.Conflicts {
+		for _, mc := range stored {
 			pointers = append(pointers, mc.Pointer)
 		}
 	}
