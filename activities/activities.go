@@ -146,6 +146,9 @@ func (a *Activities) FetchSpec(ctx context.Context, in FetchInput) (*FetchResult
 		a.logger(ctx).Info("source unchanged", zap.String("source", src.ID), zap.String("hash", res.RawHash))
 		return res, nil
 	}
+	if err := a.refuseNonSpec(src, resp.Body); err != nil {
+		return nil, err
+	}
 	if _, err := a.Store.PutBlob(ctx, resp.Body); err != nil {
 		return nil, err
 	}
@@ -476,4 +479,20 @@ func CommitVersion(ctx context.Context, st *store.Store, head *store.Version, v 
 	}
 	stored, err := st.Commit(ctx, v)
 	return stored, top, err
+}
+
+// refuseNonSpec keeps what is not an API description out of the store: a
+// body no kind recognizes is refused before it is stored, in the parser's
+// own words (line, column, what is wrong), so a source pointed at a file or
+// page it should not read leaves nothing behind.
+func (a *Activities) refuseNonSpec(src source.Source, body []byte) error {
+	if _, err := kind.Detect(body); err == nil {
+		return nil
+	}
+	name := fmt.Sprintf("%s (%s)", src.ID, src.Location())
+	_, err := spec.Parse(name, body, a.SpecOptions)
+	if err == nil {
+		return nil // a document detection missed that the parser takes (UTF-16, say)
+	}
+	return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSpec, nil)
 }

@@ -235,3 +235,21 @@ func mustPut(t *testing.T, a *Activities, body string) string {
 	require.NoError(t, err)
 	return h
 }
+
+// What is not an API description never reaches the store: the fetch step
+// refuses it, in the parser's words, before storing anything.
+func TestFetchStoresNothingThatIsNotASpec(t *testing.T) {
+	a := newActivities(t)
+	body := []byte("root:x:0:0:root:/root:/bin/bash\nLIVESYNC_WEBHOOK_SECRET=abc\n")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
+	defer srv.Close()
+	_, err := a.FetchSpec(t.Context(), FetchInput{Source: source.Source{ID: "not-a-spec", URL: srv.URL}})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, ErrTypeSpec, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	require.Contains(t, appErr.Message(), "not-a-spec")
+	has, err := a.Store.HasBlob(t.Context(), store.Hash(body))
+	require.NoError(t, err)
+	require.False(t, has, "the body was not stored")
+}
