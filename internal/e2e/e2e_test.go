@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	sdkpb "go.temporal.io/api/sdk/v1"
 	"io/fs"
 	"net"
 	"net/http"
@@ -714,4 +715,34 @@ func TestDanglingReferenceIsAWarning(t *testing.T) {
 	require.NotEmpty(t, st.Warnings)
 	require.Contains(t, strings.Join(st.Warnings, "\n"), "#/components/schemas/Nope")
 	require.Contains(t, strings.Join(head(t, id).Counts.Warnings, "\n"), "#/components/schemas/Nope", "the version records the warning")
+}
+
+// Every sync reads in the Temporal UI: a static summary (source → API and
+// where it lives) and current details (what it did, its changes, and the
+// starter command for more), whoever started it.
+func TestSyncSummaryAndDetailsInTheUI(t *testing.T) {
+	id := "e2e-ui-details"
+	src := newSpecServer(t, petstore(t))
+	_, err := syncNow(t, id, src.url(), 1)
+	require.NoError(t, err)
+	src.set(func(s *specServer) { s.body = petstoreV2(t) })
+	res, err := syncNow(t, id, src.url(), 1)
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Version)
+
+	desc, err := env.client.DescribeWorkflow(t.Context(), syncjob.SyncWorkflowID(id), "")
+	require.NoError(t, err)
+	summary, err := desc.GetStaticSummary()
+	require.NoError(t, err)
+	require.Equal(t, "sync "+id+" → API "+id+": "+src.url(), summary)
+
+	v, err := env.client.QueryWorkflow(t.Context(), syncjob.SyncWorkflowID(id), "", "__temporal_workflow_metadata")
+	require.NoError(t, err)
+	var md sdkpb.WorkflowMetadata
+	require.NoError(t, v.Get(&md))
+	details := md.GetCurrentDetails()
+	require.Contains(t, details, "stored version 2")
+	require.Contains(t, details, fmt.Sprintf("%d breaking", res.BreakingChanges))
+	require.Contains(t, details, "breaking: ")
+	require.Contains(t, details, "starter show "+id+"@2")
 }

@@ -186,6 +186,7 @@ func (e *engine) dispatch(ctx workflow.Context) {
 	in := syncjob.SyncJobInput{ID: id, SourceID: id, Source: j.Source, MaxRetries: j.MaxRetries, ReportTo: EngineWorkflowID}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            syncjob.SyncWorkflowID(id),
+		StaticSummary:         syncjob.Summary(j.Source),
 		TaskQueue:             syncjob.TaskQueue,
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,

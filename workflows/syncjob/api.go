@@ -403,6 +403,11 @@ func StartOptions(in SyncJobInput, withSearchAttributes bool) client.StartWorkfl
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		Priority:                 temporal.Priority{PriorityKey: PriorityKey(prio)},
 	}
+	src := in.Source
+	if src.ID == "" {
+		src.ID = id
+	}
+	o.StaticSummary = Summary(src)
 	if withSearchAttributes {
 		o.TypedSearchAttributes = temporal.NewSearchAttributes(SearchAttrSource.ValueSet(in.Source.ID), SearchAttrAPI.ValueSet(in.Source.APIID()))
 	}

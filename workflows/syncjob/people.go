@@ -225,6 +225,7 @@ func (j *syncJob) gate(ctx workflow.Context, top []string) (bool, error) {
 	j.st.Waiting = &Waiting{Kind: WaitApproval, Since: now, Deadline: now.Add(timeout), OnTimeout: onTimeout, TopChanges: top,
 		Reason: fmt.Sprintf("%d breaking change(s) wait for approval: starter approve %s (or reject)", j.st.BreakingChanges, j.in.ID)}
 	j.st.Status = StatusWaiting
+	j.publish(ctx)
 	answered, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return j.approval.decided || j.stop })
 	// An answer that came in the same workflow task as the deadline counts.
 	answered = answered || j.approval.decided
@@ -317,6 +318,7 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 	j.st.Waiting = &Waiting{Kind: WaitConflicts, Reason: reason + ": starter conflicts " + src.APIID() + ", then starter resolve " + j.in.ID,
 		Since: now, Deadline: now.Add(timeout), OnTimeout: onTimeout, Conflicts: open, ConflictsHash: merged.ConflictsHash, ConflictCount: openCount}
 	j.st.Status, j.st.Step = StatusWaiting, StepResolve
+	j.publish(ctx)
 	if len(j.manual) > 0 {
 		if j.remaining() == 0 {
 			if h, err := j.apply(ctx, merged.ConflictsHash, j.collectResolutions()); err == nil {

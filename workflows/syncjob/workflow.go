@@ -240,6 +240,7 @@ func (j *syncJob) step(ctx workflow.Context, name string, fn func(workflow.Conte
 		now := workflow.Now(ctx)
 		j.st.Status, j.st.Step, j.st.LastAttempt, j.st.NextAttempt = StatusRunning, name, &now, nil
 		j.st.Steps[idx].Status, j.st.Steps[idx].Attempts = StatusRunning, attempt
+		j.publish(ctx)
 		err := fn(actx)
 		tookD := workflow.Now(ctx).Sub(now)
 		took := tookD.Milliseconds()
@@ -335,6 +336,7 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 	case temporal.IsCanceledError(err):
 		j.st.Status, j.st.Message = StatusStopped, "cancelled"
 		res.Status = j.st.Status
+		j.publish(ctx)
 		j.record(ctx, res)
 		j.report(ctx, res)
 		return res, err
@@ -350,12 +352,14 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 		if errors.As(err, &appErr) {
 			errType = appErr.Type()
 		}
+		j.publish(ctx)
 		j.notifyFailed(ctx, res)
 		j.record(ctx, res)
 		j.report(ctx, res)
 		return res, temporal.NewNonRetryableApplicationError(j.st.LastError, errType, nil, res)
 	}
 	res.Status = j.st.Status
+	j.publish(ctx)
 	j.record(ctx, res)
 	j.report(ctx, res)
 	return res, err
