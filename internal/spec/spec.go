@@ -277,7 +277,7 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 		k.Value = inertRefKey
 	}
 	sum := summarize(root, family, info.Version)
-	sum.Warnings, sum.MoreWarnings = check.warn.list, check.warn.more
+	sum.Warnings, sum.MoreWarnings = check.warn.sorted(), check.warn.more
 	return &Document{
 		Source:    source,
 		Summary:   sum,

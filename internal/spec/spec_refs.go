@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -188,7 +189,9 @@ func kindOfRef(ref string) refKind {
 	return refFile
 }
 
-// warnings accumulates the bounded warning list of one parse.
+// warnings accumulates the bounded warning list of one parse. It keeps the
+// MaxWarnings with the smallest pointers, so the same document gives the
+// same warnings whatever its key order (as written, or its canonical form).
 type warnings struct {
 	list []Warning
 	more int
@@ -200,6 +203,21 @@ func (ws *warnings) add(w Warning) {
 		return
 	}
 	ws.more++
+	last := 0
+	for i, x := range ws.list {
+		if x.Pointer > ws.list[last].Pointer {
+			last = i
+		}
+	}
+	if w.Pointer < ws.list[last].Pointer {
+		ws.list[last] = w
+	}
+}
+
+// sorted is the list in pointer order.
+func (ws *warnings) sorted() []Warning {
+	slices.SortStableFunc(ws.list, func(a, b Warning) int { return strings.Compare(a.Pointer, b.Pointer) })
+	return ws.list
 }
 
 func danglingMessage(ref, where string) string {
