@@ -27,39 +27,39 @@ func (j *syncJob) publish(ctx workflow.Context) {
 func (j *syncJob) details() string {
 	st := &j.st
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s**", statusLine(st))
+	b.WriteString(fmt.Sprintf("**%s**", statusLine(st)))
 	if st.Step != "" && st.Step != StepDone && st.Status != StatusCompleted {
-		fmt.Fprintf(&b, " · step `%s`", st.Step)
+		b.WriteString(fmt.Sprintf(" · step `%s`", st.Step))
 	}
 	b.WriteString("\n\n")
-	fmt.Fprintf(&b, "- source `%s` → API `%s` (%s)\n", st.SourceID, st.API, st.Location)
+	b.WriteString(fmt.Sprintf("- source `%s` → API `%s` (%s)\n", st.SourceID, st.API, st.Location))
 	if st.Version > 0 {
-		fmt.Fprintf(&b, "- version %d, %d change(s), %d breaking\n", st.Version, st.ChangesDetected, st.BreakingChanges)
+		b.WriteString(fmt.Sprintf("- version %d, %d change(s), %d breaking\n", st.Version, st.ChangesDetected, st.BreakingChanges))
 	}
 	if st.Conflicts > 0 {
-		fmt.Fprintf(&b, "- %d merge conflict(s)\n", st.Conflicts)
+		b.WriteString(fmt.Sprintf("- %d merge conflict(s)\n", st.Conflicts))
 	}
 	if st.RetryCount > 0 || st.WorkerLosses > 0 {
-		fmt.Fprintf(&b, "- %d retr(ies), %d step(s) lost with a worker\n", st.RetryCount, st.WorkerLosses)
+		b.WriteString(fmt.Sprintf("- %d retr(ies), %d step(s) lost with a worker\n", st.RetryCount, st.WorkerLosses))
 	}
 	if st.LastError != "" && st.Status != StatusCompleted {
-		fmt.Fprintf(&b, "- last error: %s\n", oneLine(st.LastError, 300))
+		b.WriteString(fmt.Sprintf("- last error: %s\n", oneLine(st.LastError, 300)))
 	}
 	if len(st.Warnings) > 0 {
-		fmt.Fprintf(&b, "- %d warning(s), first: %s\n", len(st.Warnings), oneLine(st.Warnings[0], 200))
+		b.WriteString(fmt.Sprintf("- %d warning(s), first: %s\n", len(st.Warnings), oneLine(st.Warnings[0], 200)))
 	}
 	if w := st.Waiting; w != nil {
-		fmt.Fprintf(&b, "\n**Waiting for %s** until %s (then: %s). %s\n", w.Kind, w.Deadline.UTC().Format(time.RFC3339), w.OnTimeout, w.Reason)
+		b.WriteString(fmt.Sprintf("\n**Waiting for %s** until %s (then: %s). %s\n", w.Kind, w.Deadline.UTC().Format(time.RFC3339), w.OnTimeout, w.Reason))
 	}
 	if len(j.top) > 0 {
 		b.WriteString("\n**Changes**\n\n")
 		for _, t := range j.top {
-			fmt.Fprintf(&b, "- %s\n", t)
+			b.WriteString(fmt.Sprintf("- %s\n", t))
 		}
 	}
 	b.WriteString("\nMore: `starter status " + st.ID + "`")
 	if st.Version > 0 {
-		fmt.Fprintf(&b, " · `starter show %s@%d`", st.API, st.Version)
+		b.WriteString(fmt.Sprintf(" · `starter show %s@%d`", st.API, st.Version))
 	}
 	b.WriteString("\n")
 	return b.String()
