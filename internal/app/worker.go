@@ -292,6 +292,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 			acts.Notifier = activities.Webhooks{N: notify.New(hooks, notify.Options{Client: acts.Fetcher.Client(), Logger: logger.Named("webhooks")})}
 		}
 		Register(w, acts, c)
+		go releaseIdleMemory(ctx, 30*time.Second, 256<<20, logger)
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker on task queue %s: %w", syncjob.TaskQueue, err)
 		}
