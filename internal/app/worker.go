@@ -1,6 +1,7 @@
-// Package app wires API Live Sync's parts into the worker and starter
-// programs: the client, the store, the activities, the embedded dev server
-// and the example sources. The mains in worker/ and starter/ stay thin.
+// Package app wires API Live Sync's parts into the worker program: the
+// client, the store, the activities and their fetch policy, the embedded
+// dev server and the example sources. worker/main.go stays thin; the
+// starter's commands live in internal/cli, which never links the server.
 package app
 
 import (
