@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -59,40 +58,34 @@ func scenarioProcess(ctx context.Context, e *benchEnv, cfg config) (*table, erro
 		cs = append(cs, contender{"older starter (" + cfg.oldStarter + ")", starterArgs(cfg.oldStarter)})
 	}
 	// The first sync stores version 1; every measured sync is a no-change one.
-	if _, _, err := runProcess(ctx, starterArgs(filepath.Join(bin, "starter"))(0)); err != nil {
+	if _, err := runProcess(ctx, starterArgs(filepath.Join(bin, "starter"))(0)); err != nil {
 		return nil, err
 	}
 	times := make([][]time.Duration, len(cs))
-	rss := make([][]int64, len(cs))
 	for i := 0; i < n+cfg.warmup; i++ {
 		for k, c := range cs {
-			d, kb, err := runProcess(ctx, c.args(i))
+			d, err := runProcess(ctx, c.args(i))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.name, err)
 			}
 			if i >= cfg.warmup {
 				times[k] = append(times[k], d)
-				rss[k] = append(rss[k], kb)
 			}
 		}
 	}
 	t := &table{title: fmt.Sprintf("Whole process: no-change sync vs a bare client (%d runs each, alternating)", n),
-		head: []string{"process", "mean ms", "p50 ms", "p95 ms", "× bare (p50)", "peak RSS (max, MB)"}}
+		head: []string{"process", "mean ms", "p50 ms", "p95 ms", "× bare (p50)"}}
 	base := summarize(times[0])
 	for k, c := range cs {
 		s := summarize(times[k])
-		var peak int64
-		for _, v := range rss[k] {
-			peak = max(peak, v)
-		}
-		t.add(c.name, ms(s.mean), ms(s.p50), ms(s.p95), fmt.Sprintf("%.2f", float64(s.p50)/float64(base.p50)), fmt.Sprintf("%.1f", float64(peak)/1024))
+		t.add(c.name, ms(s.mean), ms(s.p50), ms(s.p95), fmt.Sprintf("%.2f", float64(s.p50)/float64(base.p50)))
 	}
 	t.notes = append(t.notes, "each process dials the server, runs, and exits; binaries built with go build beforehand")
 	return t, nil
 }
 
-// runProcess runs a command and returns its wall time and peak RSS (KB).
-func runProcess(ctx context.Context, args []string) (time.Duration, int64, error) {
+// runProcess runs a command and returns its wall time.
+func runProcess(ctx context.Context, args []string) (time.Duration, error) {
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -100,11 +93,7 @@ func runProcess(ctx context.Context, args []string) (time.Duration, int64, error
 	err := cmd.Run()
 	d := time.Since(t0)
 	if err != nil {
-		return d, 0, fmt.Errorf("%v: %w\n%s", args, err, out.String())
+		return d, fmt.Errorf("%v: %w\n%s", args, err, out.String())
 	}
-	var kb int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		kb = ru.Maxrss
-	}
-	return d, kb, nil
+	return d, nil
 }
