@@ -178,13 +178,13 @@ func (c *comparer) compare(o, n *tree) {
 			} else if t := o.Types[r[1]]; t != nil {
 				p = t.pos
 			}
-			c.add("schema."+r[0], changeKind(r[1] != "", r[2] != ""), ObjectSchema, RuleSchemaRootChanged, p, nilIfEmpty(r[1]), nilIfEmpty(r[2]))
+			c.add("schema."+r[0], diff.ChangeKind(r[1] != "", r[2] != ""), ObjectSchema, RuleSchemaRootChanged, p, diff.NilIfEmpty(r[1]), diff.NilIfEmpty(r[2]))
 		}
 	}
 	c.description("schema", ObjectSchema, o.Schema.Description, n.Schema.Description, n.Schema.pos)
 	c.applied("schema", ObjectSchema, o.Schema.Applied, n.Schema.Applied, o.Schema.pos, n.Schema.pos)
 
-	for _, name := range union(o.Directives, n.Directives) {
+	for _, name := range diff.SortedUnion(o.Directives, n.Directives) {
 		od, nd := o.Directives[name], n.Directives[name]
 		ptr := "@" + name
 		switch {
@@ -213,7 +213,7 @@ func (c *comparer) compare(o, n *tree) {
 		}
 	}
 
-	for _, name := range union(o.Types, n.Types) {
+	for _, name := range diff.SortedUnion(o.Types, n.Types) {
 		ot, nt := o.Types[name], n.Types[name]
 		switch {
 		case nt == nil:
@@ -231,7 +231,7 @@ func (c *comparer) compare(o, n *tree) {
 func (c *comparer) typ(name string, ot, nt *typeNode) {
 	c.description(name, ObjectType, ot.Description, nt.Description, nt.pos)
 	c.applied(name, ObjectType, ot.Applied, nt.Applied, ot.pos, nt.pos)
-	for _, i := range union(ot.Interfaces, nt.Interfaces) {
+	for _, i := range diff.SortedUnion(ot.Interfaces, nt.Interfaces) {
 		switch {
 		case !nt.Interfaces[i]:
 			c.add(name, diff.KindRemoved, ObjectInterface, RuleInterfaceRemoved, ot.pos, i, nil)
@@ -239,7 +239,7 @@ func (c *comparer) typ(name string, ot, nt *typeNode) {
 			c.add(name, diff.KindAdded, ObjectInterface, RuleInterfaceAdded, nt.pos, nil, i)
 		}
 	}
-	for _, m := range union(ot.Members, nt.Members) {
+	for _, m := range diff.SortedUnion(ot.Members, nt.Members) {
 		switch {
 		case !nt.Members[m]:
 			c.add(name, diff.KindRemoved, ObjectUnionMember, RuleUnionMemberRemoved, ot.pos, m, nil)
@@ -247,7 +247,7 @@ func (c *comparer) typ(name string, ot, nt *typeNode) {
 			c.add(name, diff.KindAdded, ObjectUnionMember, RuleUnionMemberAdded, nt.pos, nil, m)
 		}
 	}
-	for _, v := range union(ot.Values, nt.Values) {
+	for _, v := range diff.SortedUnion(ot.Values, nt.Values) {
 		ov, nv := ot.Values[v], nt.Values[v]
 		ptr := name + "." + v
 		switch {
@@ -263,7 +263,7 @@ func (c *comparer) typ(name string, ot, nt *typeNode) {
 		}
 	}
 	input := nt.Kind == kindInput
-	for _, f := range union(ot.Fields, nt.Fields) {
+	for _, f := range diff.SortedUnion(ot.Fields, nt.Fields) {
 		of, nf := ot.Fields[f], nt.Fields[f]
 		ptr := name + "." + f
 		if input {
@@ -309,7 +309,7 @@ var (
 )
 
 func (c *comparer) args(owner string, o, n map[string]*argNode) {
-	for _, a := range union(o, n) {
+	for _, a := range diff.SortedUnion(o, n) {
 		c.inputValue(owner+"("+a+":)", ObjectArgument, argRules, o[a], n[a])
 	}
 }
@@ -335,7 +335,7 @@ func (c *comparer) inputValue(ptr, object string, r inputRuleSet, o, n *argNode)
 			c.add(ptr, diff.KindModified, object, rule, n.pos, o.Type, n.Type)
 		}
 		if !sameDefault(o.Default, n.Default) {
-			c.add(ptr, changeKind(o.Default != nil, n.Default != nil), object, r.defaultChanged, n.pos, deref(o.Default), deref(n.Default))
+			c.add(ptr, diff.ChangeKind(o.Default != nil, n.Default != nil), object, r.defaultChanged, n.pos, deref(o.Default), deref(n.Default))
 		}
 		c.description(ptr, object, o.Description, n.Description, n.pos)
 		c.applied(ptr, object, o.Applied, n.Applied, o.pos, n.pos)
@@ -344,7 +344,7 @@ func (c *comparer) inputValue(ptr, object string, r inputRuleSet, o, n *argNode)
 
 func (c *comparer) description(ptr, object, o, n string, p pos) {
 	if o != n {
-		c.add(ptr, changeKind(o != "", n != ""), object, RuleDescription, p, nilIfEmpty(o), nilIfEmpty(n))
+		c.add(ptr, diff.ChangeKind(o != "", n != ""), object, RuleDescription, p, diff.NilIfEmpty(o), diff.NilIfEmpty(n))
 	}
 }
 
@@ -430,38 +430,6 @@ func narrower(a, b *typeRefT) bool {
 		return narrower(a.elem, b.elem)
 	}
 	return a.name == b.name
-}
-
-func union[V any](a, b map[string]V) []string {
-	seen := make(map[string]bool, len(a)+len(b))
-	out := make([]string, 0, len(a)+len(b))
-	for _, m := range []map[string]V{a, b} {
-		for k := range m {
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func changeKind(had, has bool) string {
-	switch {
-	case !had:
-		return diff.KindAdded
-	case !has:
-		return diff.KindRemoved
-	}
-	return diff.KindModified
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func deref(p *string) any {

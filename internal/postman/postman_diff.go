@@ -127,7 +127,7 @@ func Compare(old, new *Document) *diff.Report {
 	if !reflect.DeepEqual(o.Event, n.Event) {
 		c.add("/#event", diff.KindModified, ObjectEvent, RuleEvent, summarize(o.Event), summarize(n.Event))
 	}
-	for _, p := range union(o.Folders, n.Folders) {
+	for _, p := range diff.SortedUnion(o.Folders, n.Folders) {
 		of, nf := o.Folders[p], n.Folders[p]
 		switch {
 		case nf == nil:
@@ -145,7 +145,7 @@ func Compare(old, new *Document) *diff.Report {
 	}
 	// renames: a removed and an added request with the same method and URL
 	removed, added := map[string][]string{}, map[string][]string{}
-	for _, p := range union(o.Requests, n.Requests) {
+	for _, p := range diff.SortedUnion(o.Requests, n.Requests) {
 		or, nr := o.Requests[p], n.Requests[p]
 		switch {
 		case nr == nil:
@@ -211,9 +211,9 @@ func (c *comparer) request(p string, o, n *request) {
 	}
 	c.params(p+"#query/", ObjectQuery, o.Query, n.Query, RuleQueryAdded, RuleQueryRemoved, RuleQueryChanged)
 	c.params(p+"#header/", ObjectHeader, o.Header, n.Header, RuleHeaderAdded, RuleHeaderRemoved, RuleHeaderChanged)
-	for _, k := range union(o.PathVariables, n.PathVariables) {
+	for _, k := range diff.SortedUnion(o.PathVariables, n.PathVariables) {
 		if !reflect.DeepEqual(o.PathVariables[k], n.PathVariables[k]) {
-			c.add(p+"#pathVariables/"+k, changeKind(o.PathVariables[k] != nil, n.PathVariables[k] != nil), ObjectPathVar, RulePathVarChanged, paramValue(o.PathVariables[k]), paramValue(n.PathVariables[k]))
+			c.add(p+"#pathVariables/"+k, diff.ChangeKind(o.PathVariables[k] != nil, n.PathVariables[k] != nil), ObjectPathVar, RulePathVarChanged, paramValue(o.PathVariables[k]), paramValue(n.PathVariables[k]))
 		}
 	}
 	c.body(p, o.Body, n.Body)
@@ -222,9 +222,9 @@ func (c *comparer) request(p string, o, n *request) {
 	if !reflect.DeepEqual(o.Event, n.Event) {
 		c.add(p+"#event", diff.KindModified, ObjectEvent, RuleEvent, summarize(o.Event), summarize(n.Event))
 	}
-	for _, k := range union(o.Examples, n.Examples) {
+	for _, k := range diff.SortedUnion(o.Examples, n.Examples) {
 		if !reflect.DeepEqual(o.Examples[k], n.Examples[k]) {
-			c.add(p+"#examples/"+k, changeKind(o.Examples[k] != nil, n.Examples[k] != nil), ObjectExample, RuleExample, nilIf(o.Examples[k] == nil, k), nilIf(n.Examples[k] == nil, k))
+			c.add(p+"#examples/"+k, diff.ChangeKind(o.Examples[k] != nil, n.Examples[k] != nil), ObjectExample, RuleExample, nilIf(o.Examples[k] == nil, k), nilIf(n.Examples[k] == nil, k))
 		}
 	}
 }
@@ -232,11 +232,11 @@ func (c *comparer) request(p string, o, n *request) {
 // params compares query parameters or headers (keys case-insensitive for headers is
 // left to the API: Postman keeps the case it was given).
 func (c *comparer) params(prefix, object string, o, n map[string]*param, added, removed, changed string) {
-	for _, k := range union(o, n) {
+	for _, k := range diff.SortedUnion(o, n) {
 		op, np := o[k], n[k]
 		switch {
 		case np == nil && op.Disabled, op == nil && np.Disabled:
-			c.add(prefix+k, changeKind(op != nil, np != nil), object, RuleDisabledParam, paramValue(op), paramValue(np))
+			c.add(prefix+k, diff.ChangeKind(op != nil, np != nil), object, RuleDisabledParam, paramValue(op), paramValue(np))
 		case np == nil:
 			c.add(prefix+k, diff.KindRemoved, object, removed, op.Value, nil)
 		case op == nil:
@@ -254,7 +254,7 @@ func (c *comparer) params(prefix, object string, o, n map[string]*param, added, 
 			}
 			c.add(prefix+k, diff.KindModified, object, rule, op.Value, np.Value)
 		case op.Description != np.Description:
-			c.add(prefix+k, diff.KindModified, object, RuleDescription, nilIfEmpty(op.Description), nilIfEmpty(np.Description))
+			c.add(prefix+k, diff.KindModified, object, RuleDescription, diff.NilIfEmpty(op.Description), diff.NilIfEmpty(np.Description))
 		}
 	}
 }
@@ -271,7 +271,7 @@ func (c *comparer) body(p string, o, n *body) {
 		nm = n.Mode
 	}
 	if om != nm {
-		c.add(p+"#body", changeKind(om != "", nm != ""), ObjectBody, RuleBodyModeChanged, nilIfEmpty(om), nilIfEmpty(nm))
+		c.add(p+"#body", diff.ChangeKind(om != "", nm != ""), ObjectBody, RuleBodyModeChanged, diff.NilIfEmpty(om), diff.NilIfEmpty(nm))
 		return
 	}
 	if om == "" {
@@ -306,12 +306,12 @@ func (c *comparer) body(p string, o, n *body) {
 
 func (c *comparer) auth(p string, o, n map[string]any) {
 	if !reflect.DeepEqual(o, n) {
-		c.add(p+"#auth", changeKind(o != nil, n != nil), ObjectAuth, RuleAuthChanged, authText(o), authText(n))
+		c.add(p+"#auth", diff.ChangeKind(o != nil, n != nil), ObjectAuth, RuleAuthChanged, authText(o), authText(n))
 	}
 }
 
 func (c *comparer) vars(p string, o, n map[string]*param) {
-	for _, k := range union(o, n) {
+	for _, k := range diff.SortedUnion(o, n) {
 		ov, nv := o[k], n[k]
 		switch {
 		case nv == nil:
@@ -326,7 +326,7 @@ func (c *comparer) vars(p string, o, n map[string]*param) {
 
 func (c *comparer) text(p, object, suffix, o, n string) {
 	if o != n {
-		c.add(p+suffix, changeKind(o != "", n != ""), object, RuleDescription, nilIfEmpty(short(o)), nilIfEmpty(short(n)))
+		c.add(p+suffix, diff.ChangeKind(o != "", n != ""), object, RuleDescription, diff.NilIfEmpty(short(o)), diff.NilIfEmpty(short(n)))
 	}
 }
 
@@ -405,38 +405,6 @@ func short(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 120 {
 		s = s[:117] + "..."
-	}
-	return s
-}
-
-func union[V any](a, b map[string]V) []string {
-	seen := make(map[string]bool, len(a)+len(b))
-	out := make([]string, 0, len(a)+len(b))
-	for _, m := range []map[string]V{a, b} {
-		for k := range m {
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func changeKind(had, has bool) string {
-	switch {
-	case !had:
-		return diff.KindAdded
-	case !has:
-		return diff.KindRemoved
-	}
-	return diff.KindModified
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
 	}
 	return s
 }
