@@ -133,6 +133,13 @@ func (a *Activities) FetchSpec(ctx context.Context, in FetchInput) (*FetchResult
 		LastModified: resp.LastModified, Redirects: resp.Redirects, BaseHash: state.BaseHash,
 		Bytes: int64(len(resp.Body)),
 	}
+	if resp.NotModified && src.LocalFile() != "" {
+		// A file has no server to answer 304: its size and modification
+		// time are those of the last fetch, so its content is unchanged.
+		res.NotModified, res.Unchanged = false, true
+		a.logger(ctx).Info("source file unchanged: same size and modification time as the last fetch", zap.String("source", src.ID))
+		return res, a.reportHead(ctx, src, res)
+	}
 	if resp.NotModified {
 		a.logger(ctx).Info("source not modified", zap.String("source", src.ID))
 		return res, a.reportHead(ctx, src, res)

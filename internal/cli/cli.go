@@ -54,10 +54,22 @@ type command struct {
 	build            func(s *Starter, fs *pflag.FlagSet, g *globals) runFunc
 }
 
+// commandGroup is a command made of subcommands, each with its own flags
+// and help: `engine status`, `engine add --source …`.
+type commandGroup struct {
+	name, help string
+	// def is the subcommand that runs when none is named.
+	def  string
+	subs []command
+}
+
 // runFunc runs a command with its positional arguments, its flags parsed.
 type runFunc func(ctx context.Context, args []string) error
 
-var commands []command
+var (
+	commands []command
+	groups   []commandGroup
+)
 
 func init() {
 	commands = []command{
@@ -71,6 +83,7 @@ func init() {
 	commands = append(commands, peopleCommands...)
 	commands = append(commands, engineCommands...)
 	commands = append(commands, rulesCommands...)
+	groups = []commandGroup{engineGroup}
 }
 
 // globals are the flags every command takes.
@@ -128,7 +141,38 @@ func (s *Starter) Command() *cobra.Command {
 		cmd.RunE = func(cmd *cobra.Command, args []string) error { return run(cmd.Context(), args) }
 		root.AddCommand(cmd)
 	}
+	for _, grp := range groups {
+		root.AddCommand(s.groupCommand(grp, g))
+	}
 	return root
+}
+
+// groupCommand builds a command group: a parent that runs its default
+// subcommand when none is named, and refuses an unknown one.
+func (s *Starter) groupCommand(grp commandGroup, g *globals) *cobra.Command {
+	parent := &cobra.Command{Use: grp.name + " COMMAND", Short: grp.help}
+	var def runFunc
+	names := make([]string, 0, len(grp.subs))
+	for _, c := range grp.subs {
+		cmd := &cobra.Command{Use: c.name + " " + c.args, Short: c.help}
+		run := c.build(s, cmd.Flags(), g)
+		cmd.RunE = func(cmd *cobra.Command, args []string) error { return run(cmd.Context(), args) }
+		parent.AddCommand(cmd)
+		names = append(names, c.name)
+		if c.name == grp.def {
+			def = run
+		}
+	}
+	parent.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 && def != nil {
+			return def(cmd.Context(), args)
+		}
+		if len(args) == 0 {
+			return &ExitError{Code: 2, Err: fmt.Errorf("%s: name a command: %s", grp.name, strings.Join(names, ", "))}
+		}
+		return &ExitError{Code: 2, Err: fmt.Errorf("%s %q: want %s", grp.name, args[0], strings.Join(names, ", "))}
+	}
+	return parent
 }
 
 // Run runs one command line (without the program name).
@@ -184,65 +228,92 @@ func (s *Starter) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// sourceFlags are the flags that describe one source and its job, shared
+// by `sync` and `engine add`.
+type sourceFlags struct {
+	src          source.Source
+	loc, headers string
+	maxRetries   int
+}
+
+func (f *sourceFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.loc, "source", "", "the spec's URL (http/https) or file path")
+	fs.StringVar(&f.src.ID, "id", "", "source ID (default: derived from the URL or file name)")
+	fs.StringVar(&f.src.API, "api", "", "API this source feeds (default: the source ID)")
+	fs.StringVar(&f.src.Priority, "priority", "", "high, medium or low")
+	fs.StringVar(&f.src.Strategy, "strategy", "", "conflict strategy: prefer-remote, prefer-local, source-priority, manual or ai")
+	fs.StringVar(&f.src.Gate, "gate", "", "breaking-change gate: auto, hold or block")
+	fs.StringVar(&f.src.Kind, "kind", "", "openapi, graphql or postman (default: detected from the content)")
+	fs.BoolVar(&f.src.Introspect, "introspect", false, "POST the GraphQL introspection query to the --source URL")
+	fs.StringVar(&f.headers, "header", "", "request headers as Name=env:VAR, comma separated (references, never values)")
+	fs.BoolVar(&f.src.Strict, "strict", false, "refuse a spec with dangling $refs (default: a warning, and the rest syncs)")
+	fs.IntVar(&f.maxRetries, "max-retries", syncjob.DefaultMaxRetries, "retries of a failed step")
+}
+
+// input builds the job's input from the flags (the location may also be
+// the one positional argument) and checks it.
+func (f *sourceFlags) input(cmd string, args []string) (syncjob.SyncJobInput, error) {
+	src, loc := f.src, f.loc
+	if loc == "" && len(args) == 1 {
+		loc = args[0]
+	}
+	if loc == "" {
+		return syncjob.SyncJobInput{}, &ExitError{Code: 2, Err: fmt.Errorf("%s: --source URL or FILE is required", cmd)}
+	}
+	if len(args) > 1 || (len(args) == 1 && args[0] != loc) {
+		return syncjob.SyncJobInput{}, &ExitError{Code: 2, Err: fmt.Errorf("%s: unexpected arguments %q: give one source with --source", cmd, args)}
+	}
+	if strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://") {
+		src.URL = loc
+	} else {
+		abs, err := filepath.Abs(loc)
+		if err != nil {
+			return syncjob.SyncJobInput{}, err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return syncjob.SyncJobInput{}, fmt.Errorf("%s: source file %s: %w", cmd, loc, err)
+		}
+		src.File = abs
+	}
+	if src.ID == "" {
+		// From the absolute path, so one file gets one ID however it is written.
+		src.ID = DeriveID(src.Location())
+	}
+	if f.headers != "" {
+		src.Headers = map[string]string{}
+		for _, kv := range strings.Split(f.headers, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return syncjob.SyncJobInput{}, &ExitError{Code: 2, Err: fmt.Errorf("%s: --header %q: want Name=env:VAR", cmd, kv)}
+			}
+			src.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	if err := src.Validate(); err != nil {
+		return syncjob.SyncJobInput{}, &ExitError{Code: 2, Err: err}
+	}
+	maxRetries := f.maxRetries
+	return syncjob.SyncJobInput{Source: src, MaxRetries: &maxRetries}, nil
+}
+
 func (s *Starter) cmdSync(fs *pflag.FlagSet, g *globals) runFunc {
-	var src source.Source
+	var sf sourceFlags
 	var wait, force bool
-	var loc, headers string
-	fs.StringVar(&loc, "source", "", "the spec's URL (http/https) or file path")
-	fs.StringVar(&src.ID, "id", "", "source ID (default: derived from the URL or file name)")
-	fs.StringVar(&src.API, "api", "", "API this source feeds (default: the source ID)")
-	fs.StringVar(&src.Priority, "priority", "", "high, medium or low")
-	fs.StringVar(&src.Strategy, "strategy", "", "conflict strategy: prefer-remote, prefer-local, source-priority, manual or ai")
-	fs.StringVar(&src.Gate, "gate", "", "breaking-change gate: auto, hold or block")
-	fs.StringVar(&src.Kind, "kind", "", "openapi, graphql or postman (default: detected from the content)")
-	fs.BoolVar(&src.Introspect, "introspect", false, "POST the GraphQL introspection query to the --source URL")
-	fs.StringVar(&headers, "header", "", "request headers as Name=env:VAR, comma separated (references, never values)")
+	sf.register(fs)
 	fs.BoolVar(&wait, "wait", false, "wait for the sync, showing each step, and print a summary")
 	fs.BoolVar(&force, "force", false, "fetch without conditional headers and re-parse unchanged bytes")
-	fs.BoolVar(&src.Strict, "strict", false, "refuse a spec with dangling $refs (default: a warning, and the rest syncs)")
-	maxRetries := fs.Int("max-retries", syncjob.DefaultMaxRetries, "retries of a failed step")
 	return func(ctx context.Context, args []string) error {
-		pos := args
-		if loc == "" && len(pos) == 1 {
-			loc = pos[0]
+		in, err := sf.input("sync", args)
+		if err != nil {
+			return err
 		}
-		if loc == "" {
-			return &ExitError{Code: 2, Err: errors.New("sync: --source URL or FILE is required")}
-		}
-		if strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://") {
-			src.URL = loc
-		} else {
-			abs, err := filepath.Abs(loc)
-			if err != nil {
-				return err
-			}
-			if _, err := os.Stat(abs); err != nil {
-				return fmt.Errorf("sync: source file %s: %w", loc, err)
-			}
-			src.File = abs
-		}
-		if src.ID == "" {
-			src.ID = DeriveID(loc)
-		}
-		if headers != "" {
-			src.Headers = map[string]string{}
-			for _, kv := range strings.Split(headers, ",") {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					return &ExitError{Code: 2, Err: fmt.Errorf("sync: --header %q: want Name=env:VAR", kv)}
-				}
-				src.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
-			}
-		}
-		if err := src.Validate(); err != nil {
-			return &ExitError{Code: 2, Err: err}
-		}
+		in.Force = force
+		src := in.Source
 		c, err := s.dial(ctx, g)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		in := syncjob.SyncJobInput{Source: src, MaxRetries: maxRetries, Force: force}
 		run, err := syncjob.StartRun(ctx, c, in)
 		if err != nil {
 			return err
@@ -545,19 +616,59 @@ func signalCmd(signal, verb string) func(*Starter, *pflag.FlagSet, *globals) run
 	}
 }
 
-// DeriveID makes a source ID from a URL or file name: "https://x/y/petstore.yaml" → "petstore".
+// DeriveID makes a source ID from a URL or file path: the file's name
+// without its extension, "https://x/y/petstore.yaml" → "petstore". A name
+// that says nothing ("openapi", "swagger") is prefixed with where it lives:
+// the host for a URL ("http://localhost:8080/openapi.json" →
+// "localhost-8080-openapi"), the directory for a file ("./api/openapi.yaml"
+// → "api-openapi"). The result is always a valid ID.
 func DeriveID(loc string) string {
-	base := loc
-	if i := strings.Index(base, "?"); i >= 0 {
-		base = base[:i]
+	rest, isURL := loc, false
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest, isURL = rest[i+3:], true
 	}
-	base = strings.TrimRight(base, "/")
-	if i := strings.LastIndexAny(base, "/\\"); i >= 0 {
-		base = base[i+1:]
+	if i := strings.IndexAny(rest, "?#"); i >= 0 && isURL {
+		rest = rest[:i]
 	}
-	base = strings.TrimSuffix(base, filepath.Ext(base))
+	rest = strings.TrimRight(rest, `/\`)
+	dir, base := "", rest
+	if i := strings.LastIndexAny(rest, `/\`); i >= 0 {
+		dir, base = rest[:i], rest[i+1:]
+	}
+	name := idPart(strings.TrimSuffix(base, filepath.Ext(base)))
+	where := ""
+	if isURL {
+		host, _, _ := strings.Cut(rest, "/")
+		where = idPart(strings.NewReplacer(":", "-", ".", "-").Replace(host))
+		if dir == "" {
+			name = where // "https://host" names the host
+		}
+	} else if i := strings.LastIndexAny(dir, `/\`); i >= 0 {
+		where = idPart(dir[i+1:])
+	} else {
+		where = idPart(dir)
+	}
+	id := name
+	switch {
+	case name == "":
+		id = where
+	case (name == "openapi" || name == "swagger") && where != "" && where != name:
+		id = where + "-" + name
+	}
+	if id == "" {
+		id = "source"
+	}
+	if len(id) > 128 {
+		id = strings.TrimRight(id[:128], "-._")
+	}
+	return id
+}
+
+// idPart keeps the letters, digits, '.', '_' and '-' of s, others become
+// '-', and trims what an ID may not start or end with.
+func idPart(s string) string {
 	var b strings.Builder
-	for _, r := range base {
+	for _, r := range s {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
 			b.WriteRune(r)
@@ -565,25 +676,5 @@ func DeriveID(loc string) string {
 			b.WriteRune('-')
 		}
 	}
-	id := strings.Trim(b.String(), "-._")
-	if id == "" || id == "openapi" || id == "swagger" {
-		// Name it after the host: "http://localhost:8080/openapi.json" → "localhost-8080".
-		host := loc
-		if i := strings.Index(host, "://"); i >= 0 {
-			host = host[i+3:]
-		}
-		if i := strings.Index(host, "/"); i >= 0 {
-			host = host[:i]
-		}
-		host = strings.NewReplacer(":", "-", ".", "-").Replace(host)
-		if id == "" {
-			id = host
-		} else if host != "" && host != loc {
-			id = host + "-" + id
-		}
-	}
-	if len(id) > 128 {
-		id = id[:128]
-	}
-	return id
+	return strings.Trim(b.String(), "-._")
 }

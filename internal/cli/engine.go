@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/apilivesync/apilivesync/internal/config"
+	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/workflows/engine"
 	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
@@ -21,7 +22,21 @@ var engineCommands = []command{
 	{"apply", "-f FILE [--keep]", "reconcile the engine to a config file: add, update and remove sources and schedules", (*Starter).cmdApply},
 	{"metrics", "[--json]", "the engine's SyncEngineMetrics", (*Starter).cmdMetrics},
 	{"sync-all", "[--api API]", "sync every registered source (or every source of an API) now, with bounded concurrency", (*Starter).cmdSyncAll},
-	{"engine", "status|pause|resume|remove [ID…] [--api API] [--json]", "inspect or steer the engine (pause with no ID pauses everything)", (*Starter).cmdEngine},
+}
+
+// engineGroup is `starter engine …`: inspect, configure and steer the engine.
+var engineGroup = commandGroup{
+	name: "engine", help: "inspect, configure and steer the engine (status when no command is named)", def: "status",
+	subs: []command{
+		{"status", "[--json]", "every source: schedule, state, failures, last sync", (*Starter).cmdEngineStatus},
+		{"config", "[--json]", "the engine's configuration (getConfig), one KEY VALUE a line", (*Starter).cmdEngineConfig},
+		{"set", "KEY=VALUE… [--json]", "change engine settings (updateConfig): " + strings.Join(configKeys(), ", "), (*Starter).cmdEngineSet},
+		{"add", "--source URL|FILE [--id ID] [--api API] [--refresh 1h] [--priority P] [--header H] [--kind K] [--max-retries N]", "register a source with the engine (addSyncJob)", (*Starter).cmdEngineAdd},
+		{"pause", "[ID…] [--api API]", "pause sources' schedules and jobs; with no ID and no --api, the whole engine", selectCmd(engine.UpdatePauseSync, "pause")},
+		{"resume", "[ID…] [--api API]", "resume what pause paused", selectCmd(engine.UpdateResumeSync, "resume")},
+		{"stop", "[ID…] [--api API]", "stop sources' running and queued syncs (stopSync); with no ID and no --api, every one", selectCmd(engine.UpdateStopSync, "stop")},
+		{"remove", "ID…", "unregister sources and delete their schedules", (*Starter).cmdEngineRemove},
+	},
 }
 
 // ApplyConfig reconciles the engine to a loaded config file.
@@ -126,81 +141,132 @@ func (s *Starter) cmdSyncAll(fs *pflag.FlagSet, g *globals) runFunc {
 	}
 }
 
-func (s *Starter) cmdEngine(fs *pflag.FlagSet, g *globals) runFunc {
-	api := fs.String("api", "", "select the sources of this API")
+func (s *Starter) cmdEngineStatus(fs *pflag.FlagSet, g *globals) runFunc {
 	return func(ctx context.Context, args []string) error {
-		pos := args
-		if len(pos) == 0 {
-			pos = []string{"status"}
+		if len(args) > 0 {
+			return &ExitError{Code: 2, Err: fmt.Errorf("engine status: unexpected arguments %q", args)}
 		}
 		c, err := s.dial(ctx, g)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		sel := engine.SelectInput{IDs: pos[1:], API: *api}
-		var res engine.SelectResult
-		switch pos[0] {
-		case "status":
-			var jobs []engine.JobInfo
-			if err := engine.Query(ctx, c, engine.QueryGetSyncStatus, &jobs); err != nil {
-				return err
-			}
-			if g.json {
-				return s.printJSON(jobs)
-			}
-			tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SOURCE\tAPI\tPRIORITY\tEVERY\tSTATE\tLAST\tFAILURES\tLAST SYNC\tNOTE")
-			for _, j := range jobs {
-				state := "idle"
-				switch {
-				case j.Running:
-					state = "running"
-				case j.Queued:
-					state = "queued"
-				case j.Paused || j.PausedReason != "":
-					state = "paused"
-				case !j.Enabled:
-					state = "disabled"
-				}
-				every := "-"
-				if j.Scheduled {
-					every = j.Source.RefreshInterval.Std().String()
-				}
-				last := "-"
-				if j.LastSyncTime != nil {
-					last = j.LastSyncTime.Local().Format(time.DateTime)
-				}
-				note := j.PausedReason
-				if note == "" {
-					note = j.LastError
-				}
-				prio := j.Source.Priority
-				if prio == "" {
-					prio = syncjob.PriorityMedium
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Source.APIID(), prio, every, state, orDash(j.LastStatus), j.ConsecutiveFailures, last, note)
-			}
-			return tw.Flush()
-		case "pause":
-			err = engine.Update(ctx, c, engine.UpdatePauseSync, sel, &res)
-		case "resume":
-			err = engine.Update(ctx, c, engine.UpdateResumeSync, sel, &res)
-		case "remove":
-			if len(sel.IDs) == 0 {
-				return &ExitError{Code: 2, Err: errors.New("engine remove: name the sources")}
-			}
-			err = engine.Update(ctx, c, engine.UpdateRemoveSyncJob, engine.RemoveInput{IDs: sel.IDs}, &res)
-		default:
-			return &ExitError{Code: 2, Err: fmt.Errorf("engine %q: want status, pause, resume or remove", pos[0])}
-		}
-		if err != nil {
+		var jobs []engine.JobInfo
+		if err := engine.Query(ctx, c, engine.QueryGetSyncStatus, &jobs); err != nil {
 			return err
 		}
 		if g.json {
-			return s.printJSON(res)
+			return s.printJSON(jobs)
 		}
-		fmt.Fprintf(s.Stdout, "%s: %s\n", pos[0], strings.Join(res.IDs, ", "))
+		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SOURCE\tAPI\tPRIORITY\tEVERY\tSTATE\tLAST\tFAILURES\tLAST SYNC\tNOTE")
+		for _, j := range jobs {
+			state := "idle"
+			switch {
+			case j.Running:
+				state = "running"
+			case j.Queued:
+				state = "queued"
+			case j.Paused || j.PausedReason != "":
+				state = "paused"
+			case !j.Enabled:
+				state = "disabled"
+			}
+			every := "-"
+			if j.Scheduled {
+				every = j.Source.RefreshInterval.Std().String()
+			}
+			last := "-"
+			if j.LastSyncTime != nil {
+				last = j.LastSyncTime.Local().Format(time.DateTime)
+			}
+			note := j.PausedReason
+			if note == "" {
+				note = j.LastError
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Source.APIID(), orDefault(j.Source.Priority, syncjob.PriorityMedium), every, state, orDash(j.LastStatus), j.ConsecutiveFailures, last, note)
+		}
+		return tw.Flush()
+	}
+}
+
+// selectCmd sends a SelectInput update (pauseSync, resumeSync, stopSync)
+// for the named sources, an API's sources, or all.
+func selectCmd(update, verb string) func(*Starter, *pflag.FlagSet, *globals) runFunc {
+	return func(s *Starter, fs *pflag.FlagSet, g *globals) runFunc {
+		api := fs.String("api", "", "select the sources of this API")
+		return func(ctx context.Context, args []string) error {
+			return s.engineSelect(ctx, g, update, verb, engine.SelectInput{IDs: args, API: *api})
+		}
+	}
+}
+
+func (s *Starter) cmdEngineRemove(fs *pflag.FlagSet, g *globals) runFunc {
+	return func(ctx context.Context, args []string) error {
+		if len(args) == 0 {
+			return &ExitError{Code: 2, Err: errors.New("engine remove: name the sources")}
+		}
+		return s.engineSelect(ctx, g, engine.UpdateRemoveSyncJob, "remove", engine.RemoveInput{IDs: args})
+	}
+}
+
+// engineSelect sends an update whose result is a SelectResult and says
+// which sources it reached.
+func (s *Starter) engineSelect(ctx context.Context, g *globals, update, verb string, in any) error {
+	c, err := s.dial(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var res engine.SelectResult
+	if err := engine.Update(ctx, c, update, in, &res); err != nil {
+		return err
+	}
+	if g.json {
+		return s.printJSON(res)
+	}
+	fmt.Fprintf(s.Stdout, "%s: %s\n", verb, strings.Join(res.IDs, ", "))
+	return nil
+}
+
+func (s *Starter) cmdEngineAdd(fs *pflag.FlagSet, g *globals) runFunc {
+	var sf sourceFlags
+	sf.register(fs)
+	refresh := fs.Duration("refresh", 0, "sync on this schedule, e.g. 30m or 1h (default: only on demand)")
+	return func(ctx context.Context, args []string) error {
+		in, err := sf.input("engine add", args)
+		if err != nil {
+			return err
+		}
+		if *refresh < 0 {
+			return &ExitError{Code: 2, Err: fmt.Errorf("engine add: --refresh %s: want a positive duration, or 0 for on demand", *refresh)}
+		}
+		in.Source.RefreshInterval = source.Duration(*refresh)
+		c, err := s.dial(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		var job engine.JobInfo
+		if err := engine.Update(ctx, c, engine.UpdateAddSyncJob, in, &job); err != nil {
+			return err
+		}
+		if g.json {
+			return s.printJSON(job)
+		}
+		every := "on demand (starter sync-all --api " + job.Source.APIID() + ")"
+		if job.Scheduled {
+			every = "every " + job.Source.RefreshInterval.Std().String()
+		}
+		fmt.Fprintf(s.Stdout, "added source %s (api %s, %s priority): %s\nfollow it with: starter engine status\n",
+			job.ID, job.Source.APIID(), orDefault(job.Source.Priority, syncjob.PriorityMedium), every)
 		return nil
 	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

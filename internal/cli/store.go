@@ -31,7 +31,7 @@ var storeCommands = []command{
 	{"history", "API [--json]", "every version of an API", (*Starter).cmdHistory},
 	{"show", "API@VERSION [--json] [--spec]", "one version: who made it, and what changed", (*Starter).cmdShow},
 	{"rollback", "API@VERSION [--message M]", "make a new version equal to an old one (history is never rewritten)", (*Starter).cmdRollback},
-	{"undo", "API", "go back to the version before the last sync, as a new version", (*Starter).cmdUndo},
+	{"undo", "API", "undo the last sync, push, rollback or undo: its parent's document as a new version (again: the action before)", (*Starter).cmdUndo},
 	{"pull", "API [-o FILE] [--format json|yaml]", "write the API's current canonical spec", (*Starter).cmdPull},
 	{"push", "API FILE [--message M]", "store an edited spec as a local version (validated; the diff is shown)", (*Starter).cmdPush},
 }
@@ -337,6 +337,9 @@ func (s *Starter) cmdShow(fs *pflag.FlagSet, g *globals) runFunc {
 		if v.SourceID != "" {
 			fmt.Fprintf(tw, "source\t%s\n", v.SourceID)
 		}
+		if v.Undoes > 0 {
+			fmt.Fprintf(tw, "undoes\tversion %d\n", v.Undoes)
+		}
 		if v.RestoredFrom > 0 {
 			fmt.Fprintf(tw, "restores\tversion %d\n", v.RestoredFrom)
 		}
@@ -365,14 +368,26 @@ func orDash(s string) string {
 	return s
 }
 
-// commitCopy stores doc as the API's next version, on the current head.
+// commitCopy stores the document hash as the API's next version, on the
+// current head.
 func commitCopy(ctx context.Context, st *store.Store, api string, hash string, v store.Version) (*store.Version, error) {
-	v.API, v.Hash = api, hash
+	return commitOnHead(ctx, st, api, func(*store.Version) (store.Version, string, error) { return v, hash, nil })
+}
+
+// commitOnHead stores the version plan makes on the API's current head
+// (plan returns the record and its document's hash). When a sync stores a
+// version meanwhile, it plans again on the new head.
+func commitOnHead(ctx context.Context, st *store.Store, api string, plan func(head *store.Version) (store.Version, string, error)) (*store.Version, error) {
 	for range 5 {
 		head, err := st.Head(ctx, api)
 		if err != nil {
 			return nil, err
 		}
+		v, hash, err := plan(head)
+		if err != nil {
+			return nil, err
+		}
+		v.API, v.Hash = api, hash
 		if head != nil && head.Hash == hash {
 			return nil, fmt.Errorf("api %q: version %d already has this document; nothing to do", api, head.Number)
 		}
@@ -451,35 +466,63 @@ func (s *Starter) cmdUndo(fs *pflag.FlagSet, g *globals) runFunc {
 		if err != nil {
 			return err
 		}
+		api := pos[0]
+		if err := source.ValidID("api", api); err != nil {
+			return err
+		}
 		st, err := s.openStore(ctx, g)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		vs, err := st.Versions(ctx, pos[0])
+		var undone, prev *store.Version
+		v, err := commitOnHead(ctx, st, api, func(head *store.Version) (store.Version, string, error) {
+			var err error
+			if undone, err = UndoTarget(ctx, st, api, head); err != nil {
+				return store.Version{}, "", err
+			}
+			if prev, err = st.Version(ctx, api, undone.Parent); err != nil {
+				return store.Version{}, "", err
+			}
+			what := undone.Origin
+			if undone.SourceID != "" {
+				what += " from " + undone.SourceID
+			}
+			return store.Version{Origin: store.OriginUndo, RestoredFrom: prev.Number, Undoes: undone.Number, Counts: prev.Counts,
+				Message: fmt.Sprintf("undo %s (version %d)", what, undone.Number)}, prev.Hash, nil
+		})
 		if err != nil {
 			return err
 		}
-		for i := len(vs) - 1; i >= 0; i-- {
-			if vs[i].Origin != store.OriginSync {
-				continue
-			}
-			if vs[i].Parent == 0 {
-				return fmt.Errorf("api %q: the last sync (version %d) made the first version; there is nothing before it", pos[0], vs[i].Number)
-			}
-			prev, err := st.Version(ctx, pos[0], vs[i].Parent)
-			if err != nil {
-				return err
-			}
-			v, err := commitCopy(ctx, st, pos[0], prev.Hash, store.Version{Origin: store.OriginUndo, RestoredFrom: prev.Number, Counts: prev.Counts,
-				Message: fmt.Sprintf("undo sync of version %d from %s", vs[i].Number, vs[i].SourceID)})
-			if err != nil {
-				return err
-			}
-			return s.reportCommit(g, v, fmt.Sprintf("undid the sync that made version %d (back to version %d)", vs[i].Number, prev.Number))
-		}
-		return fmt.Errorf("api %q has no synced version to undo", pos[0])
+		return s.reportCommit(g, v, fmt.Sprintf("undid the %s that made version %d (back to version %d)", undone.Origin, undone.Number, prev.Number))
 	}
+}
+
+// UndoTarget is the version an undo on head reverts: the last
+// version-producing action (a sync, push, rollback or undo). Successive
+// undos walk back: when head is itself an undo, the target is the action
+// before the one it reverted. A version with no parent cannot be undone.
+func UndoTarget(ctx context.Context, st *store.Store, api string, head *store.Version) (*store.Version, error) {
+	if head == nil {
+		return nil, fmt.Errorf("api %q has no versions in the store", api)
+	}
+	cur := head
+	for cur.Origin == store.OriginUndo && cur.Undoes > 0 && cur.Parent > 0 {
+		reverted, err := st.Version(ctx, api, cur.Undoes)
+		if err != nil {
+			return nil, err
+		}
+		if reverted.Parent == 0 {
+			return nil, fmt.Errorf("api %q: nothing left to undo: version %d undid version %d, the first", api, cur.Number, reverted.Number)
+		}
+		if cur, err = st.Version(ctx, api, reverted.Parent); err != nil {
+			return nil, err
+		}
+	}
+	if cur.Parent == 0 {
+		return nil, fmt.Errorf("api %q: version %d (%s) is the first version; there is nothing before it to go back to", api, cur.Number, cur.Origin)
+	}
+	return cur, nil
 }
 
 func (s *Starter) cmdPull(fs *pflag.FlagSet, g *globals) runFunc {

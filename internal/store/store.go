@@ -103,6 +103,9 @@ type Version struct {
 	Message    string     `json:"message,omitempty"`
 	// RestoredFrom is the version a rollback or undo copied.
 	RestoredFrom int `json:"restoredFrom,omitempty"`
+	// Undoes is the version an undo reverted (a sync, push, rollback or
+	// undo): a further undo goes on from the action before that one.
+	Undoes int `json:"undoes,omitempty"`
 	// IdempotencyKey identifies the writer's attempt (e.g. workflow ID + run ID).
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 }
