@@ -59,9 +59,11 @@ type FetchInput struct {
 // FetchResult says what the fetch found. The body itself is in the store
 // under RawHash.
 type FetchResult struct {
-	// NotModified is true on a 304 or an unchanged file.
+	// NotModified is true when the server answered 304 Not Modified.
 	NotModified bool `json:"notModified,omitempty"`
-	// Unchanged is true when the bytes hash to what the source gave last time.
+	// Unchanged is true when the bytes hash to what the source gave last
+	// time, or a file's size and modification time are those of the last
+	// fetch.
 	Unchanged    bool   `json:"unchanged,omitempty"`
 	RawHash      string `json:"rawHash,omitempty"`
 	Bytes        int64  `json:"bytes"`
