@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/apilivesync/apilivesync/internal/fetch"
+	"github.com/apilivesync/apilivesync/internal/registry"
 	"github.com/apilivesync/apilivesync/internal/source"
 )
 
@@ -33,6 +34,18 @@ type EngineActivities struct {
 	// sources and private addresses, and allows only the default secret
 	// pattern).
 	Policy SourcePolicy
+	// Registry is the engine's registry of sources, in the store.
+	Registry *registry.Registry
+	// Engine is the engine every sync job reports to (ReportSync).
+	Engine EngineRef
+}
+
+// EngineRef names the SyncEngine workflow and the messages a job sends it,
+// so activities can report to it (and start it) without depending on its package.
+type EngineRef struct {
+	ID, Workflow, TaskQueue       string
+	StartedSignal, FinishedSignal string
+	AddSourceUpdate               string
 }
 
 // ScheduleInput describes the schedule of one source.

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"github.com/apilivesync/apilivesync/internal/cli"
 	"github.com/apilivesync/apilivesync/internal/dial"
+	"github.com/apilivesync/apilivesync/internal/registry"
+	"github.com/apilivesync/apilivesync/workflows/engine"
 	"net"
 	"net/http"
 	"os"
@@ -117,7 +119,8 @@ func Register(w worker.Registry, acts *activities.Activities, c client.Client) {
 	w.RegisterActivity(acts)
 	guard, roots, secrets := acts.Fetcher.Policy()
 	w.RegisterActivity(&activities.EngineActivities{Client: c, Logger: acts.Logger,
-		Policy: activities.SourcePolicy{Guard: guard, Roots: roots, Secrets: secrets}})
+		Policy:   activities.SourcePolicy{Guard: guard, Roots: roots, Secrets: secrets},
+		Registry: registry.New(acts.Store), Engine: engine.Ref()})
 }
 
 // WithHeartbeats makes every activity of a worker with these options

@@ -87,6 +87,9 @@ type Source struct {
 	API string `json:"api,omitempty" yaml:"api,omitempty"`
 	// Priority is high, medium (default) or low.
 	Priority string `json:"priority,omitempty" yaml:"priority,omitempty"`
+	// DependsOn names sources whose sync must finish (stored or no change)
+	// before this source's sync starts, when they are synced together.
+	DependsOn []string `json:"dependsOn,omitempty" yaml:"dependsOn,omitempty"`
 	// Strategy decides merge conflicts: prefer-remote, prefer-local,
 	// source-priority, manual or ai. Empty takes the API's.
 	Strategy string `json:"strategy,omitempty" yaml:"strategy,omitempty"`
@@ -248,6 +251,13 @@ func (s Source) Validate() error {
 	case "", "high", "medium", "low":
 	default:
 		errs = append(errs, fmt.Sprintf("priority %q: want high, medium or low", s.Priority))
+	}
+	for _, d := range s.DependsOn {
+		if err := ValidID("source", d); err != nil {
+			errs = append(errs, "dependsOn: "+err.Error())
+		} else if d == s.ID {
+			errs = append(errs, "dependsOn: a source cannot depend on itself")
+		}
 	}
 	switch s.Strategy {
 	case "", "prefer-remote", "prefer-local", "source-priority", "manual", "ai":

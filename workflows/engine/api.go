@@ -19,6 +19,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/registry"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
@@ -111,28 +113,10 @@ func (c EngineConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-// JobInfo is one job of getSyncStatus.
-type JobInfo struct {
-	ID                  string        `json:"id"`
-	Source              source.Source `json:"source"`
-	MaxRetries          *int          `json:"maxRetries,omitempty"`
-	Enabled             bool          `json:"enabled"`
-	Scheduled           bool          `json:"scheduled"`
-	ScheduleID          string        `json:"scheduleId,omitempty"`
-	Paused              bool          `json:"paused"`
-	PausedReason        string        `json:"pausedReason,omitempty"`
-	Running             bool          `json:"running"`
-	Queued              bool          `json:"queued"`
-	ConsecutiveFailures int           `json:"consecutiveFailures"`
-	LastStatus          string        `json:"lastStatus,omitempty"`
-	LastError           string        `json:"lastError,omitempty"`
-	LastSyncTime        *time.Time    `json:"lastSyncTime,omitempty"`
-	LastDurationMs      int64         `json:"lastDurationMs,omitempty"`
-	LastVersion         int           `json:"lastVersion,omitempty"`
-	LastChanges         int           `json:"lastChanges,omitempty"`
-	LastWorkflowID      string        `json:"lastWorkflowId,omitempty"`
-	LastRunID           string        `json:"lastRunId,omitempty"`
-}
+// JobInfo is one registered source and what the engine knows of its
+// syncs: a record of the registry, which lives in the store (see
+// docs/ARCHITECTURE.md).
+type JobInfo = registry.Job
 
 // SyncEngineMetrics is what the metrics query returns.
 type SyncEngineMetrics struct {
@@ -149,16 +133,44 @@ type SyncEngineMetrics struct {
 	StartedAt         time.Time `json:"startedAt"`
 	RegisteredSources int       `json:"registeredSources"`
 	NoChangeSyncs     int64     `json:"noChangeSyncs"`
+	// Paused is true while the whole engine is paused (engine pause).
+	Paused bool `json:"paused"`
 }
 
-// EngineState is the engine's whole state, carried across continue-as-new.
+// EngineState is what the engine carries across continue-as-new: O(1) in
+// the number of sources. The registry itself (sources, their state, the
+// queue of due syncs) lives in the store.
 type EngineState struct {
-	Config    EngineConfig        `json:"config"`
-	Jobs      map[string]*JobInfo `json:"jobs"`
-	Queue     []string            `json:"queue,omitempty"`
-	Metrics   SyncEngineMetrics   `json:"metrics"`
-	TotalMs   int64               `json:"totalMs"`
-	StartedAt time.Time           `json:"startedAt"`
+	Config    EngineConfig      `json:"config"`
+	Metrics   SyncEngineMetrics `json:"metrics"`
+	TotalMs   int64             `json:"totalMs"`
+	StartedAt time.Time         `json:"startedAt"`
+	// Registered counts the registered sources; Queued, the syncs in the
+	// registry's queue.
+	Registered int `json:"registered"`
+	Queued     int `json:"queued"`
+	// Active are the syncs running now, by job: bounded by how many run at
+	// once, not by the number of sources.
+	Active map[string]ActiveSync `json:"active,omitempty"`
+	// Waiting are syncs taken off the queue that wait for a dependency.
+	Waiting []activities.DispatchItem `json:"waiting,omitempty"`
+	// Due are sources whose schedule fired, not yet queued (at most one batch).
+	Due []string `json:"due,omitempty"`
+	// Seq orders queue entries.
+	Seq int64 `json:"seq,omitempty"`
+
+	// Jobs and Queue are the registry as engines before the store registry
+	// carried it; a run that receives them moves them into the store.
+	Jobs  map[string]*JobInfo `json:"jobs,omitempty"`
+	Queue []string            `json:"queue,omitempty"`
+}
+
+// ActiveSync is a running sync.
+type ActiveSync struct {
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId,omitempty"`
+	// Engine is true for a sync the engine started (it counts against maxConcurrent).
+	Engine bool `json:"engine,omitempty"`
 }
 
 // EngineInput starts the engine (or continues it).
@@ -180,24 +192,42 @@ type SelectInput struct {
 }
 
 // ApplyInput is a declared set of sources and engine config to reconcile to.
+//
+// A large set is applied in chunks: every chunk carries the same
+// Generation and all but the last set More; the last one removes the
+// sources no chunk declared (unless Keep). Re-sending a chunk changes
+// nothing, so an apply interrupted by a crash is resumed by running it
+// again.
 type ApplyInput struct {
 	Config  *EngineConfig   `json:"config,omitempty"`
 	Sources []source.Source `json:"sources"`
 	// Keep leaves registered sources that are not declared (default: remove them).
 	Keep bool `json:"keep,omitempty"`
+	// Generation names one apply across its chunks (default: one chunk).
+	Generation string `json:"generation,omitempty"`
+	// More says further chunks of this generation follow.
+	More bool `json:"more,omitempty"`
 }
 
-// ApplyResult says what apply changed.
+// ApplyResult says what apply changed. Removed lists at most 1,000 IDs;
+// RemovedCount counts them all.
 type ApplyResult struct {
-	Added     []string `json:"added"`
-	Updated   []string `json:"updated"`
-	Removed   []string `json:"removed"`
-	Unchanged []string `json:"unchanged"`
+	Added        []string `json:"added"`
+	Updated      []string `json:"updated"`
+	Removed      []string `json:"removed"`
+	Unchanged    []string `json:"unchanged"`
+	RemovedCount int      `json:"removedCount,omitempty"`
+	// Registered is the number of sources registered after the apply.
+	Registered int `json:"registered"`
 }
 
-// SelectResult says which jobs a startSync, stopSync, pauseSync or resumeSync reached.
+// SelectResult says which jobs a startSync, stopSync, pauseSync or
+// resumeSync reached: at most 1,000 IDs, and Count of them all.
 type SelectResult struct {
-	IDs []string `json:"ids"`
+	IDs   []string `json:"ids"`
+	Count int      `json:"count,omitempty"`
+	// Skipped says why a selected source was left out (paused, disabled).
+	Skipped map[string]string `json:"skipped,omitempty"`
 }
 
 // StartOptions start the engine if it is not running.
@@ -240,4 +270,14 @@ func Query(ctx context.Context, c client.Client, query string, out any) error {
 		return fmt.Errorf("query engine %s: %w", query, err)
 	}
 	return v.Get(out)
+}
+
+// Ref names the engine and the messages a sync job reports with, for the
+// activity that reports every job to the engine and starts it on demand.
+func Ref() activities.EngineRef {
+	return activities.EngineRef{
+		ID: EngineWorkflowID, Workflow: EngineWorkflowName, TaskQueue: syncjob.TaskQueue,
+		StartedSignal: syncjob.SignalSyncStarted, FinishedSignal: syncjob.SignalSyncFinished,
+		AddSourceUpdate: UpdateAddSource,
+	}
 }

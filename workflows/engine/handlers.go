@@ -3,16 +3,18 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"github.com/apilivesync/apilivesync/activities"
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/workflows/syncjob"
 )
 
 // register installs the engine's queries and updates, each update with its
-// validator beside it.
+// validator beside it. Validators check what needs no I/O; what needs the
+// registry (is a source registered?) is checked by the activity, whose
+// error the update returns.
 func (e *engine) register(ctx workflow.Context) error {
 	if err := errors.Join(
 		workflow.SetQueryHandler(ctx, QueryGetSyncStatus, e.getSyncStatus),
@@ -22,16 +24,16 @@ func (e *engine) register(ctx workflow.Context) error {
 		return err
 	}
 	return errors.Join(
-		setUpdate(ctx, UpdateAddSource, e.addSource, e.validateAddSource),
-		setUpdate(ctx, UpdateAddSyncJob, e.addSyncJob, e.validateAddSyncJob),
-		setUpdate(ctx, UpdateUpdateSource, e.updateSource, e.validateUpdateSource),
-		setUpdate(ctx, UpdateRemoveSyncJob, e.removeSyncJobs, e.validateRemove),
+		setUpdate(ctx, UpdateAddSource, e.addSource, validateSource),
+		setUpdate(ctx, UpdateAddSyncJob, e.addSyncJob, validateAddSyncJob),
+		setUpdate(ctx, UpdateUpdateSource, e.updateSource, validateSource),
+		setUpdate(ctx, UpdateRemoveSyncJob, e.removeSyncJobs, validateRemove),
 		setUpdate(ctx, UpdateUpdateConfig, e.updateConfig, func(_ workflow.Context, c EngineConfig) error { return c.validate() }),
-		setUpdate(ctx, UpdateApplyConfig, e.applyConfig, e.validateApply),
-		setUpdate(ctx, UpdateStartSync, e.startSync, e.validateSelect),
-		setUpdate(ctx, UpdateStopSync, e.stopSync, e.validateSelect),
-		setUpdate(ctx, UpdatePauseSync, e.pauseSync, e.validateSelect),
-		setUpdate(ctx, UpdateResumeSync, e.resumeSync, e.validateSelect),
+		setUpdate(ctx, UpdateApplyConfig, e.applyConfig, validateApply),
+		setUpdate(ctx, UpdateStartSync, e.startSync, validateSelect),
+		setUpdate(ctx, UpdateStopSync, e.stopSync, validateSelect),
+		setUpdate(ctx, UpdatePauseSync, e.pauseSync, validateSelect),
+		setUpdate(ctx, UpdateResumeSync, e.resumeSync, validateSelect),
 	)
 }
 
@@ -52,16 +54,18 @@ func withLock[T any](ctx workflow.Context, e *engine, fn func() (T, error)) (T, 
 	return fn()
 }
 
+// getSyncStatus lists the syncs the engine is acting on: those running
+// and those waiting for a dependency. The whole registry, which lives in
+// the store, is paged by `starter engine status` (registry.Page).
 func (e *engine) getSyncStatus() ([]JobInfo, error) {
-	queued := map[string]bool{}
-	for _, id := range e.st.Queue {
-		queued[id] = true
+	out := make([]JobInfo, 0, len(e.st.Active)+len(e.st.Waiting))
+	for _, id := range workflow.DeterministicKeys(e.st.Active) {
+		a := e.st.Active[id]
+		out = append(out, JobInfo{ID: id, Running: true, LastWorkflowID: a.WorkflowID, LastRunID: a.RunID, Enabled: true})
 	}
-	out := make([]JobInfo, 0, len(e.st.Jobs))
-	for _, id := range e.ids() {
-		j := *e.st.Jobs[id]
-		j.Queued = queued[id]
-		out = append(out, j)
+	for _, w := range e.st.Waiting {
+		out = append(out, JobInfo{ID: w.ID, Source: w.Source, Queued: true, Enabled: true,
+			Held: fmt.Sprintf("waiting for %v", w.Waits)})
 	}
 	return out, nil
 }
@@ -71,90 +75,63 @@ func (e *engine) metrics(ctx workflow.Context) SyncEngineMetrics {
 	if m.TotalSyncs > 0 {
 		m.AverageSyncTime = float64(e.st.TotalMs) / float64(m.TotalSyncs)
 	}
-	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
-	m.ActiveJobs, m.QueueLength, m.RegisteredSources = e.running(), len(e.st.Queue), len(e.st.Jobs)
+	m.ActiveJobs, m.QueueLength, m.RegisteredSources = len(e.st.Active), e.st.Queued+len(e.st.Waiting)+len(e.st.Due), e.st.Registered
 	m.StartedAt = e.st.StartedAt
 	m.Uptime = workflow.Now(ctx).Sub(e.st.StartedAt).Milliseconds()
+	m.Paused = e.st.Config.Paused
 	return m
 }
 
-func (e *engine) addSource(ctx workflow.Context, s source.Source) (JobInfo, error) {
-	j, err := withLock(ctx, e, func() (JobInfo, error) { return e.checkedUpsert(ctx, s, nil) })
-	if err == nil {
-		e.notify(ctx, syncjob.EventSourceAdded, []string{s.ID})
-	}
-	return j, err
+func validateSource(_ workflow.Context, s source.Source) error {
+	//workflowcheck:ignore (validation only)
+	return s.Validate()
 }
 
-func (e *engine) validateAddSource(_ workflow.Context, s source.Source) error {
-	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	if _, ok := e.st.Jobs[s.ID]; ok {
-		return fmt.Errorf("source %q is already registered: use %s", s.ID, UpdateUpdateSource)
-	}
-	return nil
+func (e *engine) addSource(ctx workflow.Context, s source.Source) (JobInfo, error) {
+	return withLock(ctx, e, func() (JobInfo, error) { return e.upsert(ctx, s, nil, activities.ApplyAdd) })
+}
+
+func (e *engine) updateSource(ctx workflow.Context, s source.Source) (JobInfo, error) {
+	return withLock(ctx, e, func() (JobInfo, error) { return e.upsert(ctx, s, nil, activities.ApplyUpdate) })
 }
 
 func (e *engine) addSyncJob(ctx workflow.Context, in syncjob.SyncJobInput) (JobInfo, error) {
-	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
+	//workflowcheck:ignore (validation only)
 	if err := in.Normalize(); err != nil {
 		return JobInfo{}, err
 	}
 	in.Source.Priority = in.Priority
-	return withLock(ctx, e, func() (JobInfo, error) { return e.checkedUpsert(ctx, in.Source, in.MaxRetries) })
+	return withLock(ctx, e, func() (JobInfo, error) { return e.upsert(ctx, in.Source, in.MaxRetries, activities.ApplyAdd) })
 }
 
-func (e *engine) validateAddSyncJob(_ workflow.Context, in syncjob.SyncJobInput) error {
-	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
+func validateAddSyncJob(_ workflow.Context, in syncjob.SyncJobInput) error {
+	//workflowcheck:ignore (validation only)
 	if err := in.Normalize(); err != nil {
 		return err
 	}
 	if in.ID != in.SourceID {
 		return fmt.Errorf("the engine runs one job per source: id %q must equal sourceId %q", in.ID, in.SourceID)
 	}
-	if _, ok := e.st.Jobs[in.SourceID]; ok {
-		return fmt.Errorf("job %q is already registered: use %s", in.SourceID, UpdateUpdateSource)
-	}
-	return nil
-}
-
-func (e *engine) updateSource(ctx workflow.Context, s source.Source) (JobInfo, error) {
-	return withLock(ctx, e, func() (JobInfo, error) { return e.checkedUpsert(ctx, s, nil) })
-}
-
-func (e *engine) validateUpdateSource(_ workflow.Context, s source.Source) error {
-	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	if _, ok := e.st.Jobs[s.ID]; !ok {
-		return fmt.Errorf("no source %q: use %s", s.ID, UpdateAddSource)
-	}
 	return nil
 }
 
 func (e *engine) removeSyncJobs(ctx workflow.Context, in RemoveInput) (SelectResult, error) {
 	return withLock(ctx, e, func() (SelectResult, error) {
-		for _, id := range in.IDs {
-			if err := e.remove(ctx, id); err != nil {
-				return SelectResult{}, err
-			}
+		var ea *activities.EngineActivities
+		var n int
+		e.events++
+		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.RemoveSources, in.IDs).Get(ctx, &n); err != nil {
+			return SelectResult{}, err
 		}
+		e.st.Registered = max(e.st.Registered-n, 0)
 		e.notify(ctx, syncjob.EventSourceRemoved, in.IDs)
-		return SelectResult{IDs: in.IDs}, nil
+		return SelectResult{IDs: in.IDs, Count: n}, nil
 	})
 }
 
-func (e *engine) validateRemove(_ workflow.Context, in RemoveInput) error {
+func validateRemove(_ workflow.Context, in RemoveInput) error {
 	if len(in.IDs) == 0 {
 		return errors.New("name the jobs to remove")
-	}
-	for _, id := range in.IDs {
-		if _, ok := e.st.Jobs[id]; !ok {
-			return fmt.Errorf("no job %q", id)
-		}
 	}
 	return nil
 }
@@ -168,11 +145,11 @@ func (e *engine) applyConfig(ctx workflow.Context, in ApplyInput) (ApplyResult, 
 	return withLock(ctx, e, func() (ApplyResult, error) { return e.apply(ctx, in) })
 }
 
-func (e *engine) validateApply(_ workflow.Context, in ApplyInput) error {
+func validateApply(_ workflow.Context, in ApplyInput) error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, s := range in.Sources {
-		//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
+		//workflowcheck:ignore (validation only)
 		if err := s.Validate(); err != nil {
 			errs = append(errs, err)
 		}
@@ -180,6 +157,15 @@ func (e *engine) validateApply(_ workflow.Context, in ApplyInput) error {
 			errs = append(errs, fmt.Errorf("source %q is declared twice", s.ID))
 		}
 		seen[s.ID] = true
+	}
+	if in.Generation == "" && !in.More {
+		// No cycle among the declared sources; without Keep, the whole set
+		// is here, so a dependency must name one of them (with Keep, the
+		// registry is asked when the sources are applied).
+		//workflowcheck:ignore (validation only)
+		if err := source.CheckDependencies(in.Sources, func(string) bool { return in.Keep }); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if in.Config != nil {
 		if err := in.Config.validate(); err != nil {
@@ -189,36 +175,69 @@ func (e *engine) validateApply(_ workflow.Context, in ApplyInput) error {
 	return errors.Join(errs...)
 }
 
-func (e *engine) startSync(_ workflow.Context, in SelectInput) (SelectResult, error) {
-	ids := e.selectIDs(in)
-	queued := map[string]bool{}
-	for _, id := range e.st.Queue {
-		queued[id] = true
-	}
-	for _, id := range ids {
-		if !queued[id] && e.st.Jobs[id].Source.IsEnabled() {
-			e.st.Queue = append(e.st.Queue, id)
-			queued[id] = true
+// startSync queues syncs of the selected sources; paused and disabled
+// sources are skipped, and the result says why.
+func (e *engine) startSync(ctx workflow.Context, in SelectInput) (SelectResult, error) {
+	return withLock(ctx, e, func() (SelectResult, error) {
+		r, err := e.enqueue(ctx, activities.Selection{IDs: in.IDs, API: in.API}, syncjob.TriggerEngine)
+		if err != nil {
+			return SelectResult{}, err
 		}
-	}
-	e.sortQueue()
-	return SelectResult{IDs: ids}, nil
+		return SelectResult{IDs: r.IDs, Count: r.Count, Skipped: r.Skipped}, nil
+	})
 }
 
 func (e *engine) stopSync(ctx workflow.Context, in SelectInput) (SelectResult, error) {
-	ids := e.selectIDs(in)
-	drop := map[string]bool{}
-	for _, id := range ids {
-		drop[id] = true
+	return withLock(ctx, e, func() (SelectResult, error) {
+		var ea *activities.EngineActivities
+		var r activities.SelectResult
+		e.events++
+		err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.UnqueueSyncs, activities.Selection{IDs: in.IDs, API: in.API}).Get(ctx, &r)
+		if err != nil {
+			return SelectResult{}, err
+		}
+		e.st.Queued = max(e.st.Queued-r.Count, 0)
+		var waiting []activities.DispatchItem
+		for _, w := range e.st.Waiting {
+			if !selected(in, w.ID, w.Source) {
+				waiting = append(waiting, w)
+			}
+		}
+		e.st.Waiting = waiting
+		var ids []string
+		if len(in.IDs) > 0 || in.API != "" {
+			ids = r.IDs
+			for _, id := range workflow.DeterministicKeys(e.st.Active) {
+				if len(in.IDs) > 0 && contains(in.IDs, id) {
+					ids = appendNew(ids, id)
+				}
+			}
+		}
+		return SelectResult{IDs: r.IDs, Count: r.Count}, e.signalJobs(ctx, ids, syncjob.SignalStop)
+	})
+}
+
+func selected(in SelectInput, id string, s source.Source) bool {
+	if len(in.IDs) > 0 {
+		return contains(in.IDs, id)
 	}
-	var q []string
-	for _, id := range e.st.Queue {
-		if !drop[id] {
-			q = append(q, id)
+	return in.API == "" || s.APIID() == in.API
+}
+
+func contains(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
 		}
 	}
-	e.st.Queue = q
-	return SelectResult{IDs: ids}, e.signalJobs(ctx, in, ids, syncjob.SignalStop)
+	return false
+}
+
+func appendNew(ids []string, id string) []string {
+	if contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
 }
 
 func (e *engine) pauseSync(ctx workflow.Context, in SelectInput) (SelectResult, error) {
@@ -229,33 +248,11 @@ func (e *engine) resumeSync(ctx workflow.Context, in SelectInput) (SelectResult,
 	return withLock(ctx, e, func() (SelectResult, error) { return e.pause(ctx, in, false) })
 }
 
-func (e *engine) validateSelect(_ workflow.Context, in SelectInput) error {
+func validateSelect(_ workflow.Context, in SelectInput) error {
 	for _, id := range in.IDs {
-		if _, ok := e.st.Jobs[id]; !ok {
-			return fmt.Errorf("no job %q", id)
+		if err := source.ValidID("source", id); err != nil {
+			return err
 		}
 	}
-	if in.API != "" && len(e.selectIDs(in)) == 0 {
-		return fmt.Errorf("no job feeds api %q", in.API)
-	}
 	return nil
-}
-
-// checkSources has a worker check sources against its operator's policy
-// (guard, file roots, secret allow-list) before they are registered: what
-// fetch would refuse later is refused now. Added after the first recorded
-// histories, so gated.
-func (e *engine) checkSources(ctx workflow.Context, sources []source.Source) error {
-	if len(sources) == 0 || workflow.GetVersion(ctx, "check-sources", workflow.DefaultVersion, 1) < 1 {
-		return nil
-	}
-	var ea *activities.EngineActivities
-	return workflow.ExecuteActivity(engineActivityCtx(ctx), ea.CheckSources, sources).Get(ctx, nil)
-}
-
-func (e *engine) checkedUpsert(ctx workflow.Context, s source.Source, maxRetries *int) (JobInfo, error) {
-	if err := e.checkSources(ctx, []source.Source{s}); err != nil {
-		return JobInfo{}, err
-	}
-	return e.upsert(ctx, s, maxRetries)
 }

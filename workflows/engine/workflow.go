@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -24,16 +22,26 @@ func SyncDueWorkflow(ctx workflow.Context, in DueInput) error {
 	return workflow.SignalExternalWorkflow(ctx, engine, "", SignalSyncDue, in).Get(ctx, nil)
 }
 
+// maxDueBatch bounds the due sources gathered before they are queued, and
+// maxWaiting the dequeued syncs waiting for a dependency: both are carried
+// across continue-as-new.
+const (
+	maxDueBatch = 500
+	maxWaiting  = 200
+	dequeueMax  = 50
+)
+
 type engine struct {
-	st      *EngineState
-	mu      workflow.Mutex
-	events  int
-	started map[string]bool
-	// pending counts background goroutines (webhooks, schedule pauses, child
-	// starts) that must finish before the engine continues as new.
+	st     *EngineState
+	mu     workflow.Mutex
+	events int
+	// pending counts background goroutines (webhooks, child starts) that
+	// must finish before the engine continues as new.
 	pending int
 	// batchUntil is when the open batch of due syncs closes (zero: none open).
 	batchUntil time.Time
+	// busy is true while the dispatcher runs an activity.
+	busy bool
 }
 
 // goBackground runs fn in a workflow goroutine the engine waits for before
@@ -46,21 +54,56 @@ func (e *engine) goBackground(ctx workflow.Context, fn func(workflow.Context)) {
 	})
 }
 
-// SyncEngineWorkflow is the long-lived registry of sources: it owns their
-// schedules, runs sync-all with bounded concurrency, pauses a source's
-// schedule after repeated failures, and keeps the metrics.
+// SyncEngineWorkflow is the long-lived keeper of the registry of sources
+// (kept in the store), their schedules and the metrics: it runs sync-all
+// and due syncs with bounded concurrency, in priority and dependency
+// order. Its own state is O(1) in the number of sources.
 func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
-	e := &engine{st: in.State, mu: workflow.NewMutex(ctx), started: map[string]bool{}}
+	e := &engine{st: in.State, mu: workflow.NewMutex(ctx)}
 	if e.st == nil {
 		in.Config.defaults()
-		e.st = &EngineState{Config: in.Config, Jobs: map[string]*JobInfo{}, StartedAt: workflow.Now(ctx)}
+		e.st = &EngineState{Config: in.Config, StartedAt: workflow.Now(ctx)}
 		e.st.Metrics.StartedAt = e.st.StartedAt
 	}
-	if e.st.Jobs == nil {
-		e.st.Jobs = map[string]*JobInfo{}
+	e.st.Config.defaults()
+	if e.st.Active == nil {
+		e.st.Active = map[string]ActiveSync{}
 	}
 	if err := e.register(ctx); err != nil {
 		return err
+	}
+	if err := e.setup(ctx, in); err != nil {
+		return err
+	}
+	return e.run(ctx)
+}
+
+// setup saves the config where activities read it, moves a registry
+// carried by an older engine into the store, and applies the sources the
+// engine was started with.
+func (e *engine) setup(ctx workflow.Context, in EngineInput) error {
+	if in.State == nil {
+		if err := e.saveConfig(ctx); err != nil {
+			return err
+		}
+	}
+	if len(e.st.Jobs) > 0 {
+		var legacy []source.Source
+		for _, id := range workflow.DeterministicKeys(e.st.Jobs) {
+			legacy = append(legacy, e.st.Jobs[id].Source)
+		}
+		queue := e.st.Queue
+		e.st.Jobs, e.st.Queue = nil, nil
+		if _, err := withLock(ctx, e, func() (ApplyResult, error) {
+			return e.apply(ctx, ApplyInput{Sources: legacy, Keep: true})
+		}); err != nil {
+			return err
+		}
+		if len(queue) > 0 {
+			if _, err := e.enqueue(ctx, activities.Selection{IDs: queue}, syncjob.TriggerEngine); err != nil {
+				return err
+			}
+		}
 	}
 	if len(in.Sources) > 0 {
 		if _, err := withLock(ctx, e, func() (ApplyResult, error) {
@@ -69,16 +112,45 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 			return err
 		}
 	}
+	return nil
+}
+
+func (e *engine) run(ctx workflow.Context) error {
 	startedCh := workflow.GetSignalChannel(ctx, syncjob.SignalSyncStarted)
 	finishedCh := workflow.GetSignalChannel(ctx, syncjob.SignalSyncFinished)
 	dueCh := workflow.GetSignalChannel(ctx, SignalSyncDue)
+	// Reports only change counters and the bounded set of running syncs:
+	// a job writes its own outcome to the registry (activities.ReportSync).
+	drain := func() {
+		for {
+			var r syncjob.SyncReport
+			if !startedCh.ReceiveAsync(&r) {
+				break
+			}
+			e.onStarted(r)
+		}
+		for {
+			var r syncjob.SyncReport
+			if !finishedCh.ReceiveAsync(&r) {
+				break
+			}
+			e.onFinished(ctx, r)
+		}
+		for {
+			var d DueInput
+			if !dueCh.ReceiveAsync(&d) {
+				break
+			}
+			e.onDue(ctx, d)
+		}
+	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
 			sel.AddReceive(startedCh, func(c workflow.ReceiveChannel, _ bool) {
 				var r syncjob.SyncReport
 				c.Receive(ctx, &r)
-				e.onStarted(ctx, r)
+				e.onStarted(r)
 			})
 			sel.AddReceive(finishedCh, func(c workflow.ReceiveChannel, _ bool) {
 				var r syncjob.SyncReport
@@ -98,402 +170,311 @@ func SyncEngineWorkflow(ctx workflow.Context, in EngineInput) error {
 		return e.events >= e.st.Config.ContinueAsNewAfter || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 	}
 	for {
-		err := workflow.Await(ctx, func() bool { return e.canDispatch() || !e.batchUntil.IsZero() || canContinue() })
+		err := workflow.Await(ctx, func() bool {
+			return e.canDispatch() || len(e.st.Due) > 0 || canContinue()
+		})
 		if err != nil {
 			return err
 		}
-		if !e.batchUntil.IsZero() && !canContinue() {
-			// Gather the syncs that fall due together, then run them as one batch.
+		if len(e.st.Due) > 0 && (len(e.st.Due) >= maxDueBatch || e.dueReady(ctx) || canContinue()) {
+			if err := e.queueDue(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(e.st.Due) > 0 && !canContinue() {
+			// Gather the syncs that fall due together, then queue them as one batch.
 			if wait := e.batchUntil.Sub(workflow.Now(ctx)); wait > 0 {
-				if _, err := workflow.AwaitWithTimeout(ctx, wait, canContinue); err != nil {
+				if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return canContinue() || len(e.st.Due) >= maxDueBatch || e.batchUntil.IsZero() }); err != nil {
 					return err
 				}
 			}
-			e.batchUntil = time.Time{}
-			e.sortQueue()
 			continue
 		}
-		if e.canDispatch() {
-			e.dispatch(ctx)
-			continue
-		}
-		// Bound the history: hand the state to a new run, once every update
-		// and every background activity has finished and every report
-		// delivered so far is counted. A few rounds at most, so a steady
-		// stream of reports cannot hold the run open; reports that arrive
-		// after the last drain make the server retry the task with them.
-		for round := 0; round < 3; round++ {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && e.pending == 0 }); err != nil {
+		if e.canDispatch() && !canContinue() {
+			if err := e.dispatch(ctx); err != nil {
 				return err
 			}
-			for {
-				var r syncjob.SyncReport
-				if !startedCh.ReceiveAsync(&r) {
-					break
-				}
-				e.onStarted(ctx, r)
+			continue
+		}
+		// Bound the history: hand the state (O(1) in the number of
+		// sources) to a new run once every update and background activity
+		// has finished. Reports delivered so far are counted by drain; one
+		// that arrives after it makes the server retry this task with it,
+		// so none is lost or counted twice.
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && e.pending == 0 }); err != nil {
+			return err
+		}
+		drain()
+		if len(e.st.Due) > 0 {
+			if err := e.queueDue(ctx); err != nil {
+				return err
 			}
-			for {
-				var r syncjob.SyncReport
-				if !finishedCh.ReceiveAsync(&r) {
-					break
-				}
-				e.onFinished(ctx, r)
-			}
-			for {
-				var d DueInput
-				if !dueCh.ReceiveAsync(&d) {
-					break
-				}
-				e.onDue(ctx, d)
-			}
-			if e.pending == 0 {
-				break
-			}
+			drain()
 		}
 		return workflow.NewContinueAsNewError(ctx, EngineWorkflowName, EngineInput{State: e.st})
 	}
 }
 
-func (e *engine) canDispatch() bool {
-	if e.st.Config.Paused || len(e.st.Queue) == 0 || !e.batchUntil.IsZero() {
-		return false
-	}
-	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
-	return e.running() < e.st.Config.MaxConcurrent
+func (e *engine) dueReady(ctx workflow.Context) bool {
+	return len(e.st.Due) > 0 && !e.batchUntil.IsZero() && !workflow.Now(ctx).Before(e.batchUntil)
 }
 
-func (e *engine) running() int {
+// engineRunning counts the syncs the engine started that still run.
+func (e *engine) engineRunning() int {
 	n := 0
-	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
-	for _, j := range e.st.Jobs {
-		if j.Running {
+	//workflowcheck:ignore (order-independent: counting)
+	for _, a := range e.st.Active {
+		if a.Engine {
 			n++
 		}
 	}
 	return n
 }
 
-// dispatch starts the next queued sync as a child workflow that outlives
-// this run (the engine may continue as new meanwhile) and reports back.
-func (e *engine) dispatch(ctx workflow.Context) {
-	id := e.st.Queue[0]
-	e.st.Queue = e.st.Queue[1:]
-	j, ok := e.st.Jobs[id]
-	if !ok || !j.Source.IsEnabled() || j.Running {
-		return
-	}
-	in := syncjob.SyncJobInput{ID: id, SourceID: id, Source: j.Source, MaxRetries: j.MaxRetries, ReportTo: EngineWorkflowID}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            syncjob.SyncWorkflowID(id),
-		StaticSummary:         syncjob.Summary(j.Source),
-		TaskQueue:             syncjob.TaskQueue,
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		Priority:              temporal.Priority{PriorityKey: syncjob.PriorityKey(j.Source.Priority)},
-	})
-	j.Running, j.LastWorkflowID = true, syncjob.SyncWorkflowID(id)
-	fut := workflow.ExecuteChildWorkflow(cctx, syncjob.SyncJobWorkflowName, in)
-	e.events++
-	e.goBackground(ctx, func(ctx workflow.Context) {
-		if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-			// Already running (a manual or scheduled sync): that run reports back.
-			workflow.GetLogger(ctx).Info("sync not started", "job", id, "error", err.Error())
-			j.Running = false
-		}
-	})
-}
-
-// onDue queues a source whose schedule fired, opening a batch window when
-// none is open.
-func (e *engine) onDue(ctx workflow.Context, d DueInput) {
-	e.events++
-	j, ok := e.st.Jobs[d.SourceID]
-	if !ok || !j.Source.IsEnabled() || j.Running {
-		return
-	}
-	for _, id := range e.st.Queue {
-		if id == d.SourceID {
-			return
-		}
-	}
-	e.st.Queue = append(e.st.Queue, d.SourceID)
-	if e.batchUntil.IsZero() {
-		e.batchUntil = workflow.Now(ctx).Add(e.st.Config.BatchWindow.Std())
-	}
-}
-
-func (e *engine) onStarted(ctx workflow.Context, r syncjob.SyncReport) {
-	e.events++
-	if j, ok := e.st.Jobs[r.JobID]; ok {
-		if r.RunID != "" && r.RunID == j.LastRunID {
-			return // the start report of a run that already finished
-		}
-		j.Running, j.LastWorkflowID = true, r.WorkflowID
-		// Added after the first recorded histories: gated so running
-		// engines replay as they ran.
-		if workflow.GetVersion(ctx, "notify-sync-started", workflow.DefaultVersion, 1) >= 1 {
-			e.notify(ctx, syncjob.EventSyncStarted, []string{r.JobID})
-		}
-	}
-}
-
-func (e *engine) onFinished(ctx workflow.Context, r syncjob.SyncReport) {
-	e.events++
-	now := workflow.Now(ctx)
-	m := &e.st.Metrics
-	m.TotalSyncs++
-	e.st.TotalMs += r.DurationMs
-	m.LastSyncTime = &now
-	failed := r.Status == syncjob.StatusFailed
-	if r.Status == syncjob.StatusStopped {
-		// Neither a success nor a failure of the source.
-		if j, ok := e.st.Jobs[r.JobID]; ok {
-			j.Running, j.LastStatus, j.LastWorkflowID, j.LastRunID = false, r.Status, r.WorkflowID, r.RunID
-		}
-		return
-	}
-	if failed {
-		m.FailedSyncs++
-	} else {
-		m.SuccessfulSyncs++
-		if r.NoChange {
-			m.NoChangeSyncs++
-		}
-	}
-	j, ok := e.st.Jobs[r.JobID]
-	if !ok {
-		return
-	}
-	j.Running = false
-	j.LastStatus, j.LastError, j.LastSyncTime, j.LastDurationMs, j.LastWorkflowID = r.Status, r.Error, &now, r.DurationMs, r.WorkflowID
-	j.LastRunID = r.RunID
-	if r.Version > 0 {
-		j.LastVersion = r.Version
-	}
-	j.LastChanges = r.Changes
-	if !failed {
-		j.ConsecutiveFailures = 0
-		if j.PausedReason != "" && !j.Paused && !e.st.Config.Paused {
-			// A success after an automatic pause resumes the schedule.
-			j.PausedReason = ""
-			e.setSchedulePaused(ctx, j, false, "resumed after a successful sync")
-		}
-		return
-	}
-	j.ConsecutiveFailures++
-	if j.ConsecutiveFailures >= e.st.Config.FailureThreshold && j.PausedReason == "" && j.Scheduled {
-		j.PausedReason = fmt.Sprintf("paused after %d consecutive failures; last: %s", j.ConsecutiveFailures, r.Error)
-		e.setSchedulePaused(ctx, j, true, j.PausedReason)
-	}
-}
-
-func (e *engine) setSchedulePaused(ctx workflow.Context, j *JobInfo, pause bool, note string) {
-	if !j.Scheduled {
-		return
-	}
-	var ea *activities.EngineActivities
-	e.goBackground(ctx, func(ctx workflow.Context) {
-		_ = workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSchedule, activities.PauseScheduleInput{SourceID: j.ID, Pause: pause, Note: note}).Get(ctx, nil)
-	})
+func (e *engine) canDispatch() bool {
+	return !e.busy && !e.st.Config.Paused && e.st.Queued > 0 && len(e.st.Waiting) < maxWaiting &&
+		e.engineRunning() < e.st.Config.MaxConcurrent
 }
 
 func engineActivityCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, syncjob.ActivityOptions(syncjob.PolicyEngine))
 }
 
-func (e *engine) ids() []string {
-	ids := make([]string, 0, len(e.st.Jobs))
-	for _, id := range workflow.DeterministicKeys(e.st.Jobs) {
-		ids = append(ids, id)
+// template is how the engine's schedules start due syncs, and its pause.
+func (e *engine) template() activities.ScheduleTemplate {
+	return activities.ScheduleTemplate{
+		Workflow: SyncDueWorkflowName, TaskQueue: syncjob.TaskQueue, WorkflowIDPrefix: DueWorkflowIDPrefix,
+		EngineID: EngineWorkflowID, EnginePaused: e.st.Config.Paused, Jitter: e.st.Config.Jitter.Std(),
 	}
-	return ids
 }
 
-// sortQueue puts high-priority jobs first, keeping arrival order otherwise.
-func (e *engine) sortQueue() {
-	sort.SliceStable(e.st.Queue, func(a, b int) bool {
-		pa, pb := 3, 3
-		if j, ok := e.st.Jobs[e.st.Queue[a]]; ok {
-			pa = syncjob.PriorityKey(j.Source.Priority)
-		}
-		if j, ok := e.st.Jobs[e.st.Queue[b]]; ok {
-			pb = syncjob.PriorityKey(j.Source.Priority)
-		}
-		return pa < pb
-	})
-}
-
-func (e *engine) selectIDs(in SelectInput) []string {
-	if len(in.IDs) > 0 {
-		return in.IDs
-	}
-	var out []string
-	for _, id := range e.ids() {
-		if in.API == "" || e.st.Jobs[id].Source.APIID() == in.API {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-func (e *engine) jitter(interval time.Duration) time.Duration {
-	if e.st.Config.Jitter > 0 {
-		return e.st.Config.Jitter.Std()
-	}
-	j := interval / 10
-	if j > time.Minute {
-		j = time.Minute
-	}
-	return j
-}
-
-// upsert registers or updates a source and reconciles its schedule.
-func (e *engine) upsert(ctx workflow.Context, s source.Source, maxRetries *int) (JobInfo, error) {
-	j, ok := e.st.Jobs[s.ID]
-	if !ok {
-		j = &JobInfo{ID: s.ID, ScheduleID: activities.ScheduleID(s.ID)}
-	}
-	prev := *j
-	j.Source, j.Enabled = s, s.IsEnabled()
-	if maxRetries != nil {
-		j.MaxRetries = maxRetries
-	}
-	if err := e.reconcileSchedule(ctx, j); err != nil {
-		*j = prev // a failed update changes nothing
-		return prev, err
-	}
-	e.st.Jobs[s.ID] = j
-	return *j, nil
-}
-
-func (e *engine) reconcileSchedule(ctx workflow.Context, j *JobInfo) error {
+func (e *engine) saveConfig(ctx workflow.Context) error {
 	var ea *activities.EngineActivities
-	actx := engineActivityCtx(ctx)
-	interval := j.Source.RefreshInterval.Std()
-	if interval <= 0 || !j.Enabled {
-		if j.Scheduled {
-			if err := workflow.ExecuteActivity(actx, ea.DeleteSchedule, j.ID).Get(ctx, nil); err != nil {
-				return err
-			}
-		}
-		j.Scheduled = false
-		return nil
-	}
-	paused := e.st.Config.Paused || j.Paused || j.PausedReason != ""
-	note := j.PausedReason
-	if e.st.Config.Paused {
-		note = "the engine is paused"
-	}
-	err := workflow.ExecuteActivity(actx, ea.UpsertSchedule, activities.ScheduleInput{
-		Source: j.Source, Interval: interval, Jitter: e.jitter(interval), Paused: paused, Note: note,
-		Workflow: SyncDueWorkflowName, TaskQueue: syncjob.TaskQueue, WorkflowIDPrefix: DueWorkflowIDPrefix + j.ID,
-		Args:        []any{DueInput{SourceID: j.ID, Engine: EngineWorkflowID}},
-		PriorityKey: syncjob.PriorityKey(j.Source.Priority),
+	e.events++
+	return workflow.ExecuteActivity(engineActivityCtx(ctx), ea.SaveEngineConfig, activities.EngineSettings{
+		FailureThreshold: e.st.Config.FailureThreshold, Schedule: e.template(),
 	}).Get(ctx, nil)
+}
+
+// dispatch takes the next syncs off the registry's queue and starts them,
+// or holds them while a dependency runs or after it failed.
+func (e *engine) dispatch(ctx workflow.Context) error {
+	var ea *activities.EngineActivities
+	n := min(e.st.Config.MaxConcurrent-e.engineRunning(), dequeueMax)
+	var items []activities.DispatchItem
+	e.busy = true
+	e.events++
+	err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.DequeueSyncs, n).Get(ctx, &items)
+	e.busy = false
 	if err != nil {
 		return err
 	}
-	j.Scheduled = true
+	if len(items) < n {
+		e.st.Queued = 0 // the queue is empty now (syncs queued meanwhile are counted after this)
+	} else {
+		e.st.Queued = max(e.st.Queued-len(items), 1)
+	}
+	for _, it := range items {
+		e.consider(ctx, it)
+	}
 	return nil
 }
 
-func (e *engine) remove(ctx workflow.Context, id string) error {
-	j, ok := e.st.Jobs[id]
-	if !ok {
+// consider starts a dequeued sync, or holds it for its dependencies.
+func (e *engine) consider(ctx workflow.Context, it activities.DispatchItem) {
+	var waits []string
+	for _, d := range it.Source.DependsOn {
+		if _, running := e.st.Active[d]; running || e.waitingFor(d) || contains(it.Waits, d) {
+			waits = append(waits, d)
+		}
+	}
+	it.Waits = waits
+	switch {
+	case len(it.Failed) > 0:
+		e.hold(ctx, it.ID, fmt.Sprintf("held: dependency %s failed its last sync", it.Failed[0]))
+	case len(it.Waits) > 0:
+		e.st.Waiting = append(e.st.Waiting, it)
+	default:
+		e.start(ctx, it)
+	}
+}
+
+func (e *engine) waitingFor(id string) bool {
+	for _, w := range e.st.Waiting {
+		if w.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *engine) hold(ctx workflow.Context, id, reason string) {
+	var ea *activities.EngineActivities
+	e.events++
+	e.goBackground(ctx, func(ctx workflow.Context) {
+		_ = workflow.ExecuteActivity(engineActivityCtx(ctx), ea.HoldSync, activities.HoldInput{ID: id, Reason: reason}).Get(ctx, nil)
+	})
+	// The held dependents of a held sync are held too.
+	e.release(ctx, id, false)
+}
+
+// release lets the syncs waiting for id go on (ok) or holds them.
+func (e *engine) release(ctx workflow.Context, id string, ok bool) {
+	var keep, ready []activities.DispatchItem
+	var held []string
+	for _, w := range e.st.Waiting {
+		var rest []string
+		hit := false
+		for _, d := range w.Waits {
+			if d == id {
+				hit = true
+			} else {
+				rest = append(rest, d)
+			}
+		}
+		switch {
+		case !hit:
+			keep = append(keep, w)
+		case !ok:
+			held = append(held, w.ID)
+		case len(rest) > 0:
+			w.Waits = rest
+			keep = append(keep, w)
+		default:
+			w.Waits = nil
+			ready = append(ready, w)
+		}
+	}
+	e.st.Waiting = keep
+	for _, w := range ready {
+		e.start(ctx, w)
+	}
+	for _, h := range held {
+		e.hold(ctx, h, fmt.Sprintf("held: dependency %s failed", id))
+	}
+}
+
+// start runs a sync as a child workflow that outlives this run (the engine
+// may continue as new meanwhile) and reports back.
+func (e *engine) start(ctx workflow.Context, it activities.DispatchItem) {
+	if _, running := e.st.Active[it.ID]; running {
+		return // already running (a manual or scheduled sync): that run reports back
+	}
+	trigger := it.Trigger
+	if trigger == "" {
+		trigger = syncjob.TriggerEngine
+	}
+	in := syncjob.SyncJobInput{ID: it.ID, SourceID: it.ID, Source: it.Source, MaxRetries: it.MaxRetries, ReportTo: EngineWorkflowID, Trigger: trigger}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            syncjob.SyncWorkflowID(it.ID),
+		StaticSummary:         syncjob.Summary(it.Source),
+		TaskQueue:             syncjob.TaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Priority:              temporal.Priority{PriorityKey: source.PriorityKey(it.Source.Priority)},
+	})
+	e.st.Active[it.ID] = ActiveSync{WorkflowID: syncjob.SyncWorkflowID(it.ID), Engine: true}
+	fut := workflow.ExecuteChildWorkflow(cctx, syncjob.SyncJobWorkflowName, in)
+	e.events++
+	id := it.ID
+	e.goBackground(ctx, func(ctx workflow.Context) {
+		if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			// Already running (a manual or scheduled sync): that run reports back.
+			workflow.GetLogger(ctx).Info("sync not started", "job", id, "error", err.Error())
+			if a, ok := e.st.Active[id]; ok && a.Engine && a.RunID == "" {
+				delete(e.st.Active, id)
+			}
+		}
+	})
+}
+
+// onDue gathers a source whose schedule fired into the open batch,
+// opening one when none is open.
+func (e *engine) onDue(ctx workflow.Context, d DueInput) {
+	e.events++
+	for _, id := range e.st.Due {
+		if id == d.SourceID {
+			return
+		}
+	}
+	e.st.Due = append(e.st.Due, d.SourceID)
+	if e.batchUntil.IsZero() {
+		e.batchUntil = workflow.Now(ctx).Add(e.st.Config.BatchWindow.Std())
+	}
+}
+
+// queueDue queues the batch of due sources, by priority and dependencies.
+func (e *engine) queueDue(ctx workflow.Context) error {
+	due := e.st.Due
+	e.st.Due, e.batchUntil = nil, time.Time{}
+	var ids []string
+	for _, id := range due {
+		if _, running := e.st.Active[id]; !running {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
 		return nil
 	}
-	if j.Scheduled {
-		var ea *activities.EngineActivities
-		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.DeleteSchedule, id).Get(ctx, nil); err != nil {
-			return err
-		}
-	}
-	delete(e.st.Jobs, id)
-	var q []string
-	for _, qid := range e.st.Queue {
-		if qid != id {
-			q = append(q, qid)
-		}
-	}
-	e.st.Queue = q
-	return nil
-}
-
-func (e *engine) setConfig(ctx workflow.Context, c EngineConfig) error {
-	c.defaults()
-	old := e.st.Config
-	e.st.Config = c
-	if old.Paused != c.Paused || old.Jitter != c.Jitter {
-		for _, id := range e.ids() {
-			if err := e.reconcileSchedule(ctx, e.st.Jobs[id]); err != nil {
-				return err
-			}
-		}
+	_, err := e.enqueue(ctx, activities.Selection{IDs: ids}, syncjob.TriggerSchedule)
+	if err != nil {
+		// A due source removed meanwhile: log it, the rest is queued by the next tick.
+		workflow.GetLogger(ctx).Warn("due syncs not queued", "error", err.Error())
 	}
 	return nil
 }
 
-// apply reconciles the registry to a declared set: add, update (only what
-// differs) and, unless Keep, remove. Applying the same set twice changes nothing.
-func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error) {
-	res := ApplyResult{Added: []string{}, Updated: []string{}, Removed: []string{}, Unchanged: []string{}}
-	if in.Config != nil {
-		// A declared config says nothing of pausing: keep the engine's state.
-		c := *in.Config
-		c.Paused = e.st.Config.Paused
-		if c.ContinueAsNewAfter == 0 {
-			c.ContinueAsNewAfter = e.st.Config.ContinueAsNewAfter
-		}
-		c.defaults()
-		//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
-		if !sameJSON(c, e.st.Config) {
-			if err := e.setConfig(ctx, c); err != nil {
-				return res, err
-			}
-		}
+// enqueue queues syncs of the selected sources in the registry.
+func (e *engine) enqueue(ctx workflow.Context, sel activities.Selection, trigger string) (*activities.SelectResult, error) {
+	var ea *activities.EngineActivities
+	e.events++
+	e.st.Seq = max(e.st.Seq+1, workflow.Now(ctx).UnixNano())
+	var res activities.SelectResult
+	err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.EnqueueSyncs, activities.EnqueueInput{Selection: sel, Seq: e.st.Seq, Trigger: trigger}).Get(ctx, &res)
+	if err != nil {
+		return nil, err
 	}
-	var changed []source.Source
-	for _, s := range in.Sources {
-		//workflowcheck:ignore (encoding/json sorts map keys)
-		if j, ok := e.st.Jobs[s.ID]; !ok || !sameJSON(j.Source, s) {
-			changed = append(changed, s)
-		}
+	e.st.Seq += int64(res.Count)
+	e.st.Queued += res.Count
+	return &res, nil
+}
+
+func (e *engine) onStarted(r syncjob.SyncReport) {
+	e.events++
+	if a, ok := e.st.Active[r.JobID]; ok && a.RunID == r.RunID && r.RunID != "" {
+		return // a repeated report
 	}
-	if err := e.checkSources(ctx, changed); err != nil {
-		return res, err
+	a := e.st.Active[r.JobID]
+	a.WorkflowID, a.RunID = r.WorkflowID, r.RunID
+	e.st.Active[r.JobID] = a
+}
+
+func (e *engine) onFinished(ctx workflow.Context, r syncjob.SyncReport) {
+	e.events++
+	if a, ok := e.st.Active[r.JobID]; ok && (a.RunID == "" || r.RunID == "" || a.RunID == r.RunID) {
+		delete(e.st.Active, r.JobID)
 	}
-	declared := map[string]bool{}
-	for _, s := range in.Sources {
-		declared[s.ID] = true
-		j, ok := e.st.Jobs[s.ID]
-		switch {
-		case !ok:
-			res.Added = append(res.Added, s.ID)
-		//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
-		case sameJSON(j.Source, s):
-			res.Unchanged = append(res.Unchanged, s.ID)
-			continue
-		default:
-			res.Updated = append(res.Updated, s.ID)
+	now := workflow.Now(ctx)
+	m := &e.st.Metrics
+	m.TotalSyncs++
+	e.st.TotalMs += r.DurationMs
+	m.LastSyncTime = &now
+	switch r.Status {
+	case syncjob.StatusStopped:
+		// Neither a success nor a failure of the source.
+		e.release(ctx, r.JobID, false)
+		return
+	case syncjob.StatusFailed:
+		m.FailedSyncs++
+		e.release(ctx, r.JobID, false)
+	default:
+		m.SuccessfulSyncs++
+		if r.NoChange {
+			m.NoChangeSyncs++
 		}
-		if _, err := e.upsert(ctx, s, nil); err != nil {
-			return res, err
-		}
+		e.release(ctx, r.JobID, true)
 	}
-	if !in.Keep {
-		for _, id := range e.ids() {
-			if !declared[id] {
-				if err := e.remove(ctx, id); err != nil {
-					return res, err
-				}
-				res.Removed = append(res.Removed, id)
-			}
-		}
-	}
-	e.notify(ctx, syncjob.EventSourceAdded, res.Added)
-	e.notify(ctx, syncjob.EventSourceRemoved, res.Removed)
-	return res, nil
 }
 
 // notify sends source events to the webhooks, in the background.
@@ -507,13 +488,117 @@ func (e *engine) notify(ctx workflow.Context, event string, ids []string) {
 	for _, id := range ids {
 		e.events++
 		in := activities.NotifyInput{Event: event, JobID: id, SourceID: id, Key: fmt.Sprintf("%s/%s/%s/%d", event, id, runID, e.events), Time: now}
-		if j, ok := e.st.Jobs[id]; ok {
-			in.API = j.Source.APIID()
-		}
 		e.goBackground(ctx, func(ctx workflow.Context) {
 			_ = workflow.ExecuteActivity(engineActivityCtx(ctx), a.Notify, in).Get(ctx, nil)
 		})
 	}
+}
+
+// apply reconciles the registry to a declared set (one chunk of it): add,
+// update (only what differs) and, on the last chunk and unless Keep,
+// remove what no chunk declared. Applying the same set twice changes nothing.
+func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error) {
+	res := ApplyResult{Added: []string{}, Updated: []string{}, Removed: []string{}, Unchanged: []string{}}
+	if in.Config != nil {
+		// A declared config says nothing of pausing: keep the engine's state.
+		c := *in.Config
+		c.Paused = e.st.Config.Paused
+		if c.ContinueAsNewAfter == 0 {
+			c.ContinueAsNewAfter = e.st.Config.ContinueAsNewAfter
+		}
+		c.defaults()
+		if c != e.st.Config {
+			if err := e.setConfig(ctx, c); err != nil {
+				return res, err
+			}
+		}
+	}
+	gen := in.Generation
+	if gen == "" {
+		gen = fmt.Sprintf("%s/%d", workflow.GetInfo(ctx).WorkflowExecution.RunID, e.events)
+	}
+	var ea *activities.EngineActivities
+	const chunk = 500
+	for i := 0; i < len(in.Sources); i += chunk {
+		part := in.Sources[i:min(i+chunk, len(in.Sources))]
+		var r activities.ApplySourcesResult
+		e.events++
+		err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.ApplySources, activities.ApplySourcesInput{
+			Sources: part, Generation: gen, Schedule: e.template(), CheckDeps: in.Generation == "",
+		}).Get(ctx, &r)
+		if err != nil {
+			return res, err
+		}
+		res.Added = append(res.Added, r.Added...)
+		res.Updated = append(res.Updated, r.Updated...)
+		res.Unchanged = append(res.Unchanged, r.Unchanged...)
+	}
+	if !in.More {
+		var f activities.FinishApplyResult
+		e.events++
+		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.FinishApply, gen, in.Keep).Get(ctx, &f); err != nil {
+			return res, err
+		}
+		res.Removed, res.RemovedCount = f.Removed, f.Count
+		e.st.Registered = f.Registered
+		e.notify(ctx, syncjob.EventSourceRemoved, f.Removed)
+	} else {
+		e.st.Registered += len(res.Added)
+	}
+	res.Registered = e.st.Registered
+	e.notify(ctx, syncjob.EventSourceAdded, res.Added)
+	// A newly added source syncs at once, not at its first schedule tick.
+	if len(res.Added) > 0 {
+		if _, err := e.enqueue(ctx, activities.Selection{IDs: res.Added}, syncjob.TriggerEngine); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// upsert registers (mode add), updates (mode update) or either one source.
+func (e *engine) upsert(ctx workflow.Context, s source.Source, maxRetries *int, mode string) (JobInfo, error) {
+	var ea *activities.EngineActivities
+	var r activities.ApplySourcesResult
+	e.events++
+	err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.ApplySources, activities.ApplySourcesInput{
+		Sources: []source.Source{s}, MaxRetries: maxRetries, Mode: mode, Schedule: e.template(), CheckDeps: true,
+	}).Get(ctx, &r)
+	if err != nil {
+		return JobInfo{}, err
+	}
+	if len(r.Added) > 0 {
+		e.st.Registered++
+		e.notify(ctx, syncjob.EventSourceAdded, r.Added)
+		if _, err := e.enqueue(ctx, activities.Selection{IDs: r.Added}, syncjob.TriggerEngine); err != nil {
+			return JobInfo{}, err
+		}
+	}
+	if len(r.Jobs) == 1 {
+		return r.Jobs[0], nil
+	}
+	return JobInfo{ID: s.ID, Source: s, Enabled: s.IsEnabled()}, nil
+}
+
+func (e *engine) setConfig(ctx workflow.Context, c EngineConfig) error {
+	c.defaults()
+	old := e.st.Config
+	e.st.Config = c
+	if err := e.saveConfig(ctx); err != nil {
+		e.st.Config = old
+		return err
+	}
+	if old.Paused != c.Paused || old.Jitter != c.Jitter {
+		return e.reconcileAll(ctx)
+	}
+	return nil
+}
+
+// reconcileAll brings every schedule in line with the engine-wide pause and jitter.
+func (e *engine) reconcileAll(ctx workflow.Context) error {
+	var ea *activities.EngineActivities
+	e.events++
+	return workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{All: true, Schedule: e.template()}).Get(ctx, nil)
 }
 
 func (e *engine) pause(ctx workflow.Context, in SelectInput, pause bool) (SelectResult, error) {
@@ -523,38 +608,36 @@ func (e *engine) pause(ctx workflow.Context, in SelectInput, pause bool) (Select
 	}
 	if len(in.IDs) == 0 && in.API == "" {
 		// The whole engine: schedules, queued and running jobs.
+		old := e.st.Config
 		e.st.Config.Paused = pause
-		for _, id := range e.ids() {
-			if err := e.reconcileSchedule(ctx, e.st.Jobs[id]); err != nil {
-				return SelectResult{}, err
-			}
-		}
-		return SelectResult{IDs: e.ids()}, e.signalJobs(ctx, in, nil, signal)
-	}
-	ids := e.selectIDs(in)
-	for _, id := range ids {
-		j := e.st.Jobs[id]
-		j.Paused = pause
-		if !pause {
-			j.PausedReason, j.ConsecutiveFailures = "", 0
-		}
-		if err := e.reconcileSchedule(ctx, j); err != nil {
+		if err := e.saveConfig(ctx); err != nil {
+			e.st.Config = old
 			return SelectResult{}, err
 		}
+		var ea *activities.EngineActivities
+		var r activities.SelectResult
+		e.events++
+		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{All: true, Schedule: e.template()}).Get(ctx, &r); err != nil {
+			return SelectResult{}, err
+		}
+		return SelectResult{IDs: r.IDs, Count: r.Count}, e.signalJobs(ctx, nil, signal)
 	}
-	return SelectResult{IDs: ids}, e.signalJobs(ctx, in, ids, signal)
+	var ea *activities.EngineActivities
+	var r activities.SelectResult
+	e.events++
+	err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{
+		Selection: activities.Selection{IDs: in.IDs, API: in.API}, Pause: pause, Schedule: e.template(),
+	}).Get(ctx, &r)
+	if err != nil {
+		return SelectResult{}, err
+	}
+	return SelectResult{IDs: r.IDs, Count: r.Count}, e.signalJobs(ctx, r.IDs, signal)
 }
 
-func (e *engine) signalJobs(ctx workflow.Context, in SelectInput, ids []string, signal string) error {
+func (e *engine) signalJobs(ctx workflow.Context, ids []string, signal string) error {
 	var ea *activities.EngineActivities
+	e.events++
 	return workflow.ExecuteActivity(engineActivityCtx(ctx), ea.SignalRunningJobs, activities.SignalJobsInput{
 		Workflow: syncjob.SyncJobWorkflowName, WorkflowIDPrefix: syncjob.SyncWorkflowIDPrefix, SourceIDs: ids, Signal: signal,
 	}).Get(ctx, nil)
-}
-
-// sameJSON compares two values by their JSON encoding (deterministic: encoding/json sorts map keys).
-func sameJSON(a, b any) bool {
-	x, err1 := json.Marshal(a)
-	y, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(x) == string(y)
 }
