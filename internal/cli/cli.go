@@ -150,7 +150,7 @@ func (s *Starter) Command() *cobra.Command {
 // groupCommand builds a command group: a parent that runs its default
 // subcommand when none is named, and refuses an unknown one.
 func (s *Starter) groupCommand(grp commandGroup, g *globals) *cobra.Command {
-	parent := &cobra.Command{Use: grp.name + " COMMAND", Short: grp.help}
+	parent := &cobra.Command{Use: grp.name, Short: grp.help}
 	var def runFunc
 	names := make([]string, 0, len(grp.subs))
 	for _, c := range grp.subs {

@@ -249,6 +249,19 @@ func TestStarterEngineConfigSetAddStop(t *testing.T) {
 
 	// engine stop stops a running sync: hold the source's answer, queue
 	// the sync, stop it, then let the fetch finish.
+	fromA := func() int {
+		vs, err := env.store.Versions(t.Context(), "cli-eng")
+		require.NoError(t, err)
+		n := 0
+		for _, v := range vs {
+			if v.SourceID == "cli-eng-a" {
+				n++
+			}
+		}
+		return n
+	}
+	before := fromA()
+	src.set(func(s *specServer) { s.body = petstoreV2(t) }) // a change the stopped sync never stores
 	hold, arrived := make(chan struct{}), make(chan struct{}, 1)
 	src.set(func(s *specServer) { s.hold, s.arrived = hold, arrived })
 	out, err = starter(t, "sync-all", "--api", "cli-eng")
@@ -266,11 +279,7 @@ func TestStarterEngineConfigSetAddStop(t *testing.T) {
 	src.set(func(s *specServer) { s.hold, s.arrived = nil, nil })
 	close(hold)
 	require.Eventually(t, func() bool { return status(t, "cli-eng-a").Status == syncjob.StatusStopped }, time.Minute, 100*time.Millisecond)
-	vs, err := env.store.Versions(t.Context(), "cli-eng")
-	require.NoError(t, err)
-	for _, v := range vs {
-		require.NotEqual(t, "cli-eng-a", v.SourceID, "the stopped sync stored nothing")
-	}
+	require.Equal(t, before, fromA(), "the stopped sync stored nothing")
 
 	// By API; an API no job feeds is refused.
 	out, err = starter(t, "engine", "stop", "--api", "cli-eng")
