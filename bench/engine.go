@@ -464,6 +464,7 @@ type engineHistoryStats struct {
 	chainProblem       string
 	wftCauses          map[string]int // WorkflowTaskFailed causes over all runs
 	lostStarts         []string       // see engineRun.lostStarts, over all closed runs
+	types              map[string]int // events by type over all runs
 }
 
 func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHistoryStats, error) {
@@ -471,7 +472,7 @@ func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHist
 	if err != nil {
 		return nil, err
 	}
-	st := &engineHistoryStats{chainOK: true, wftCauses: map[string]int{}}
+	st := &engineHistoryStats{chainOK: true, wftCauses: map[string]int{}, types: map[string]int{}}
 	for i := range runs {
 		r := &runs[i]
 		it := e.client.GetWorkflowHistory(ctx, engine.EngineWorkflowID, r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -483,6 +484,7 @@ func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHist
 				return nil, fmt.Errorf("history of %s run %s: %w", engine.EngineWorkflowID, r.runID, err)
 			}
 			size := proto.Size(ev)
+			st.types[ev.EventType.String()]++
 			if r.events == 0 {
 				r.firstEvent = size
 			}

@@ -5,6 +5,7 @@
 //	go run ./bench -scenario all|nochange|changed|round [-n N] [-sources S] [-inflight K] [-spec generated|stripe] [-out FILE]
 //	go run ./bench -scenario load [-load-sources 1000] [-rounds 3] [-concurrency 50] [-change-pct 10]
 //	go run ./bench -scenario process [-n 20] [-old-starter PATH]
+//	go run ./bench -scenario registry -sources N -reports M [-json]
 //	go run ./bench -scenario engine-history [-reports 10000] [-report-jobs 100] [-signal-inflight 50] [-signal-rate 0]
 //
 // The load and engine-history scenarios drive the SyncEngine workflow; "all"
@@ -55,6 +56,7 @@ func run() error {
 	serverCache := flag.Int("server-cache", 0, "the embedded server's history cache size in executions (history.hostLevelCacheMaxSize; 0: the dev server's default, 8096), to tell its memory from the worker's")
 	memprofile := flag.String("memprofile", "", "write a heap profile (after a GC) to this file when the scenarios end")
 	oldStarter := flag.String("old-starter", "", "process: another starter binary to time beside this one")
+	jsonOut := flag.Bool("json", false, "registry: print the result as one JSON object on the last line")
 	canAfter := flag.Int("engine-can-after", 0, "load, engine-history: the engine's continueAsNewAfter (0: the engine's default 500); when set, the server's continue-as-new suggestion is raised too")
 	flag.Parse()
 	if *sources <= 0 || *inflight <= 0 || *paths <= 0 || *n < 0 || *warmup < 0 {
@@ -69,10 +71,10 @@ func run() error {
 		switch s = strings.TrimSpace(s); s {
 		case "all":
 			which = append(which, "nochange", "changed", "round")
-		case "nochange", "changed", "round", "load", "engine-history", "process":
+		case "nochange", "changed", "round", "load", "engine-history", "process", "registry":
 			which = append(which, s)
 		default:
-			return fmt.Errorf("%w %q: want all, nochange, changed, round, load or engine-history", errUnknownScenario, s)
+			return fmt.Errorf("%w %q: want all, nochange, changed, round, load, engine-history, process or registry", errUnknownScenario, s)
 		}
 	}
 	cfg := config{n: *n, warmup: *warmup, sources: *sources, inflight: *inflight, paths: *paths, interleave: *interleave, spec: *specKind,
@@ -111,6 +113,7 @@ func run() error {
 		fn := map[string]func(context.Context, *benchEnv, config) (*table, error){
 			"nochange": scenarioNoChange, "changed": scenarioChanged, "round": scenarioRound,
 			"load": scenarioLoad, "engine-history": scenarioEngineHistory, "process": scenarioProcess,
+			"registry": scenarioRegistry,
 		}[s]
 		t0, la := time.Now(), loadavg()
 		t, err := fn(ctx, e, cfg)
@@ -127,7 +130,15 @@ func run() error {
 		t.notes = append(t.notes, fmt.Sprintf("scenario took %s; load average before %s, after %s", time.Since(t0).Round(time.Second), la, loadavg()))
 		fmt.Print(t.String())
 		all.WriteString(t.String())
+		if *jsonOut && t.json != "" {
+			lastJSON = t.json
+		}
 	}
+	defer func() {
+		if lastJSON != "" {
+			fmt.Println(lastJSON)
+		}
+	}()
 	if *memprofile != "" {
 		if err := writeHeapProfile(*memprofile); err != nil {
 			return err
@@ -182,3 +193,6 @@ func revision() string {
 	}
 	return out
 }
+
+// lastJSON is the last scenario's JSON result (-json), printed as the last line.
+var lastJSON string

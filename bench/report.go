@@ -51,6 +51,9 @@ type table struct {
 	head  []string
 	rows  [][]string
 	notes []string
+	// json, when set, is the scenario's result as one JSON object, printed
+	// as the last line with -json.
+	json string
 }
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }

@@ -314,7 +314,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		defer stopExamples()
 	}
 	if cfg != nil {
-		res, err := cli.ApplyConfig(ctx, c, cfg, false)
+		res, err := cli.ApplyConfig(ctx, c, cfg, false, nil)
 		if err != nil {
 			return fmt.Errorf("apply %s: %w", opts.ConfigFile, err)
 		}

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"go.temporal.io/sdk/client"
 
 	"github.com/apilivesync/apilivesync/internal/config"
 	"github.com/apilivesync/apilivesync/internal/source"
@@ -37,14 +36,6 @@ var engineGroup = commandGroup{
 		{"stop", "[ID…] [--api API]", "stop sources' running and queued syncs (stopSync); with no ID and no --api, every one", selectCmd(engine.UpdateStopSync, "stop")},
 		{"remove", "ID…", "unregister sources and delete their schedules", (*Starter).cmdEngineRemove},
 	},
-}
-
-// ApplyConfig reconciles the engine to a loaded config file.
-func ApplyConfig(ctx context.Context, c client.Client, cfg *config.Config, keep bool) (*engine.ApplyResult, error) {
-	ec := EngineConfigFrom(cfg)
-	var res engine.ApplyResult
-	err := engine.Update(ctx, c, engine.UpdateApplyConfig, engine.ApplyInput{Config: &ec, Sources: cfg.Resolved(), Keep: keep}, &res)
-	return &res, err
 }
 
 // EngineConfigFrom is the engine part of a config file.
@@ -75,7 +66,11 @@ func (s *Starter) cmdApply(fs *pflag.FlagSet, g *globals) runFunc {
 			return err
 		}
 		defer c.Close()
-		res, err := ApplyConfig(ctx, c, cfg, *keep)
+		var progress func(done, total int)
+		if n := len(cfg.Sources); n > ApplyChunk && !g.json {
+			progress = func(done, total int) { fmt.Fprintf(s.Stderr, "applied %d/%d sources\n", done, total) }
+		}
+		res, err := ApplyConfig(ctx, c, cfg, *keep, progress)
 		if err != nil {
 			return err
 		}
@@ -142,6 +137,9 @@ func (s *Starter) cmdSyncAll(fs *pflag.FlagSet, g *globals) runFunc {
 }
 
 func (s *Starter) cmdEngineStatus(fs *pflag.FlagSet, g *globals) runFunc {
+	api := fs.String("api", "", "only the sources of this API")
+	all := fs.Bool("all", false, "list every source (the registry is read a page at a time)")
+	limit := fs.Int("limit", 100, "how many sources to list without --all")
 	return func(ctx context.Context, args []string) error {
 		if len(args) > 0 {
 			return &ExitError{Code: 2, Err: fmt.Errorf("engine status: unexpected arguments %q", args)}
@@ -151,47 +149,10 @@ func (s *Starter) cmdEngineStatus(fs *pflag.FlagSet, g *globals) runFunc {
 			return err
 		}
 		defer c.Close()
-		var jobs []engine.JobInfo
-		if err := engine.Query(ctx, c, engine.QueryGetSyncStatus, &jobs); err != nil {
-			return err
-		}
-		if g.json {
-			return s.printJSON(jobs)
-		}
-		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SOURCE\tAPI\tPRIORITY\tEVERY\tSTATE\tLAST\tFAILURES\tLAST SYNC\tNOTE")
-		for _, j := range jobs {
-			state := "idle"
-			switch {
-			case j.Running:
-				state = "running"
-			case j.Queued:
-				state = "queued"
-			case j.Paused || j.PausedReason != "":
-				state = "paused"
-			case !j.Enabled:
-				state = "disabled"
-			}
-			every := "-"
-			if j.Scheduled {
-				every = j.Source.RefreshInterval.Std().String()
-			}
-			last := "-"
-			if j.LastSyncTime != nil {
-				last = j.LastSyncTime.Local().Format(time.DateTime)
-			}
-			note := j.PausedReason
-			if note == "" {
-				note = j.LastError
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Source.APIID(), orDefault(j.Source.Priority, syncjob.PriorityMedium), every, state, orDash(j.LastStatus), j.ConsecutiveFailures, last, note)
-		}
-		return tw.Flush()
+		return s.engineStatus(ctx, c, g, *api, *all, *limit)
 	}
 }
 
-// selectCmd sends a SelectInput update (pauseSync, resumeSync, stopSync)
-// for the named sources, an API's sources, or all.
 func selectCmd(update, verb string) func(*Starter, *pflag.FlagSet, *globals) runFunc {
 	return func(s *Starter, fs *pflag.FlagSet, g *globals) runFunc {
 		api := fs.String("api", "", "select the sources of this API")

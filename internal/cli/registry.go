@@ -22,11 +22,11 @@ import (
 // ApplyChunk is how many sources one applyConfig update carries.
 const ApplyChunk = 500
 
-// ApplyConfigChunked reconciles the engine to a loaded config file, in chunks of
+// ApplyConfig reconciles the engine to a loaded config file, in chunks of
 // ApplyChunk sources that share one generation (the hash of what is
 // applied): running it again after a crash skips what was applied and
 // finishes the rest. progress, when set, is told after every chunk.
-func ApplyConfigChunked(ctx context.Context, c client.Client, cfg *config.Config, keep bool, progress func(done, total int)) (*engine.ApplyResult, error) {
+func ApplyConfig(ctx context.Context, c client.Client, cfg *config.Config, keep bool, progress func(done, total int)) (*engine.ApplyResult, error) {
 	ec := EngineConfigFrom(cfg)
 	sources := cfg.Resolved()
 	if !keep {

@@ -124,7 +124,7 @@ func (e *engine) removeSyncJobs(ctx workflow.Context, in RemoveInput) (SelectRes
 			return SelectResult{}, err
 		}
 		e.st.Registered = max(e.st.Registered-n, 0)
-		e.notify(ctx, syncjob.EventSourceRemoved, in.IDs)
+		e.notify(ctx, syncjob.EventSourceRemoved, apis(in.IDs))
 		return SelectResult{IDs: in.IDs, Count: n}, nil
 	})
 }

@@ -477,21 +477,33 @@ func (e *engine) onFinished(ctx workflow.Context, r syncjob.SyncReport) {
 	}
 }
 
-// notify sends source events to the webhooks, in the background.
-func (e *engine) notify(ctx workflow.Context, event string, ids []string) {
+// notify sends source events to the webhooks, in the background: one
+// activity for all the sources (ids → API).
+func (e *engine) notify(ctx workflow.Context, event string, ids map[string]string) {
 	if len(ids) == 0 {
 		return
 	}
 	var a *activities.Activities
-	now := workflow.Now(ctx)
-	runID := workflow.GetInfo(ctx).WorkflowExecution.RunID
+	e.events++
+	in := activities.NotifySourcesInput{Event: event, Sources: ids, Time: workflow.Now(ctx),
+		KeyPrefix: fmt.Sprintf("%s/%s/%d/", event, workflow.GetInfo(ctx).WorkflowExecution.RunID, e.events)}
+	e.goBackground(ctx, func(ctx workflow.Context) {
+		_ = workflow.ExecuteActivity(engineActivityCtx(ctx), a.NotifySources, in).Get(ctx, nil)
+	})
+}
+
+// apis maps the given IDs to their sources' APIs (unknown: the ID).
+func apis(ids []string, sources ...source.Source) map[string]string {
+	m := make(map[string]string, len(ids))
 	for _, id := range ids {
-		e.events++
-		in := activities.NotifyInput{Event: event, JobID: id, SourceID: id, Key: fmt.Sprintf("%s/%s/%s/%d", event, id, runID, e.events), Time: now}
-		e.goBackground(ctx, func(ctx workflow.Context) {
-			_ = workflow.ExecuteActivity(engineActivityCtx(ctx), a.Notify, in).Get(ctx, nil)
-		})
+		m[id] = id
 	}
+	for _, s := range sources {
+		if _, ok := m[s.ID]; ok {
+			m[s.ID] = s.APIID()
+		}
+	}
+	return m
 }
 
 // apply reconciles the registry to a declared set (one chunk of it): add,
@@ -541,12 +553,12 @@ func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error)
 		}
 		res.Removed, res.RemovedCount = f.Removed, f.Count
 		e.st.Registered = f.Registered
-		e.notify(ctx, syncjob.EventSourceRemoved, f.Removed)
+		e.notify(ctx, syncjob.EventSourceRemoved, apis(f.Removed))
 	} else {
 		e.st.Registered += len(res.Added)
 	}
 	res.Registered = e.st.Registered
-	e.notify(ctx, syncjob.EventSourceAdded, res.Added)
+	e.notify(ctx, syncjob.EventSourceAdded, apis(res.Added, in.Sources...))
 	// A newly added source syncs at once, not at its first schedule tick.
 	if len(res.Added) > 0 {
 		if _, err := e.enqueue(ctx, activities.Selection{IDs: res.Added}, syncjob.TriggerEngine); err != nil {
@@ -569,7 +581,7 @@ func (e *engine) upsert(ctx workflow.Context, s source.Source, maxRetries *int, 
 	}
 	if len(r.Added) > 0 {
 		e.st.Registered++
-		e.notify(ctx, syncjob.EventSourceAdded, r.Added)
+		e.notify(ctx, syncjob.EventSourceAdded, apis(r.Added, s))
 		if _, err := e.enqueue(ctx, activities.Selection{IDs: r.Added}, syncjob.TriggerEngine); err != nil {
 			return JobInfo{}, err
 		}

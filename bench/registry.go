@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/apilivesync/apilivesync/internal/cli"
+	lsconfig "github.com/apilivesync/apilivesync/internal/config"
+	"github.com/apilivesync/apilivesync/internal/source"
+	"github.com/apilivesync/apilivesync/workflows/engine"
+	"github.com/apilivesync/apilivesync/workflows/syncjob"
+)
+
+// registryResult is the JSON line -scenario registry -json prints last.
+type registryResult struct {
+	Sources          int     `json:"sources"`
+	Reports          int     `json:"reports"`
+	TotalSyncs       int64   `json:"totalSyncs"`
+	Runs             int     `json:"runs"`
+	MaxRunEvents     int     `json:"maxRunEvents"`
+	MaxRunBytes      int     `json:"maxRunBytes"`
+	MaxCanInputBytes int     `json:"maxCanInputBytes"`
+	ApplySeconds     float64 `json:"applySeconds"`
+	ReportsPerSecond float64 `json:"reportsPerSecond"`
+	RegisteredAfter  int     `json:"registeredSources"`
+	PeakRSSBytes     int64   `json:"peakRssBytes"`
+	FailedWFTasks    int     `json:"failedWorkflowTasks"`
+}
+
+// scenarioRegistry registers N sources with a chunked apply (as `starter
+// apply -f` does), sends M syncFinished reports as fast as the server takes
+// them, waits until every one is counted, and measures the engine's runs.
+// The sources are disabled, so registering them queues no sync: this
+// measures the registry and the engine's bookkeeping, not syncs.
+func scenarioRegistry(ctx context.Context, e *benchEnv, cfg config) (*table, error) {
+	n, m := cfg.sources, cfg.reports
+	t0, err := e.freshEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	off := false
+	c := &lsconfig.Config{Sources: make([]source.Source, n)}
+	for i := range c.Sources {
+		id := fmt.Sprintf("reg-%06d", i)
+		c.Sources[i] = source.Source{ID: id, URL: e.specs.srv.URL + "/reg/" + id + ".yaml", Enabled: &off}
+	}
+	sampler := sampleRSS(250 * time.Millisecond)
+	applyStart := time.Now()
+	applied, err := cli.ApplyConfig(ctx, e.client, c, false, nil)
+	if err != nil {
+		sampler.finish()
+		return nil, err
+	}
+	applyTime := time.Since(applyStart)
+	if applied.Registered != n {
+		sampler.finish()
+		return nil, fmt.Errorf("apply of %d sources: %d registered", n, applied.Registered)
+	}
+	sendStart := time.Now()
+	wall, _, err := parallel(ctx, m, cfg.signalInflight, func(ctx context.Context, i int) (time.Duration, error) {
+		id := c.Sources[i%n].ID
+		r := syncjob.SyncReport{JobID: id, WorkflowID: syncjob.SyncWorkflowID(id), RunID: fmt.Sprintf("bench-%d", i), Status: syncjob.StatusCompleted, NoChange: true, DurationMs: int64(40 + i%20)}
+		t := time.Now()
+		if err := e.client.SignalWorkflow(ctx, engine.EngineWorkflowID, "", syncjob.SignalSyncFinished, r); err != nil {
+			return 0, fmt.Errorf("signal %s report %d: %w", syncjob.SignalSyncFinished, i, err)
+		}
+		return time.Since(t), nil
+	})
+	_ = sendStart
+	if err != nil {
+		sampler.finish()
+		return nil, err
+	}
+	met, err := e.waitSyncs(ctx, int64(m), 2*time.Minute)
+	peak := sampler.finish()
+	if err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Second)
+	if met, err = e.engineMetrics(ctx); err != nil {
+		return nil, err
+	}
+	h, err := e.engineHistory(ctx, t0)
+	if err != nil {
+		return nil, err
+	}
+	res := registryResult{Sources: n, Reports: m, TotalSyncs: met.TotalSyncs, Runs: len(h.runs),
+		MaxRunEvents: h.largest.events, MaxRunBytes: h.largest.bytes, MaxCanInputBytes: h.maxFirst,
+		ApplySeconds: applyTime.Seconds(), ReportsPerSecond: float64(m) / wall.Seconds(), RegisteredAfter: met.RegisteredSources,
+		PeakRSSBytes: peak}
+	for _, r := range h.runs {
+		res.FailedWFTasks += r.wftFailed
+		res.MaxRunEvents = max(res.MaxRunEvents, r.events)
+		res.MaxRunBytes = max(res.MaxRunBytes, r.bytes)
+	}
+	t := &table{
+		title: fmt.Sprintf("registry: %d sources applied in chunks of %d, %d syncFinished reports", n, cli.ApplyChunk, m),
+		head:  []string{"measure", "value"},
+	}
+	t.add("apply time (chunked applyConfig updates)", secs(applyTime)+" s")
+	t.add("reports sent / per s", fmt.Sprintf("%d / %.0f", m, res.ReportsPerSecond))
+	t.add("totalSyncs (want "+fmt.Sprint(m)+")", fmt.Sprint(met.TotalSyncs))
+	t.add("registeredSources", fmt.Sprint(met.RegisteredSources))
+	t.add("engine runs", fmt.Sprint(len(h.runs)))
+	t.add("largest run: events / bytes", fmt.Sprintf("%d / %d", res.MaxRunEvents, res.MaxRunBytes))
+	t.add("largest continue-as-new input (first event of a run), bytes", fmt.Sprint(res.MaxCanInputBytes))
+	t.add("failed workflow tasks", fmt.Sprint(res.FailedWFTasks))
+	t.add("peak RSS of the bench process (server + worker + client in one process)", mib(peak))
+	t.notes = append(t.notes, "sources are disabled (registering queues no sync); reports are client.SignalWorkflow(syncFinished) to the engine, "+fmt.Sprint(cfg.signalInflight)+" in flight", h.summary())
+	t.notes = append(t.notes, fmt.Sprintf("events by type over all runs: %v", h.types))
+	b, _ := json.Marshal(res)
+	t.json = string(b)
+	if met.TotalSyncs != int64(m) {
+		return t, fmt.Errorf("registry: totalSyncs %d, want %d", met.TotalSyncs, m)
+	}
+	return t, nil
+}
