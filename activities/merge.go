@@ -15,7 +15,6 @@ import (
 	"github.com/apilivesync/apilivesync/internal/jsonptr"
 	"github.com/apilivesync/apilivesync/internal/kind"
 	"github.com/apilivesync/apilivesync/internal/merge"
-	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
 )
@@ -144,7 +143,7 @@ func (a *Activities) ResolveConflicts(ctx context.Context, in ResolveInput) (*Re
 		return nil, err
 	}
 	var rs []Resolution
-	res := &ResolveResult{}
+	res := &ResolveResult{Attempts: activityAttempt(ctx)}
 	switch in.Strategy {
 	case source.StrategyPreferRemote, source.StrategyPreferLocal:
 		mrs, err := merge.Resolve(mr.Conflicts, in.Strategy)
@@ -159,37 +158,9 @@ func (a *Activities) ResolveConflicts(ctx context.Context, in ResolveInput) (*Re
 			return nil, err
 		}
 	case source.StrategyAI:
-		if a.AI == nil {
-			res.FallbackReason = "no AI resolver is configured"
-			res.Open = openConflicts(mr, mr.Conflicts)
-			return res, nil
-		}
-		cs := make([]resolve.Conflict, 0, len(mr.Conflicts))
-		for _, c := range mr.Conflicts {
-			cs = append(cs, resolve.Conflict{ID: c.ID, Pointer: c.Pointer, Kind: c.Kind, Base: c.Base, Local: c.Local, Remote: c.Remote,
-				Context: mr.location(c.Pointer)})
-		}
-		out, err := a.AI.Resolve(ctx, in.API, cs)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range out.Decisions {
-			rs = append(rs, Resolution{ID: d.ID, Pointer: d.Pointer, Choice: d.Choice, Value: d.Value, Strategy: source.StrategyAI, Reason: d.Reason})
-		}
-		if len(out.Fallback) > 0 {
-			fallback := map[string]bool{}
-			for _, c := range out.Fallback {
-				fallback[c.ID] = true
-			}
-			var open []merge.Conflict
-			for _, c := range mr.Conflicts {
-				if fallback[c.ID] {
-					open = append(open, c)
-				}
-			}
-			res.Resolutions, res.Open, res.FallbackReason = rs, openConflicts(mr, open), out.FallbackReason
-			a.logger(ctx).Warn("AI left conflicts to a person", zap.String("api", in.API), zap.Int("open", len(open)), zap.String("reason", out.FallbackReason))
-			return res, nil
+		var open *ResolveResult
+		if rs, open, err = a.resolveByAI(ctx, in, mr); err != nil || open != nil {
+			return open, err
 		}
 	default:
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("strategy %q cannot resolve conflicts automatically", in.Strategy), ErrTypeResolution, nil)

@@ -247,6 +247,8 @@ type ResolveInput struct {
 	Strategy      string `json:"strategy"`
 	ConflictsHash string `json:"conflictsHash"`
 	Rank          int    `json:"rank,omitempty"`
+	// MaxReasks bounds how often the ai strategy asks again after an invalid answer (0: the resolver's default).
+	MaxReasks int `json:"maxReasks,omitempty"`
 }
 
 // ResolveResult is what the strategy decided. When Open is empty every
@@ -258,6 +260,8 @@ type ResolveResult struct {
 	Resolutions    []Resolution `json:"resolutions,omitempty"`
 	Open           []Conflict   `json:"open,omitempty"`
 	FallbackReason string       `json:"fallbackReason,omitempty"`
+	// Attempts is the activity attempt that answered (the ai strategy is retried by Temporal).
+	Attempts int32 `json:"attempts,omitempty"`
 }
 
 // ApplyInput applies resolutions to a merge's conflicts.

@@ -26,9 +26,9 @@ import (
 var peopleCommands = []command{
 	{"approve", "JOB [--by NAME] [--comment C] [--json]", "let a held breaking change through", approvalCmd(syncjob.UpdateApprove)},
 	{"reject", "JOB [--by NAME] [--comment C] [--json]", "refuse a held breaking change: the last version stays current", approvalCmd(syncjob.UpdateReject)},
-	{"conflicts", "API [--json]", "list the open merge conflicts of the API's waiting syncs, with their base, local and remote values", (*Starter).cmdConflicts},
-	{"resolve", "JOB (--pointer P --choice remote|local|base|value [--value JSON] | --all remote|local | -f FILE) [--by NAME] [--json]",
-		"decide open merge conflicts of a waiting sync", (*Starter).cmdResolve},
+	{"conflicts", "API|JOB [--json]", "list the open merge conflicts of the API's waiting syncs (or one job's), with their base, local and remote values", (*Starter).cmdConflicts},
+	{"resolve", "API|JOB (--pointer P --choice remote|local|base|value [--value JSON] | --all remote|local | -f FILE | --ai) [--by NAME] [--json]",
+		"decide open merge conflicts of a waiting sync, or hand them back to the model (--ai)", (*Starter).cmdResolve},
 }
 
 // OpenConflict is one row of `starter conflicts`: an open merge conflict of
@@ -141,10 +141,10 @@ func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
 	return func(ctx context.Context, args []string) error {
 		pos := args
 		if len(pos) != 1 {
-			return &ExitError{Code: 2, Err: errors.New("conflicts: give the API")}
+			return &ExitError{Code: 2, Err: errors.New("conflicts: give the API or the job")}
 		}
 		api := pos[0]
-		if err := source.ValidID("api", api); err != nil {
+		if err := source.ValidID("api or job", api); err != nil {
 			return &ExitError{Code: 2, Err: err}
 		}
 		c, err := s.dial(ctx, g)
@@ -152,9 +152,15 @@ func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
 			return err
 		}
 		defer c.Close()
-		jobs, err := waitingJobs(ctx, c, api)
+		jobs, err := waitingFor(ctx, c, api)
 		if err != nil {
 			return err
+		}
+		if len(jobs) == 1 {
+			api = jobs[0].API
+		}
+		if len(jobs) > 1 && !g.json {
+			fmt.Fprintf(s.Stdout, "api %s has %d syncs waiting for conflict decisions: %s\n\n", api, len(jobs), jobList(jobs))
 		}
 		rows := []OpenConflict{}
 		if len(jobs) > 0 {
@@ -167,7 +173,7 @@ func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
 				w := j.Waiting
 				stored, err := activities.LoadConflicts(ctx, st, w.ConflictsHash)
 				if err != nil {
-					return fmt.Errorf("conflicts of job %q (api %q): read %s from the store: %w", j.ID, api, w.ConflictsHash, err)
+					return fmt.Errorf("conflicts of job %q (api %q): read %s from the store: %w", j.ID, j.API, w.ConflictsHash, err)
 				}
 				open := map[string]bool{}
 				for _, oc := range w.Conflicts {
@@ -180,7 +186,7 @@ func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
 					if !all && !open[mc.Pointer] {
 						continue // decided by the strategy already
 					}
-					rows = append(rows, OpenConflict{Job: j.ID, API: api, ID: mc.ID, Pointer: mc.Pointer, Location: mc.Location, Kind: mc.Kind,
+					rows = append(rows, OpenConflict{Job: j.ID, API: j.API, ID: mc.ID, Pointer: mc.Pointer, Location: mc.Location, Kind: mc.Kind,
 						Base: mc.Base, Local: mc.Local, Remote: mc.Remote, Deadline: w.Deadline, OnTimeout: w.OnTimeout})
 				}
 			}
@@ -205,11 +211,51 @@ func (s *Starter) cmdConflicts(fs *pflag.FlagSet, g *globals) runFunc {
 			return err
 		}
 		for _, j := range jobs {
-			fmt.Fprintf(s.Stdout, "\njob %s waits until %s (then: %s). Decide with:\n  starter resolve %s --pointer POINTER --choice remote|local|base|value [--value JSON]\n  starter resolve %s --all remote|local\n",
-				j.ID, j.Waiting.Deadline.Local().Format(time.DateTime), j.Waiting.OnTimeout, j.ID, j.ID)
+			fmt.Fprintf(s.Stdout, "\njob %s waits until %s (then: %s). Decide with:\n  starter resolve %s --pointer POINTER --choice remote|local|base|value [--value JSON]\n  starter resolve %s --all remote|local\n  starter resolve %s --ai   (ask the model again)\n",
+				j.ID, j.Waiting.Deadline.Local().Format(time.DateTime), j.Waiting.OnTimeout, j.ID, j.ID, j.ID)
 		}
 		return nil
 	}
+}
+
+// waitingFor returns the waiting status of the job named arg when it waits
+// for conflict decisions, else that of every sync of the API named arg
+// that does.
+func waitingFor(ctx context.Context, c client.Client, arg string) ([]*syncjob.Status, error) {
+	st, err := syncjob.GetStatus(ctx, c, syncjob.SyncWorkflowID(arg), "")
+	if err == nil && st.Waiting != nil && st.Waiting.Kind == syncjob.WaitConflicts {
+		return []*syncjob.Status{st}, nil
+	}
+	return waitingJobs(ctx, c, arg)
+}
+
+// waitingJob is the job that arg names (a job, or an API with exactly one
+// sync waiting for conflict decisions). Several waiting syncs of an API
+// are listed, for the user to pick one.
+func waitingJob(ctx context.Context, c client.Client, arg string) (string, error) {
+	jobs, err := waitingFor(ctx, c, arg)
+	if err != nil {
+		return "", err
+	}
+	switch len(jobs) {
+	case 1:
+		return jobs[0].ID, nil
+	case 0:
+		// Not waiting: a job's own update says why (or that there is none).
+		return arg, nil
+	}
+	return "", &ExitError{Code: 1, Err: fmt.Errorf("resolve: api %s has %d syncs waiting for conflict decisions: %s; give the job: starter resolve JOB …",
+		arg, len(jobs), jobList(jobs))}
+}
+
+// jobList names waiting jobs, with their source and since when they wait.
+func jobList(jobs []*syncjob.Status) string {
+	parts := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		parts = append(parts, fmt.Sprintf("%s (source %s, %d conflict(s), since %s)", j.ID, j.SourceID,
+			max(j.Waiting.ConflictCount, len(j.Waiting.Conflicts)), j.Waiting.Since.Local().Format(time.DateTime)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // maxShownValue bounds a value in the conflicts table.
@@ -230,26 +276,30 @@ func showValue(v json.RawMessage) string {
 
 func (s *Starter) cmdResolve(fs *pflag.FlagSet, g *globals) runFunc {
 	var pointer, choice, value, all, file, by string
+	var toAI bool
 	fs.StringVar(&pointer, "pointer", "", "the conflict's JSON pointer (as `starter conflicts` lists it)")
 	fs.StringVar(&choice, "choice", "", "remote, local, base or value")
 	fs.StringVar(&value, "value", "", "the JSON value to put there, with --choice value")
 	fs.StringVar(&all, "all", "", "decide every open conflict: remote or local")
 	fs.StringVar(&file, "f", "", "a JSON file with a list of {\"pointer\", \"choice\", \"value\"}")
+	fs.BoolVar(&toAI, "ai", false, "hand the open conflicts back to the model (the job asks it again, durably; choices already given stand)")
 	fs.StringVar(&by, "by", "", "who decides (default $USER)")
 	return func(ctx context.Context, args []string) error {
 		pos := args
 		if len(pos) != 1 {
-			return &ExitError{Code: 2, Err: errors.New("resolve: give the job ID")}
+			return &ExitError{Code: 2, Err: errors.New("resolve: give the API or the job")}
 		}
-		job := pos[0]
+		if err := source.ValidID("api or job", pos[0]); err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
 		modes := 0
-		for _, set := range []bool{pointer != "" || choice != "", all != "", file != ""} {
+		for _, set := range []bool{pointer != "" || choice != "", all != "", file != "", toAI} {
 			if set {
 				modes++
 			}
 		}
 		if modes != 1 {
-			return &ExitError{Code: 2, Err: errors.New("resolve: give one of --pointer P --choice C, --all remote|local, or -f FILE")}
+			return &ExitError{Code: 2, Err: errors.New("resolve: give one of --pointer P --choice C, --all remote|local, -f FILE, or --ai")}
 		}
 		if value != "" && pointer == "" {
 			return &ExitError{Code: 2, Err: errors.New("resolve: --value goes with --pointer and --choice value")}
@@ -280,25 +330,33 @@ func (s *Starter) cmdResolve(fs *pflag.FlagSet, g *globals) runFunc {
 			}
 			rs = []activities.Resolution{r}
 		}
+		if all != "" && all != "remote" && all != "local" {
+			return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --all %q: want remote or local", all)}
+		}
 		c, err := s.dial(ctx, g)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
+		job, err := waitingJob(ctx, c, pos[0])
+		if err != nil {
+			return err
+		}
 		if all != "" {
-			if all != "remote" && all != "local" {
-				return &ExitError{Code: 2, Err: fmt.Errorf("resolve: --all %q: want remote or local", all)}
-			}
 			if rs, err = s.resolveAll(ctx, c, g, job, all); err != nil {
 				return err
 			}
 		}
 		var res syncjob.ResolveResult
-		if err := sendUpdate(ctx, c, job, syncjob.UpdateResolve, syncjob.ResolveInput{Resolutions: rs, By: by}, &res); err != nil {
+		if err := sendUpdate(ctx, c, job, syncjob.UpdateResolve, syncjob.ResolveInput{Resolutions: rs, By: by, AI: toAI}, &res); err != nil {
 			return err
 		}
 		if g.json {
 			return s.printJSON(res)
+		}
+		if res.HandedToAI {
+			fmt.Fprintf(s.Stdout, "job %s: %d open conflict(s) handed back to the model; follow it with: starter status %s\n", job, res.Remaining, job)
+			return nil
 		}
 		if res.Applied {
 			fmt.Fprintf(s.Stdout, "job %s: %d decision(s) taken; every conflict is decided and applied (%s); the job stores the version next\n",

@@ -18,6 +18,7 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/cli"
+	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
@@ -528,7 +529,7 @@ func TestAIConflicts(t *testing.T) {
 		setAIAnswer(t, api, func([]fakeAIConflict) string { return "I think the local one, probably." })
 		_, run := startConflict(t, api, source.StrategyAI)
 		st := waitingFor(t, api, syncjob.WaitConflicts)
-		require.Equal(t, 1, aiCalls(api))
+		require.Equal(t, 1+resolve.DefaultAIMaxReasks, aiCalls(api), "asked, then asked again with the error")
 		require.Len(t, st.Waiting.Conflicts, 2)
 		require.Contains(t, st.Waiting.Reason, "left for a person")
 		require.Contains(t, st.Waiting.Reason, "not the expected JSON")

@@ -5,7 +5,11 @@
 // (prefer-remote, prefer-local, source-priority) and manual resolution are
 // applied by the merge and the sync job; this package holds the AI strategy
 // (AIResolver), which asks an OpenAI-compatible model, checks every answer
-// it gets, and hands whatever it cannot decide safely to manual resolution.
+// it gets (asking again, with what was wrong, after a malformed or invalid
+// one), and hands whatever it cannot decide safely to manual resolution.
+// The sync job calls it through ResolveAttempt, one attempt of a durable
+// step: a model that is down or rate-limited is a *TransientError that
+// Temporal retries, not a reason to ask a person.
 package resolve
 
 import (

@@ -21,6 +21,7 @@ const (
 	DefaultAPIKeyEnv           = "OPENAI_API_KEY"
 	DefaultAITimeout           = 60 * time.Second
 	DefaultAIMaxRetries        = 3
+	DefaultAIMaxReasks         = 3
 	DefaultMaxConflictsPerCall = 20
 	DefaultBackoff             = 500 * time.Millisecond
 	DefaultMaxBackoff          = 10 * time.Second
@@ -57,8 +58,14 @@ type AIConfig struct {
 	APIKeyEnv string
 	// Timeout bounds each HTTP attempt.
 	Timeout time.Duration
-	// MaxRetries is how many times a failed call is retried; negative means none.
+	// MaxRetries is how many times Resolve retries a failed call in
+	// process; negative means none. ResolveAttempt never retries: it
+	// returns a *TransientError and leaves retrying to Temporal.
 	MaxRetries int
+	// MaxReasks is how many times a malformed answer, or one whose
+	// decisions fail validation, is asked again with what was wrong before
+	// its conflicts go to a person; negative means never.
+	MaxReasks int
 	// MaxConflictsPerCall bounds how many conflicts one call carries.
 	MaxConflictsPerCall int
 	// Temperature of the model's sampling; zero leaves the server's default.
@@ -108,6 +115,8 @@ func (cfg AIConfig) withDefaults() AIConfig {
 	def(&cfg.MaxRetryAfter, DefaultMaxRetryAfter)
 	defInt(&cfg.MaxRetries, DefaultAIMaxRetries)
 	cfg.MaxRetries = max(cfg.MaxRetries, 0)
+	defInt(&cfg.MaxReasks, DefaultAIMaxReasks)
+	cfg.MaxReasks = max(cfg.MaxReasks, 0)
 	defInt(&cfg.CacheEntries, DefaultCacheEntries)
 	if cfg.MaxConflictsPerCall <= 0 {
 		cfg.MaxConflictsPerCall = DefaultMaxConflictsPerCall
@@ -201,6 +210,69 @@ type AIOutcome struct {
 // only for invalid conflicts (missing or duplicate IDs, invalid JSON values)
 // or when ctx ends.
 func (r *AIResolver) Resolve(ctx context.Context, api string, conflicts []Conflict) (*AIOutcome, error) {
+	return r.resolve(ctx, api, conflicts, askOptions{retries: r.cfg.MaxRetries, reasks: r.cfg.MaxReasks})
+}
+
+// ResolveAttempt is one attempt of a durable AI step: it asks the model
+// once per call, without retrying in process. A failure that may pass (5xx,
+// 429, 408, a timeout, a refused connection) is returned as a
+// *TransientError, carrying the server's Retry-After, for Temporal to retry
+// with backoff; decisions already accepted are cached, so a later attempt
+// does not ask for them again. Malformed or invalid answers are asked again
+// up to maxReasks times (0: AIConfig.MaxReasks; negative: never) with what
+// was wrong. Everything else (no key, 401, 403, 400, a refusal, answers
+// still invalid) falls back to a person as in Resolve.
+func (r *AIResolver) ResolveAttempt(ctx context.Context, api string, conflicts []Conflict, maxReasks int) (*AIOutcome, error) {
+	switch {
+	case maxReasks == 0:
+		maxReasks = r.cfg.MaxReasks
+	case maxReasks < 0:
+		maxReasks = 0
+	}
+	return r.resolve(ctx, api, conflicts, askOptions{reasks: maxReasks, durable: true})
+}
+
+// askOptions say how one resolution asks the model.
+type askOptions struct {
+	// retries is how many times a failed call is retried in process.
+	retries int
+	// reasks is how many times a malformed or invalid answer is asked again.
+	reasks int
+	// durable returns transient call failures as *TransientError instead
+	// of falling back to a person.
+	durable bool
+}
+
+// TransientError is a call to the model that failed in a way that may pass
+// on a later attempt: a 5xx, 429 or 408 answer, a timeout, a network error.
+type TransientError struct {
+	// API is the API whose conflicts were asked about.
+	API string
+	// StatusCode is the HTTP status, 0 when none came back.
+	StatusCode int
+	// RetryAfter is how long the server asked to wait (Retry-After or
+	// retry-after-ms), 0 when it did not say.
+	RetryAfter time.Duration
+	// Err is the failure, with the API key redacted.
+	Err error
+}
+
+// Error implements error.
+func (e *TransientError) Error() string {
+	what := "the model could not be reached"
+	if e.StatusCode != 0 {
+		what = fmt.Sprintf("the model answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	}
+	if e.RetryAfter > 0 {
+		what += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return fmt.Sprintf("AI conflict resolution for api %q: %s: %v", e.API, what, e.Err)
+}
+
+// Unwrap returns the failure.
+func (e *TransientError) Unwrap() error { return e.Err }
+
+func (r *AIResolver) resolve(ctx context.Context, api string, conflicts []Conflict, o askOptions) (*AIOutcome, error) {
 	if err := checkConflicts(conflicts); err != nil {
 		return nil, fmt.Errorf("AI conflict resolution for api %q: %w", api, err)
 	}
@@ -220,7 +292,7 @@ func (r *AIResolver) Resolve(ctx context.Context, api string, conflicts []Confli
 		pending = append(pending, toPrompt(c, r.cfg.MaxValueBytes))
 	}
 	if len(pending) > 0 {
-		if err := r.resolvePending(ctx, api, pending, decided, reasons); err != nil {
+		if err := r.resolvePending(ctx, api, pending, decided, reasons, o); err != nil {
 			return nil, err
 		}
 	}
@@ -256,8 +328,8 @@ func (r *AIResolver) Resolve(ctx context.Context, api string, conflicts []Confli
 
 // resolvePending calls the model for pending conflicts, filling decided with
 // accepted decisions and reasons with why others fell back. It returns an
-// error only when ctx ends.
-func (r *AIResolver) resolvePending(ctx context.Context, api string, pending []promptConflict, decided map[string]Decision, reasons map[string]string) error {
+// error when ctx ends, or a *TransientError for a durable attempt.
+func (r *AIResolver) resolvePending(ctx context.Context, api string, pending []promptConflict, decided map[string]Decision, reasons map[string]string, o askOptions) error {
 	key, err := r.apiKey()
 	if err != nil {
 		for _, p := range pending {
@@ -273,13 +345,21 @@ func (r *AIResolver) resolvePending(ctx context.Context, api string, pending []p
 	client := openai.NewClientWithConfig(oc)
 
 	for _, chunk := range chunkConflicts(pending, r.cfg.MaxConflictsPerCall, r.cfg.MaxPromptBytes) {
-		decisions, rejected, err := r.resolveChunk(ctx, client, key, api, chunk)
+		decisions, rejected, err := r.resolveChunk(ctx, client, key, api, chunk, o)
 		if ctx.Err() != nil {
 			return fmt.Errorf("AI conflict resolution for api %q: %w", api, ctx.Err())
 		}
+		var ce *callError
+		if err != nil && o.durable && errors.As(err, &ce) && ce.Transient {
+			return &TransientError{API: api, StatusCode: ce.StatusCode, RetryAfter: ce.RetryAfter, Err: ce.Err}
+		}
 		if err != nil {
+			why := err.Error()
+			if errors.As(err, &ce) {
+				why = ce.reason()
+			}
 			for _, p := range chunk {
-				reasons[p.ID] = err.Error()
+				reasons[p.ID] = why
 			}
 			continue
 		}
@@ -297,31 +377,72 @@ func (r *AIResolver) resolvePending(ctx context.Context, api string, pending []p
 	return nil
 }
 
-// resolveChunk makes one call (with retries) for the conflicts in chunk.
-func (r *AIResolver) resolveChunk(ctx context.Context, client *openai.Client, key, api string, chunk []promptConflict) ([]Decision, map[string]string, error) {
+// resolveChunk asks the model about the conflicts in chunk, and asks again
+// (up to o.reasks times) about those whose answer was malformed or failed
+// validation, telling it what was wrong. It returns the accepted decisions
+// and why the rest were rejected; the error is a failed call or ctx's end.
+func (r *AIResolver) resolveChunk(ctx context.Context, client *openai.Client, key, api string, chunk []promptConflict, o askOptions) ([]Decision, map[string]string, error) {
 	msgs, err := buildMessages(api, chunk)
 	if err != nil {
 		return nil, nil, err
 	}
-	ids := make([]string, 0, len(chunk))
-	for _, p := range chunk {
-		ids = append(ids, p.ID)
-	}
-	slices.Sort(ids)
 	req := openai.ChatCompletionRequest{Model: r.cfg.Model, Temperature: r.cfg.Temperature}
 	for _, m := range msgs {
 		req.Messages = append(req.Messages, openai.ChatCompletionMessage{Role: m.role, Content: m.content})
 	}
-	content, err := r.call(ctx, client, key, req, ids)
-	if err != nil {
-		return nil, nil, err
+	var decisions []Decision
+	open := chunk
+	for ask := 0; ; ask++ {
+		content, err := r.call(ctx, client, key, req, sortedIDs(open), o.retries)
+		var rejected map[string]string
+		if err == nil {
+			var ds []Decision
+			ds, rejected, err = parseAnswer(content, open)
+			decisions = append(decisions, ds...)
+		}
+		if err != nil && !errors.Is(err, errMalformedAnswer) {
+			return nil, nil, err
+		}
+		if err == nil && len(rejected) == 0 {
+			return decisions, nil, nil
+		}
+		problem := ""
+		if err != nil {
+			r.logger.Warn("malformed AI answer", zap.String("api", api), zap.Int("conflicts", len(open)), zap.Int("ask", ask+1), zap.Error(err))
+			problem = err.Error()
+		} else {
+			problem = describeRejected(open, rejected)
+			open = slices.DeleteFunc(slices.Clone(open), func(p promptConflict) bool { _, bad := rejected[p.ID]; return !bad })
+		}
+		if ask >= o.reasks {
+			if err != nil {
+				rejected = make(map[string]string, len(open))
+				for _, p := range open {
+					rejected[p.ID] = err.Error()
+				}
+			}
+			return decisions, rejected, nil
+		}
+		r.logger.Info("asking the model again", zap.String("api", api), zap.Int("conflicts", len(open)), zap.Int("ask", ask+2), zap.String("problem", problem))
+		reask, rerr := buildReask(api, open, problem)
+		if rerr != nil {
+			return nil, nil, rerr
+		}
+		if content != "" {
+			req.Messages = append(req.Messages, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: content})
+		}
+		req.Messages = append(req.Messages, openai.ChatCompletionMessage{Role: reask.role, Content: reask.content})
 	}
-	decisions, rejected, err := parseAnswer(content, chunk)
-	if err != nil {
-		r.logger.Warn("malformed AI answer", zap.String("api", api), zap.Int("conflicts", len(chunk)), zap.Error(err))
-		return nil, nil, err
+}
+
+// sortedIDs returns the IDs of ps, sorted.
+func sortedIDs(ps []promptConflict) []string {
+	ids := make([]string, 0, len(ps))
+	for _, p := range ps {
+		ids = append(ids, p.ID)
 	}
-	return decisions, rejected, nil
+	slices.Sort(ids)
+	return ids
 }
 
 // cacheKey is the cache key of a conflict ID under r's model.

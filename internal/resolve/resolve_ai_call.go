@@ -26,11 +26,27 @@ type callError struct {
 	StatusCode int
 	// Err is the last failure, with the API key redacted.
 	Err error
+	// Transient is true when a later attempt may pass (see retryable).
+	Transient bool
+	// RetryAfter is how long the last response asked to wait, 0 when it did not say.
+	RetryAfter time.Duration
 }
 
 // Error implements error.
 func (e *callError) Error() string {
 	return fmt.Sprintf("AI call failed after %d attempt(s): %v", e.Attempts, e.Err)
+}
+
+// reason is the fallback reason of a failed call: what failed and, when a
+// person can fix it, what to do.
+func (e *callError) reason() string {
+	switch e.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return fmt.Sprintf("the model's API refused the key (%d): %v; fix the key, then ask the model again with starter resolve API --ai", e.StatusCode, e.Err)
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
+		return fmt.Sprintf("the model's API rejected the request (%d), which asking again will not change: %v", e.StatusCode, e.Err)
+	}
+	return e.Error()
 }
 
 // Unwrap returns the last failure.
@@ -72,9 +88,10 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	return d
 }
 
-// call sends req with retries and returns the first choice's content. ids
-// are the call's conflict IDs, for the answer schema.
-func (r *AIResolver) call(ctx context.Context, client *openai.Client, key string, req openai.ChatCompletionRequest, ids []string) (string, error) {
+// call sends req, retrying failures that may pass up to retries times, and
+// returns the first choice's content. ids are the call's conflict IDs, for
+// the answer schema.
+func (r *AIResolver) call(ctx context.Context, client *openai.Client, key string, req openai.ChatCompletionRequest, ids []string, retries int) (string, error) {
 	useSchema := r.cfg.ResponseFormat == ResponseFormatJSONSchema && !r.schemaRejected.Load()
 	attempts := 0
 	for retry := 0; ; retry++ {
@@ -101,8 +118,8 @@ func (r *AIResolver) call(ctx context.Context, client *openai.Client, key string
 			r.logger.Info("server rejected json_schema output; using json_object", zap.Error(err))
 			continue
 		}
-		if !canRetry || retry >= r.cfg.MaxRetries {
-			return "", &callError{Attempts: attempts, StatusCode: status, Err: err}
+		if !canRetry || retry >= retries {
+			return "", &callError{Attempts: attempts, StatusCode: status, Err: err, Transient: canRetry, RetryAfter: hint.retryAfter}
 		}
 		wait := r.backoff(retry)
 		if hint.retryAfter > 0 {

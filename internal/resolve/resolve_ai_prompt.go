@@ -115,6 +115,53 @@ func chunkConflicts(ps []promptConflict, maxCount, maxBytes int) [][]promptConfl
 // buildMessages returns the chat messages for one call. The same API name and
 // conflicts always give the same bytes.
 func buildMessages(api string, ps []promptConflict) ([]openaiMessage, error) {
+	body, err := json.Marshal(promptBody{API: api, Conflicts: sortedPrompts(ps)})
+	if err != nil {
+		return nil, fmt.Errorf("encode prompt for api %q: %w", api, err)
+	}
+	return []openaiMessage{{role: "system", content: systemPrompt}, {role: "user", content: string(body)}}, nil
+}
+
+// reaskBody is the user message that asks again: the conflicts still to
+// decide and what was wrong with the previous answer. It keeps the shape
+// of promptBody, so a server that reads the last message finds them.
+type reaskBody struct {
+	API       string           `json:"api"`
+	Conflicts []promptConflict `json:"conflicts"`
+	// Rejected says why the previous answer was not accepted.
+	Rejected string `json:"rejected"`
+}
+
+// maxProblemRunes bounds the problem a re-ask quotes.
+const maxProblemRunes = 1200
+
+// buildReask returns the message that asks again about ps after an answer
+// that had problem.
+func buildReask(api string, ps []promptConflict, problem string) (openaiMessage, error) {
+	body, err := json.Marshal(reaskBody{API: api, Conflicts: sortedPrompts(ps),
+		Rejected: "Your previous answer was not accepted: " + truncateRunes(oneLine(problem), maxProblemRunes) +
+			". Answer again with the JSON object described, deciding only these conflicts; leave out those you cannot decide."})
+	if err != nil {
+		return openaiMessage{}, fmt.Errorf("encode re-ask for api %q: %w", api, err)
+	}
+	return openaiMessage{role: "user", content: string(body)}, nil
+}
+
+// describeRejected says, per rejected conflict of ps (in order), what was
+// wrong with its decision.
+func describeRejected(ps []promptConflict, rejected map[string]string) string {
+	var parts []string
+	for _, p := range ps {
+		if why, ok := rejected[p.ID]; ok {
+			parts = append(parts, fmt.Sprintf("conflict %s (%s): %s", p.ID, p.Pointer, why))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// sortedPrompts returns ps sorted by pointer, then ID: the same conflicts
+// always make the same prompt.
+func sortedPrompts(ps []promptConflict) []promptConflict {
 	sorted := slices.Clone(ps)
 	slices.SortFunc(sorted, func(a, b promptConflict) int {
 		if c := strings.Compare(a.Pointer, b.Pointer); c != 0 {
@@ -122,11 +169,7 @@ func buildMessages(api string, ps []promptConflict) ([]openaiMessage, error) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	body, err := json.Marshal(promptBody{API: api, Conflicts: sorted})
-	if err != nil {
-		return nil, fmt.Errorf("encode prompt for api %q: %w", api, err)
-	}
-	return []openaiMessage{{role: "system", content: systemPrompt}, {role: "user", content: string(body)}}, nil
+	return sorted
 }
 
 // openaiMessage is a role and its content, kept free of the client's types

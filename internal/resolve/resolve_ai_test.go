@@ -132,6 +132,7 @@ func testResolver(srv *fakeLLM, edit func(*AIConfig), noKey bool) (*AIResolver, 
 		Backoff:       time.Millisecond,
 		MaxBackoff:    2 * time.Millisecond,
 		MaxRetryAfter: 50 * time.Millisecond,
+		MaxReasks:     -1,
 	}
 	if edit != nil {
 		edit(&cfg)

@@ -174,6 +174,10 @@ type SyncJobInput struct {
 	// StepTimeout, when set, bounds every step's activity (StartToClose):
 	// how long a step lost with its worker takes to be retried elsewhere.
 	StepTimeout source.Duration `json:"stepTimeout,omitempty"`
+	// AIRetryWindow is how long Temporal retries an unavailable model under the ai strategy before a person is asked (default 1h, steps.go);
+	// AIMaxReasks how often a malformed or invalid answer is asked again (0: the worker's default, 3; negative: never).
+	AIRetryWindow source.Duration `json:"aiRetryWindow,omitempty"`
+	AIMaxReasks   int             `json:"aiMaxReasks,omitempty"`
 	// ReportTo is the workflow ID of a SyncEngine to tell when the job
 	// starts and ends (set by the engine for its schedules and children).
 	ReportTo string `json:"reportTo,omitempty"`
@@ -355,6 +359,8 @@ type ApprovalResult struct {
 type ResolveInput struct {
 	Resolutions []activities.Resolution `json:"resolutions"`
 	By          string                  `json:"by,omitempty"`
+	// AI, instead of resolutions, hands the open conflicts back to the model (`starter resolve API --ai`).
+	AI bool `json:"ai,omitempty"`
 }
 
 // ResolveResult answers resolve.
@@ -364,6 +370,8 @@ type ResolveResult struct {
 	// Applied is true once every conflict is decided and the document is valid.
 	Applied    bool   `json:"applied"`
 	MergedHash string `json:"mergedHash,omitempty"`
+	// HandedToAI is true when the conflicts went back to the model.
+	HandedToAI bool `json:"handedToAI,omitempty"`
 }
 
 // UILink is the Temporal UI page of a run (its history when runID is set):

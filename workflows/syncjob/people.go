@@ -53,9 +53,15 @@ func (j *syncJob) registerPeopleHandlers(ctx workflow.Context) error {
 }
 
 func (j *syncJob) validateResolve(ctx workflow.Context, in ResolveInput) error {
+	if in.AI {
+		return j.validateToAI(in)
+	}
 	w := j.st.Waiting
 	if w == nil || w.Kind != WaitConflicts {
 		return errors.New("this job has no open conflicts")
+	}
+	if j.toAI.asked {
+		return errors.New("the open conflicts were handed to the model; wait for its answer")
 	}
 	if j.applying {
 		return errors.New("resolutions are being applied; try again")
@@ -96,6 +102,9 @@ func (j *syncJob) validateResolve(ctx workflow.Context, in ResolveInput) error {
 }
 
 func (j *syncJob) handleResolve(ctx workflow.Context, in ResolveInput) (ResolveResult, error) {
+	if in.AI {
+		return j.handToAI(ctx, in), nil
+	}
 	for _, r := range in.Resolutions {
 		r.Strategy = source.StrategyManual
 		if r.Reason == "" && in.By != "" {
@@ -225,12 +234,12 @@ func (j *syncJob) gate(ctx workflow.Context, top []string) (bool, error) {
 	j.st.Waiting = &Waiting{Kind: WaitApproval, Since: now, Deadline: now.Add(timeout), OnTimeout: onTimeout, TopChanges: top,
 		Reason: fmt.Sprintf("%d breaking change(s) wait for approval: starter approve %s (or reject)", j.st.BreakingChanges, j.in.ID)}
 	j.st.Status = StatusWaiting
-	j.publish(ctx)
+	j.wait(ctx)
 	answered, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return j.approval.decided || j.stop })
 	// An answer that came in the same workflow task as the deadline counts.
 	answered = answered || j.approval.decided
 	j.st.Waiting = nil
-	j.st.Status = StatusRunning
+	j.st.Status, j.st.Outcome = StatusRunning, ""
 	if err != nil {
 		return false, err
 	}
@@ -256,6 +265,14 @@ func (j *syncJob) gate(ctx workflow.Context, top []string) (bool, error) {
 	return true, nil
 }
 
+// wait shows that the job waits for a person: in the status, the details
+// and LiveSyncOutcome (which the next step, or the end, replaces).
+func (j *syncJob) wait(ctx workflow.Context) {
+	j.st.Outcome = OutcomeWaiting
+	j.upsertOutcome(ctx, OutcomeWaiting, false)
+	j.publish(ctx)
+}
+
 func by(who string) string {
 	if who == "" {
 		return ""
@@ -270,8 +287,13 @@ func (j *syncJob) block(msg string) {
 
 // resolveConflicts decides a merge's open conflicts by the source's
 // strategy, waiting for a person when the strategy (or the AI's fallback)
-// leaves some open. It returns the resolved document's hash.
+// leaves some open. It returns the resolved document's hash. Runs since
+// changeAIDurable take resolveConflictsDurable (people_ai.go); the code
+// below replays runs recorded before it.
 func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.MergeResult) (string, error) {
+	if workflow.GetVersion(ctx, changeAIDurable, workflow.DefaultVersion, 1) >= 1 {
+		return j.resolveConflictsDurable(ctx, merged)
+	}
 	var a *activities.Activities
 	src := j.in.Source
 	strategy := src.StrategyOrDefault()
@@ -318,7 +340,7 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 	j.st.Waiting = &Waiting{Kind: WaitConflicts, Reason: reason + ": starter conflicts " + src.APIID() + ", then starter resolve " + j.in.ID,
 		Since: now, Deadline: now.Add(timeout), OnTimeout: onTimeout, Conflicts: open, ConflictsHash: merged.ConflictsHash, ConflictCount: openCount}
 	j.st.Status, j.st.Step = StatusWaiting, StepResolve
-	j.publish(ctx)
+	j.wait(ctx)
 	if len(j.manual) > 0 {
 		if j.remaining() == 0 {
 			if h, err := j.apply(ctx, merged.ConflictsHash, j.collectResolutions()); err == nil {
@@ -335,7 +357,7 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 	answered = answered || (j.resolvedHash != "" && !j.applying)
 	waiting := j.st.Waiting
 	j.st.Waiting = nil
-	j.st.Status = StatusRunning
+	j.st.Status, j.st.Outcome = StatusRunning, ""
 	if err != nil {
 		return "", err
 	}

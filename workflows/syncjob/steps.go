@@ -27,6 +27,13 @@ type Policy struct {
 	// steps that parse, compare or merge take longer on big specs, and a
 	// heartbeat, not this timeout, notices a lost worker.
 	PerMB time.Duration
+	// Window, when set, is how long Temporal keeps retrying (the
+	// activity's ScheduleToClose timeout); MaxAttempts 0 then means as
+	// often as the backoff allows within it.
+	Window time.Duration
+	// Backoff and MaxBackoff shape Temporal's retries (0: the server's
+	// defaults, 1s and 100× that).
+	Backoff, MaxBackoff time.Duration
 }
 
 // Policies names every activity a workflow runs and how it runs; every
@@ -37,23 +44,36 @@ var Policies = map[string]Policy{
 	StepDiff:    {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
 	StepMerge:   {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
 	StepResolve: {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
-	StepStore:   {StartToClose: time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
-	StepNotify:  {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
+	// PolicyAIResolve is the resolve step under the ai strategy: Temporal
+	// retries a model that is down or rate-limited (ErrTypeAIUnavailable,
+	// a 429's Retry-After honoured) for the window (the job's
+	// aiRetryWindow), with the job's backoff; then a person is asked.
+	PolicyAIResolve: {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 0, PerMB: 20 * time.Second,
+		Window: time.Hour, Backoff: time.Second, MaxBackoff: time.Minute,
+		NonRetryable: []string{activities.ErrTypeResolution, activities.ErrTypeMerge, activities.ErrTypeNotFound}},
+	StepStore:  {StartToClose: time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
+	StepNotify: {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
 	// PolicyApply applies conflict resolutions; Temporal retries it up to
 	// the job's maxRetries (MaxAttempts here is replaced by maxRetries+1).
 	PolicyApply: {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 0,
 		NonRetryable: []string{activities.ErrTypeResolution, activities.ErrTypeMerge}},
 	// PolicyNotifyFailed sends sync.failed after the job failed.
 	PolicyNotifyFailed: {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 3},
+	// PolicySearchAttributes asks which search attributes the namespace has
+	// (a local activity, RegisteredSearchAttributes).
+	PolicySearchAttributes: {StartToClose: 10 * time.Second, MaxAttempts: 3},
 	// PolicyEngine is every engine activity: schedules, signals, webhooks.
 	PolicyEngine: {StartToClose: time.Minute, MaxAttempts: 5},
 }
 
 // Policy names of activities that are not steps of the job.
 const (
+	PolicyAIResolve    = "ai-resolve"
 	PolicyApply        = "apply"
 	PolicyNotifyFailed = "notify-failed"
-	PolicyEngine       = "engine"
+	// PolicySearchAttributes: RegisteredSearchAttributes.
+	PolicySearchAttributes = "search-attributes"
+	PolicyEngine           = "engine"
 )
 
 // StartToCloseFor is the named policy's StartToClose timeout for a
@@ -70,8 +90,32 @@ func ActivityOptions(name string) workflow.ActivityOptions {
 		panic("no activity policy " + name)
 	}
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: p.StartToClose,
-		HeartbeatTimeout:    p.Heartbeat,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: p.MaxAttempts, NonRetryableErrorTypes: p.NonRetryable},
+		StartToCloseTimeout:    p.StartToClose,
+		ScheduleToCloseTimeout: p.Window,
+		HeartbeatTimeout:       p.Heartbeat,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: p.MaxAttempts, NonRetryableErrorTypes: p.NonRetryable,
+			InitialInterval: p.Backoff, MaximumInterval: p.MaxBackoff},
 	}
+}
+
+// AIResolveOptions are PolicyAIResolve's options for job in: the window is
+// in.AIRetryWindow when set, the backoff the job's retry intervals, the
+// attempt's timeout scaled to the document (or in.StepTimeout).
+func AIResolveOptions(in SyncJobInput, docBytes int64) workflow.ActivityOptions {
+	opts := ActivityOptions(PolicyAIResolve)
+	opts.StartToCloseTimeout = StartToCloseFor(PolicyAIResolve, docBytes)
+	if in.StepTimeout > 0 {
+		opts.StartToCloseTimeout = in.StepTimeout.Std()
+	}
+	if in.AIRetryWindow > 0 {
+		opts.ScheduleToCloseTimeout = in.AIRetryWindow.Std()
+	}
+	if in.RetryInitialInterval > 0 {
+		opts.RetryPolicy.InitialInterval = in.RetryInitialInterval.Std()
+	}
+	if in.RetryMaxInterval > 0 {
+		opts.RetryPolicy.MaximumInterval = max(in.RetryMaxInterval.Std(), opts.RetryPolicy.InitialInterval)
+	}
+	opts.Priority = temporal.Priority{PriorityKey: PriorityKey(in.Priority)}
+	return opts
 }

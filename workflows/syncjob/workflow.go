@@ -31,6 +31,7 @@ type syncJob struct {
 	decisions    []Decision
 	resolvedHash string
 	applying     bool
+	toAI         toAI // handing open conflicts back to the model (people_ai.go)
 
 	pauseCh, resumeCh, stopCh workflow.ReceiveChannel
 	barrierCh                 workflow.Channel
