@@ -158,20 +158,12 @@ func (a *Activities) ResolveConflicts(ctx context.Context, in ResolveInput) (*Re
 			return nil, err
 		}
 	case source.StrategyAI:
-		var open *ResolveResult
-		if rs, open, err = a.resolveByAI(ctx, in, mr); err != nil || open != nil {
-			return open, err
-		}
+		return a.resolveByAI(ctx, in, mr)
 	default:
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("strategy %q cannot resolve conflicts automatically", in.Strategy), ErrTypeResolution, nil)
 	}
 	h, err := a.applyTo(ctx, in.API, mr, rs)
 	if err != nil {
-		if in.Strategy == source.StrategyAI {
-			// The AI's choices made an invalid spec: a person decides instead.
-			res.Open, res.FallbackReason = openConflicts(mr, mr.Conflicts), "the AI's choices did not make a valid spec: "+err.Error()
-			return res, nil
-		}
 		return nil, err
 	}
 	res.MergedHash, res.Resolutions = h, rs

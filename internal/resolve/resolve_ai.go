@@ -213,23 +213,36 @@ func (r *AIResolver) Resolve(ctx context.Context, api string, conflicts []Confli
 	return r.resolve(ctx, api, conflicts, askOptions{retries: r.cfg.MaxRetries, reasks: r.cfg.MaxReasks})
 }
 
+// AttemptOptions tune one ResolveAttempt.
+type AttemptOptions struct {
+	// MaxReasks is how many times a malformed or invalid answer is asked
+	// again (0: AIConfig.MaxReasks; negative: never).
+	MaxReasks int
+	// Check, when set, judges the decisions of every conflict together
+	// (the sync job applies them and validates the document). A non-empty
+	// problem is sent back to the model, which is asked again while
+	// re-asks remain, and then left to a person; an error ends the attempt.
+	Check func([]Decision) (problem string, err error)
+}
+
 // ResolveAttempt is one attempt of a durable AI step: it asks the model
 // once per call, without retrying in process. A failure that may pass (5xx,
 // 429, 408, a timeout, a refused connection) is returned as a
 // *TransientError, carrying the server's Retry-After, for Temporal to retry
 // with backoff; decisions already accepted are cached, so a later attempt
 // does not ask for them again. Malformed or invalid answers are asked again
-// up to maxReasks times (0: AIConfig.MaxReasks; negative: never) with what
-// was wrong. Everything else (no key, 401, 403, 400, a refusal, answers
-// still invalid) falls back to a person as in Resolve.
-func (r *AIResolver) ResolveAttempt(ctx context.Context, api string, conflicts []Conflict, maxReasks int) (*AIOutcome, error) {
+// (o.MaxReasks) with what was wrong. Everything else (no key, 401, 403,
+// 400, a refusal, answers still invalid) falls back to a person as in
+// Resolve.
+func (r *AIResolver) ResolveAttempt(ctx context.Context, api string, conflicts []Conflict, o AttemptOptions) (*AIOutcome, error) {
+	reasks := o.MaxReasks
 	switch {
-	case maxReasks == 0:
-		maxReasks = r.cfg.MaxReasks
-	case maxReasks < 0:
-		maxReasks = 0
+	case reasks == 0:
+		reasks = r.cfg.MaxReasks
+	case reasks < 0:
+		reasks = 0
 	}
-	return r.resolve(ctx, api, conflicts, askOptions{reasks: maxReasks, durable: true})
+	return r.resolve(ctx, api, conflicts, askOptions{reasks: reasks, durable: true, check: o.Check})
 }
 
 // askOptions say how one resolution asks the model.
@@ -241,6 +254,11 @@ type askOptions struct {
 	// durable returns transient call failures as *TransientError instead
 	// of falling back to a person.
 	durable bool
+	// check judges a complete set of decisions (AttemptOptions.Check).
+	check func([]Decision) (string, error)
+	// feedback, when set, says why the last complete set was rejected:
+	// every conflict is asked again with it, past the cache.
+	feedback string
 }
 
 // TransientError is a call to the model that failed in a way that may pass
@@ -272,20 +290,46 @@ func (e *TransientError) Error() string {
 // Unwrap returns the failure.
 func (e *TransientError) Unwrap() error { return e.Err }
 
+// resolve decides conflicts, asking again (o.reasks times) when o.check
+// rejects the model's complete set of decisions.
 func (r *AIResolver) resolve(ctx context.Context, api string, conflicts []Conflict, o askOptions) (*AIOutcome, error) {
 	if err := checkConflicts(conflicts); err != nil {
 		return nil, fmt.Errorf("AI conflict resolution for api %q: %w", api, err)
 	}
-	out := &AIOutcome{Model: r.cfg.Model, Decisions: []Decision{}}
+	for ask := 0; ; ask++ {
+		out, err := r.resolveOnce(ctx, api, conflicts, o)
+		if err != nil || o.check == nil || len(out.Fallback) > 0 || len(out.Decisions) == 0 {
+			return out, err
+		}
+		problem, err := o.check(out.Decisions)
+		if err != nil || problem == "" {
+			return out, err
+		}
+		problem = "your decisions together do not make a valid document: " + problem
+		r.logger.Warn("AI decisions rejected together", zap.String("api", api), zap.Int("ask", ask+1), zap.String("problem", problem))
+		if ask >= o.reasks {
+			reasons := make(map[string]string, len(conflicts))
+			for _, c := range conflicts {
+				reasons[c.ID] = problem
+			}
+			return r.outcome(api, conflicts, nil, reasons, 0), nil
+		}
+		o.feedback = problem
+	}
+}
+
+// resolveOnce asks the model about the conflicts not in the cache (all of
+// them with o.feedback) and gathers the outcome.
+func (r *AIResolver) resolveOnce(ctx context.Context, api string, conflicts []Conflict, o askOptions) (*AIOutcome, error) {
 	decided := make(map[string]Decision, len(conflicts))
 	reasons := map[string]string{}
-
+	cached := 0
 	var pending []promptConflict
 	for _, c := range conflicts {
-		if r.cache != nil {
+		if r.cache != nil && o.feedback == "" {
 			if d, ok := r.cache.Get(r.cacheKey(c.ID)); ok && d.Pointer == c.Pointer {
 				decided[c.ID] = d
-				out.Cached++
+				cached++
 				continue
 			}
 		}
@@ -296,7 +340,13 @@ func (r *AIResolver) resolve(ctx context.Context, api string, conflicts []Confli
 			return nil, err
 		}
 	}
+	return r.outcome(api, conflicts, decided, reasons, cached), nil
+}
 
+// outcome is the AIOutcome of conflicts given the decisions made and why
+// the others were not.
+func (r *AIResolver) outcome(api string, conflicts []Conflict, decided map[string]Decision, reasons map[string]string, cached int) *AIOutcome {
+	out := &AIOutcome{Model: r.cfg.Model, Decisions: []Decision{}, Cached: cached}
 	var why []string
 	for _, c := range conflicts {
 		if d, ok := decided[c.ID]; ok {
@@ -323,7 +373,7 @@ func (r *AIResolver) resolve(ctx context.Context, api string, conflicts []Confli
 			zap.String("api", api), zap.Int("fallback", len(out.Fallback)), zap.Int("decided", len(out.Decisions)),
 			zap.String("reason", out.FallbackReason))
 	}
-	return out, nil
+	return out
 }
 
 // resolvePending calls the model for pending conflicts, filling decided with
@@ -385,6 +435,12 @@ func (r *AIResolver) resolveChunk(ctx context.Context, client *openai.Client, ke
 	msgs, err := buildMessages(api, chunk)
 	if err != nil {
 		return nil, nil, err
+	}
+	if o.feedback != "" {
+		// The same conflicts, and why the last decisions were refused.
+		if msgs[1], err = buildReask(api, chunk, o.feedback); err != nil {
+			return nil, nil, err
+		}
 	}
 	req := openai.ChatCompletionRequest{Model: r.cfg.Model, Temperature: r.cfg.Temperature}
 	for _, m := range msgs {

@@ -32,7 +32,7 @@ func TestAIResolveAttemptTransient(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newFakeLLM(t, func(int, openai.ChatCompletionRequest) reply { return tt.respond })
 			r, logs := testResolver(srv, nil, false)
-			out, err := r.ResolveAttempt(t.Context(), "petstore", cs, 0)
+			out, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{})
 			require.Nil(t, out)
 			var te *TransientError
 			require.ErrorAs(t, err, &te)
@@ -49,7 +49,7 @@ func TestAIResolveAttemptTransient(t *testing.T) {
 		srv := newFakeLLM(t, func(int, openai.ChatCompletionRequest) reply { return reply{content: goodAnswer(cs)} })
 		r, _ := testResolver(srv, nil, false)
 		srv.Close()
-		_, err := r.ResolveAttempt(t.Context(), "petstore", cs, 0)
+		_, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{})
 		var te *TransientError
 		require.ErrorAs(t, err, &te)
 		require.Zero(t, te.StatusCode)
@@ -61,7 +61,7 @@ func TestAIResolveAttemptTransient(t *testing.T) {
 			return reply{sleep: 5 * time.Second, content: goodAnswer(cs)}
 		})
 		r, _ := testResolver(srv, func(c *AIConfig) { c.Timeout = 50 * time.Millisecond }, false)
-		_, err := r.ResolveAttempt(t.Context(), "petstore", cs, 0)
+		_, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{})
 		var te *TransientError
 		require.ErrorAs(t, err, &te)
 		require.Contains(t, err.Error(), "deadline exceeded")
@@ -81,10 +81,10 @@ func TestAIResolveAttemptTransient(t *testing.T) {
 			return reply{content: answer(ds...)}
 		})
 		r, _ := testResolver(srv, func(c *AIConfig) { c.MaxConflictsPerCall = 2 }, false)
-		_, err := r.ResolveAttempt(t.Context(), "petstore", cs, 0)
+		_, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{})
 		var te *TransientError
 		require.ErrorAs(t, err, &te)
-		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, 0)
+		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{})
 		require.NoError(t, err)
 		require.Empty(t, out.Fallback)
 		require.Equal(t, 2, out.Cached)
@@ -109,7 +109,7 @@ func TestAIResolveAttemptPermanent(t *testing.T) {
 				return reply{status: tt.status, body: apiError("no: "+secretKey, "invalid_request_error")}
 			})
 			r, logs := testResolver(srv, nil, false)
-			out, err := r.ResolveAttempt(t.Context(), "petstore", cs, 0)
+			out, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{})
 			require.NoError(t, err)
 			require.Empty(t, out.Decisions)
 			require.Equal(t, cs, out.Fallback)
@@ -134,7 +134,7 @@ func TestAIResolveReask(t *testing.T) {
 			return reply{content: goodAnswer(cs)}
 		})
 		r, _ := testResolver(srv, nil, false)
-		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, 3)
+		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{MaxReasks: 3})
 		require.NoError(t, err)
 		require.Empty(t, out.Fallback)
 		require.Len(t, out.Decisions, 3)
@@ -163,7 +163,7 @@ func TestAIResolveReask(t *testing.T) {
 			return reply{content: answer(map[string]any{"id": cs[0].ID, "choice": "remote", "value": "", "reason": "fixed"})}
 		})
 		r, _ := testResolver(srv, nil, false)
-		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, 3)
+		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{MaxReasks: 3})
 		require.NoError(t, err)
 		require.Empty(t, out.Fallback)
 		require.Equal(t, []string{ChoiceRemote, ChoiceLocal, ChoiceRemote},
@@ -184,7 +184,7 @@ func TestAIResolveReask(t *testing.T) {
 	t.Run("still malformed after the re-asks", func(t *testing.T) {
 		srv := newFakeLLM(t, func(int, openai.ChatCompletionRequest) reply { return reply{content: "no idea"} })
 		r, _ := testResolver(srv, nil, false)
-		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, 2)
+		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{MaxReasks: 2})
 		require.NoError(t, err)
 		require.Equal(t, cs, out.Fallback)
 		require.Contains(t, out.FallbackReason, "not the expected JSON")
@@ -205,4 +205,52 @@ func TestAIResolveReask(t *testing.T) {
 func TestTransientErrorText(t *testing.T) {
 	err := &TransientError{API: "pets", StatusCode: 429, RetryAfter: 2 * time.Second, Err: errors.New("slow down")}
 	require.Equal(t, `AI conflict resolution for api "pets": the model answered 429 Too Many Requests (retry after 2s): slow down`, err.Error())
+}
+
+// TestAIResolveAttemptCheck: decisions that are each valid but together make
+// an invalid document are sent back with the problem, past the cache.
+func TestAIResolveAttemptCheck(t *testing.T) {
+	cs := loadConflicts(t)
+	srv := newFakeLLM(t, func(n int, _ openai.ChatCompletionRequest) reply { return reply{content: goodAnswer(cs)} })
+	r, _ := testResolver(srv, nil, false)
+	checks := 0
+	check := func(ds []Decision) (string, error) {
+		checks++
+		require.Len(t, ds, 3)
+		if checks == 1 {
+			return `paths./pets.get: "summary" must be a string`, nil
+		}
+		return "", nil
+	}
+	out, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{MaxReasks: 1, Check: check})
+	require.NoError(t, err)
+	require.Empty(t, out.Fallback)
+	require.Zero(t, out.Cached, "the rejected decisions are not taken from the cache")
+	reqs := srv.requests()
+	require.Len(t, reqs, 2)
+	require.Len(t, reqs[1].req.Messages, 2, "a fresh question with what was wrong")
+	var body reaskBody
+	require.NoError(t, json.Unmarshal([]byte(reqs[1].req.Messages[1].Content), &body))
+	require.Contains(t, body.Rejected, `do not make a valid document: paths./pets.get: "summary" must be a string`)
+	require.Len(t, body.Conflicts, 3)
+
+	t.Run("still invalid after the re-asks", func(t *testing.T) {
+		srv := newFakeLLM(t, func(int, openai.ChatCompletionRequest) reply { return reply{content: goodAnswer(cs)} })
+		r, _ := testResolver(srv, nil, false)
+		out, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{MaxReasks: 2,
+			Check: func([]Decision) (string, error) { return "broken $ref", nil }})
+		require.NoError(t, err)
+		require.Equal(t, cs, out.Fallback)
+		require.Empty(t, out.Decisions)
+		require.Contains(t, out.FallbackReason, "broken $ref")
+		require.Len(t, srv.requests(), 3)
+	})
+
+	t.Run("a failing check ends the attempt", func(t *testing.T) {
+		srv := newFakeLLM(t, func(int, openai.ChatCompletionRequest) reply { return reply{content: goodAnswer(cs)} })
+		r, _ := testResolver(srv, nil, false)
+		boom := errors.New("store unavailable")
+		_, err := r.ResolveAttempt(t.Context(), "petstore", cs, AttemptOptions{Check: func([]Decision) (string, error) { return "", boom }})
+		require.ErrorIs(t, err, boom)
+	})
 }
