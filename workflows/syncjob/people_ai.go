@@ -60,8 +60,13 @@ func (j *syncJob) resolveConflictsDurable(ctx workflow.Context, merged activitie
 		case askModel:
 			askModel = false
 			res, err := j.askModel(ctx, merged)
-			if err != nil {
+			if err != nil && (first || errors.Is(err, errStopped) || temporal.IsCanceledError(err)) {
 				return "", err
+			}
+			if err != nil {
+				// Asked again by a person, the model failed: the person decides.
+				reason = fmt.Sprintf("%d conflict(s) still need a decision; asking the model again failed: %s", len(open), errorText(err))
+				break
 			}
 			if len(res.Open) > 0 {
 				j.decided, open = j.withoutManual(res.Resolutions), res.Open

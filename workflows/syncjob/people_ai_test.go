@@ -157,3 +157,30 @@ func TestAIRetryPolicyFromSteps(t *testing.T) {
 	require.Equal(t, 2*time.Second, o.RetryPolicy.MaximumInterval)
 	require.Equal(t, StartToCloseFor(PolicyAIResolve, 3<<20), o.StartToCloseTimeout)
 }
+
+// TestHandBackFailureWaitsAgain: when the model cannot be asked again (a
+// permanent failure), the job waits for the person once more.
+func TestHandBackFailureWaitsAgain(t *testing.T) {
+	env := newEnv(t)
+	expectConflicts(env)
+	in := input(0)
+	in.Source.Strategy = source.StrategyManual
+	env.OnActivity(a.ResolveConflicts, mock.Anything, mock.Anything).Return(nil,
+		temporal.NewNonRetryableApplicationError("stored conflicts sha256:conflicts are gone", activities.ErrTypeNotFound, nil)).Once()
+	env.OnActivity(a.ApplyResolutions, mock.Anything, mock.Anything).Return(&activities.ApplyResult{MergedHash: "sha256:manual"}, nil)
+	var back, person update
+	env.RegisterDelayedCallback(func() { sendResolve(t, env, ResolveInput{AI: true}, &back) }, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		st := queryStatus(t, env)
+		require.NotNil(t, st.Waiting)
+		require.Contains(t, st.Waiting.Reason, "asking the model again failed: stored conflicts sha256:conflicts are gone")
+		require.Equal(t, 24*time.Hour, st.Waiting.Deadline.Sub(st.Waiting.Since), "the deadline does not restart")
+		sendResolve(t, env, ResolveInput{By: "ida", Resolutions: []activities.Resolution{
+			{Pointer: "/info/title", Choice: "local"}, {Pointer: "/info/description", Choice: "remote"}}}, &person)
+	}, time.Hour)
+	env.ExecuteWorkflow(SyncJobWorkflow, in)
+	require.NoError(t, env.GetWorkflowError())
+	require.True(t, back.res.HandedToAI)
+	require.True(t, person.res.Applied)
+	require.Equal(t, StatusCompleted, result(t, env).Status)
+}
