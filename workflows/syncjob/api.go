@@ -62,35 +62,90 @@ const (
 	SignalSyncFinished = "syncFinished"
 )
 
-// Search attributes every SyncJob carries (registered by the dev server;
-// see the README for a real cluster).
+// Search attributes every SyncJob sets on itself, on every run, however it
+// was started (the starter, the engine, a schedule, `temporal workflow
+// start`, the UI), so `LiveSyncAPI = "payments" AND LiveSyncOutcome =
+// "stored"` finds every sync that stored a version of payments. The dev
+// server registers them; the README shows the commands for a real cluster.
+// A namespace without them still syncs: the job sets only the ones the
+// namespace has (see RegisteredSearchAttributes).
 var (
+	// SearchAttrSource is the source's ID.
 	SearchAttrSource = temporal.NewSearchAttributeKeyKeyword("LiveSyncSource")
-	SearchAttrAPI    = temporal.NewSearchAttributeKeyKeyword("LiveSyncAPI")
+	// SearchAttrAPI is the API the source feeds.
+	SearchAttrAPI = temporal.NewSearchAttributeKeyKeyword("LiveSyncAPI")
+	// SearchAttrOutcome is what the run did: one of the Outcome constants.
+	SearchAttrOutcome = temporal.NewSearchAttributeKeyKeyword("LiveSyncOutcome")
+	// SearchAttrBreaking counts the error-level breaking findings of the
+	// change the run judged.
+	SearchAttrBreaking = temporal.NewSearchAttributeKeyInt64("LiveSyncBreaking")
+	// SearchAttrVersion is the API version the run stored, or the current
+	// one when it stored none (no change).
+	SearchAttrVersion = temporal.NewSearchAttributeKeyInt64("LiveSyncVersion")
+	// SearchAttrTrigger says what started the run: one of the Trigger constants.
+	SearchAttrTrigger = temporal.NewSearchAttributeKeyKeyword("LiveSyncTrigger")
 )
+
+// searchAttributeKeys lists every search attribute a SyncJob sets.
+var searchAttributeKeys = []temporal.SearchAttributeKey{
+	SearchAttrSource, SearchAttrAPI, SearchAttrOutcome, SearchAttrBreaking, SearchAttrVersion, SearchAttrTrigger,
+}
 
 // SearchAttributes lists the search attributes by name and type, for
 // registering them on a namespace.
 func SearchAttributes() map[string]enumspb.IndexedValueType {
-	return map[string]enumspb.IndexedValueType{
-		SearchAttrSource.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		SearchAttrAPI.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	m := make(map[string]enumspb.IndexedValueType, len(searchAttributeKeys))
+	for _, k := range searchAttributeKeys {
+		m[k.GetName()] = k.GetValueType()
 	}
+	return m
+}
+
+// Outcomes of a run (LiveSyncOutcome, Status.Outcome, SyncJobResult.Outcome).
+const (
+	// OutcomeStored: a new version of the API was stored.
+	OutcomeStored = "stored"
+	// OutcomeNoChange: nothing to store (unchanged, reformatted, equal to
+	// the current version, or a disabled source).
+	OutcomeNoChange = "no-change"
+	// OutcomeFailed: the sync failed; the API's current version did not move.
+	OutcomeFailed = "failed"
+	// OutcomeStopped: stopped (the stop signal) or cancelled before the end.
+	OutcomeStopped = "stopped"
+	// OutcomeWaiting: the job waits for a person (approval or conflicts).
+	OutcomeWaiting = "waiting"
+	// OutcomeHeld: the breaking-change gate kept the last version (gate
+	// block, or no approval before the deadline).
+	OutcomeHeld = "held"
+	// OutcomeRejected: a person rejected the breaking change.
+	OutcomeRejected = "rejected"
+)
+
+// Triggers: what started a run (SyncJobInput.Trigger, LiveSyncTrigger).
+const (
+	// TriggerManual: a person, through the starter (StartRun sets it).
+	TriggerManual = "manual"
+	// TriggerSchedule: the source's Temporal Schedule.
+	TriggerSchedule = "schedule"
+	// TriggerEngine: the SyncEngine, as a child (sync-all, startSync, a new source).
+	TriggerEngine = "engine"
+	// TriggerAPI: anyone else (`temporal workflow start`, the UI, a client
+	// of its own); what an empty trigger means.
+	TriggerAPI = "api"
+)
+
+// ValidTrigger checks a trigger name; empty means api.
+func ValidTrigger(t string) error {
+	switch t {
+	case "", TriggerManual, TriggerSchedule, TriggerEngine, TriggerAPI:
+		return nil
+	}
+	return fmt.Errorf("invalid trigger %q: want manual, schedule, engine or api", t)
 }
 
 // SyncReport is what a job tells the workflow it reports to when it starts
 // and when it ends.
-type SyncReport struct {
-	JobID      string `json:"jobId"`
-	WorkflowID string `json:"workflowId"`
-	RunID      string `json:"runId,omitempty"`
-	Status     string `json:"status"`
-	NoChange   bool   `json:"noChange,omitempty"`
-	Error      string `json:"error,omitempty"`
-	DurationMs int64  `json:"durationMs"`
-	Version    int    `json:"version,omitempty"`
-	Changes    int    `json:"changes,omitempty"`
-}
+type SyncReport = activities.SyncReport
 
 // Decision records how one merge conflict was decided.
 type Decision = activities.Decision
@@ -181,6 +236,9 @@ type SyncJobInput struct {
 	// ReportTo is the workflow ID of a SyncEngine to tell when the job
 	// starts and ends (set by the engine for its schedules and children).
 	ReportTo string `json:"reportTo,omitempty"`
+	// Trigger says what started the job (TriggerManual, TriggerSchedule,
+	// TriggerEngine; empty means TriggerAPI). It is shown as LiveSyncTrigger.
+	Trigger string `json:"trigger,omitempty"`
 }
 
 // Normalize fills defaults and validates; the error is the user's to fix.
@@ -204,6 +262,12 @@ func (in *SyncJobInput) Normalize() error {
 		in.Priority = PriorityMedium
 	}
 	if err := ValidPriority(in.Priority); err != nil {
+		return err
+	}
+	if in.Trigger == "" {
+		in.Trigger = TriggerAPI
+	}
+	if err := ValidTrigger(in.Trigger); err != nil {
 		return err
 	}
 	if in.MaxRetries == nil {
@@ -236,12 +300,16 @@ type StepInfo struct {
 
 // Status is what the status query returns.
 type Status struct {
-	ID         string `json:"id"`
-	SourceID   string `json:"sourceId"`
-	API        string `json:"api"`
-	Location   string `json:"location"`
-	Priority   string `json:"priority"`
-	Status     string `json:"status"`
+	ID       string `json:"id"`
+	SourceID string `json:"sourceId"`
+	API      string `json:"api"`
+	Location string `json:"location"`
+	Priority string `json:"priority"`
+	Status   string `json:"status"`
+	// Outcome is what the run did, once known (an Outcome constant; also
+	// OutcomeWaiting while it waits for a person).
+	Outcome    string `json:"outcome,omitempty"`
+	Trigger    string `json:"trigger,omitempty"`
 	Step       string `json:"step"`
 	Paused     bool   `json:"paused"`
 	RetryCount int    `json:"retryCount"`
@@ -285,6 +353,7 @@ type SyncJobResult struct {
 	SourceID        string     `json:"sourceId"`
 	API             string     `json:"api"`
 	Status          string     `json:"status"`
+	Outcome         string     `json:"outcome,omitempty"`
 	NoChange        bool       `json:"noChange"`
 	Version         int        `json:"version,omitempty"`
 	VersionHash     string     `json:"versionHash"`
@@ -417,7 +486,13 @@ func StartOptions(in SyncJobInput, withSearchAttributes bool) client.StartWorkfl
 	}
 	o.StaticSummary = Summary(src)
 	if withSearchAttributes {
-		o.TypedSearchAttributes = temporal.NewSearchAttributes(SearchAttrSource.ValueSet(in.Source.ID), SearchAttrAPI.ValueSet(in.Source.APIID()))
+		// The workflow sets them too; set here, they are in the list from the first moment.
+		trigger := in.Trigger
+		if trigger == "" {
+			trigger = TriggerAPI
+		}
+		o.TypedSearchAttributes = temporal.NewSearchAttributes(SearchAttrSource.ValueSet(src.ID), SearchAttrAPI.ValueSet(src.APIID()),
+			SearchAttrTrigger.ValueSet(trigger))
 	}
 	return o
 }
@@ -436,8 +511,12 @@ func Start(ctx context.Context, c client.Client, in SyncJobInput, wait bool) (*S
 	return Result(ctx, run)
 }
 
-// StartRun starts (or attaches to) the SyncJob and returns its run.
+// StartRun starts (or attaches to) the SyncJob and returns its run. A job
+// started here without a trigger is a manual one (TriggerManual).
 func StartRun(ctx context.Context, c client.Client, in SyncJobInput) (client.WorkflowRun, error) {
+	if in.Trigger == "" {
+		in.Trigger = TriggerManual
+	}
 	run, err := c.ExecuteWorkflow(ctx, StartOptions(in, true), SyncJobWorkflowName, in)
 	var invalid *serviceerror.InvalidArgument
 	if errors.As(err, &invalid) && strings.Contains(strings.ToLower(invalid.Error()), "search attribute") {

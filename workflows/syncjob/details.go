@@ -33,6 +33,12 @@ func (j *syncJob) details() string {
 	}
 	b.WriteString("\n\n")
 	b.WriteString(fmt.Sprintf("- source `%s` → API `%s` (%s)\n", st.SourceID, st.API, st.Location))
+	if st.Outcome != "" || st.Trigger != "" {
+		b.WriteString(fmt.Sprintf("- outcome `%s`, trigger `%s`\n", orDash(st.Outcome), orDash(st.Trigger)))
+	}
+	if st.Message != "" && st.Status != StatusStopped {
+		b.WriteString(fmt.Sprintf("- %s\n", oneLine(st.Message, 300)))
+	}
 	if st.Version > 0 {
 		b.WriteString(fmt.Sprintf("- version %d, %d change(s), %d breaking\n", st.Version, st.ChangesDetected, st.BreakingChanges))
 	}
@@ -68,16 +74,28 @@ func (j *syncJob) details() string {
 // statusLine is what the job did, in a few words.
 func statusLine(st *Status) string {
 	switch {
-	case st.Status == StatusCompleted && st.Blocked:
-		return "blocked: the last version stays"
+	case st.Outcome == OutcomeRejected:
+		return "rejected: the last version stays"
+	case st.Outcome == OutcomeHeld || (st.Status == StatusCompleted && st.Blocked):
+		return "held by the gate: the last version stays"
 	case st.Status == StatusCompleted && st.NoChange:
 		return "no change"
 	case st.Status == StatusCompleted && st.Version > 0:
 		return fmt.Sprintf("stored version %d", st.Version)
 	case st.Status == StatusWaiting && st.Waiting != nil:
 		return "waiting for " + st.Waiting.Kind
+	case st.Status == StatusStopped:
+		// Stopped runs close as Completed (stop) or Canceled: say so first.
+		return "stopped: " + st.Message
 	}
 	return st.Status
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func oneLine(s string, n int) string {

@@ -31,7 +31,12 @@ type syncJob struct {
 	decisions    []Decision
 	resolvedHash string
 	applying     bool
-	toAI         toAI // handing open conflicts back to the model (people_ai.go)
+	toAI         toAI     // handing open conflicts back to the model (people_ai.go)
+	reports      reporter // what the job tells the engine (report.go)
+
+	// sa: the search attributes this run sets (none before the change
+	// that introduced them, or on a namespace without them).
+	sa searchAttrs
 
 	pauseCh, resumeCh, stopCh workflow.ReceiveChannel
 	barrierCh                 workflow.Channel
@@ -70,18 +75,16 @@ func SyncJobWorkflow(ctx workflow.Context, in SyncJobInput) (*SyncJobResult, err
 		}
 	})
 
+	j.initSearchAttributes(ctx)
 	//workflowcheck:ignore (order-independent: validation, counting, encoding/json sorts map keys)
 	if err := j.in.Normalize(); err != nil {
 		return j.finish(ctx, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("sync job %q: %v", j.in.ID, err), activities.ErrTypeSource, nil))
 	}
 	j.st.ID, j.st.SourceID, j.st.API = j.in.ID, j.in.SourceID, j.in.Source.APIID()
-	j.st.Priority, j.st.MaxRetries = j.in.Priority, *j.in.MaxRetries
-	if j.in.ReportTo != "" {
-		// Fire and forget: the engine only counts running jobs with it.
-		workflow.SignalExternalWorkflow(ctx, j.in.ReportTo, "", SignalSyncStarted,
-			SyncReport{JobID: j.in.ID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID, Status: StatusRunning})
-	}
+	j.st.Priority, j.st.MaxRetries, j.st.Trigger = j.in.Priority, *j.in.MaxRetries, j.in.Trigger
+	j.upsertStart(ctx)
+	j.reportStarted(ctx)
 	if !j.in.Source.IsEnabled() {
 		j.st.NoChange = true
 		j.st.Message = "source is disabled"
@@ -241,6 +244,10 @@ func (j *syncJob) step(ctx workflow.Context, name string, fn func(workflow.Conte
 		now := workflow.Now(ctx)
 		j.st.Status, j.st.Step, j.st.LastAttempt, j.st.NextAttempt = StatusRunning, name, &now, nil
 		j.st.Steps[idx].Status, j.st.Steps[idx].Attempts = StatusRunning, attempt
+		if j.sa.set[SearchAttrOutcome.GetName()] == OutcomeWaiting {
+			// A person answered: the job runs again.
+			j.upsertOutcome(ctx, "", false)
+		}
 		j.publish(ctx)
 		err := fn(actx)
 		tookD := workflow.Now(ctx).Sub(now)
@@ -336,8 +343,8 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 		err = nil
 	case temporal.IsCanceledError(err):
 		j.st.Status, j.st.Message = StatusStopped, "cancelled"
-		res.Status = j.st.Status
-		j.publish(ctx)
+		res.Status, res.Message = j.st.Status, j.st.Message
+		j.close(ctx, res)
 		j.record(ctx, res)
 		j.report(ctx, res)
 		return res, err
@@ -353,17 +360,26 @@ func (j *syncJob) finish(ctx workflow.Context, err error) (*SyncJobResult, error
 		if errors.As(err, &appErr) {
 			errType = appErr.Type()
 		}
-		j.publish(ctx)
+		j.close(ctx, res)
 		j.notifyFailed(ctx, res)
 		j.record(ctx, res)
 		j.report(ctx, res)
 		return res, temporal.NewNonRetryableApplicationError(j.st.LastError, errType, nil, res)
 	}
 	res.Status = j.st.Status
-	j.publish(ctx)
+	j.close(ctx, res)
 	j.record(ctx, res)
 	j.report(ctx, res)
 	return res, err
+}
+
+// close records the run's outcome in the status, the result, the search
+// attributes and the details.
+func (j *syncJob) close(ctx workflow.Context, res *SyncJobResult) {
+	j.st.Outcome = j.outcome()
+	res.Outcome = j.st.Outcome
+	j.upsertOutcome(ctx, j.st.Outcome, true)
+	j.publish(ctx)
 }
 
 func (j *syncJob) record(ctx workflow.Context, res *SyncJobResult) {
@@ -397,20 +413,6 @@ func (j *syncJob) notifyFailed(ctx workflow.Context, res *SyncJobResult) {
 		Event: EventSyncFailed, JobID: res.ID, SourceID: res.SourceID, API: res.API, Error: res.Error,
 		Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/failed", Time: workflow.Now(ctx),
 	}).Get(ctx, nil)
-}
-
-// report tells the engine how the job ended; an engine that is gone is no
-// reason to fail the sync.
-func (j *syncJob) report(ctx workflow.Context, res *SyncJobResult) {
-	if j.in.ReportTo == "" {
-		return
-	}
-	r := SyncReport{JobID: res.ID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID, Status: res.Status, NoChange: res.NoChange,
-		Error: res.Error, DurationMs: res.DurationMs, Version: res.Version, Changes: res.Changes}
-	ctx, _ = workflow.NewDisconnectedContext(ctx)
-	if err := workflow.SignalExternalWorkflow(ctx, j.in.ReportTo, "", SignalSyncFinished, r).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("could not report to the engine", "engine", j.in.ReportTo, "error", err.Error())
-	}
 }
 
 // errorText is the innermost readable message of an activity error.

@@ -3,6 +3,8 @@ package syncjob
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,10 +23,18 @@ var a *activities.Activities
 
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
+	return newEnvWithSearchAttributes(t, slices.Sorted(maps.Keys(SearchAttributes())), nil)
+}
+
+// newEnvWithSearchAttributes is newEnv on a namespace that has the named
+// search attributes (or that cannot say, with err).
+func newEnvWithSearchAttributes(t *testing.T, names []string, err error) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
 	env.RegisterWorkflow(SyncJobWorkflow)
+	env.OnActivity(RegisteredSearchAttributes, mock.Anything).Return(names, err).Maybe()
 	return env
 }
 
@@ -284,11 +294,11 @@ func TestWorkerLossDoesNotCountAsARetry(t *testing.T) {
 // Every activity a workflow runs takes its options from the one policy
 // table; steps that can run long heartbeat within seconds.
 func TestEveryStepHasAPolicy(t *testing.T) {
-	for _, step := range []string{StepFetch, StepParse, StepDiff, StepMerge, StepResolve, StepStore, StepNotify, PolicyApply, PolicyNotifyFailed, PolicyEngine} {
+	for _, step := range []string{StepFetch, StepParse, StepDiff, StepMerge, StepResolve, StepStore, StepNotify, PolicyApply, PolicyNotifyFailed, PolicyEngine, PolicySearchAttributes} {
 		o := ActivityOptions(step)
 		require.Positive(t, o.StartToCloseTimeout, step)
 		require.NotNil(t, o.RetryPolicy, step)
-		if step != PolicyEngine {
+		if step != PolicyEngine && step != PolicySearchAttributes {
 			require.Equal(t, activities.HeartbeatTimeout, o.HeartbeatTimeout, step)
 		}
 	}
