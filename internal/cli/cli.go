@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/dial"
 	"github.com/apilivesync/apilivesync/internal/store"
 	"github.com/spf13/cobra"
@@ -462,6 +463,10 @@ func (s *Starter) cmdStatus(fs *pflag.FlagSet, g *globals) runFunc {
 				}
 				return fmt.Errorf("status of job %q: %w", pos[0], err)
 			}
+			if st.NextAttempt == nil && st.Status != syncjob.StatusRunning && st.Status != syncjob.StatusPending {
+				// Idle: the next attempt is the source's next scheduled sync.
+				st.NextAttempt = nextScheduled(ctx, c, st.SourceID)
+			}
 			if g.json {
 				return s.printJSON(st)
 			}
@@ -677,4 +682,18 @@ func idPart(s string) string {
 		}
 	}
 	return strings.Trim(b.String(), "-._")
+}
+
+// nextScheduled is when the source's schedule next starts a sync (nil: no
+// schedule, or paused).
+func nextScheduled(ctx context.Context, c client.Client, sourceID string) *time.Time {
+	if sourceID == "" {
+		return nil
+	}
+	d, err := c.ScheduleClient().GetHandle(ctx, activities.ScheduleID(sourceID)).Describe(ctx)
+	if err != nil || d.Schedule.State == nil || d.Schedule.State.Paused || len(d.Info.NextActionTimes) == 0 {
+		return nil
+	}
+	t := d.Info.NextActionTimes[0]
+	return &t
 }

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-
 	"github.com/apilivesync/apilivesync/internal/config"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/workflows/engine"

@@ -20,7 +20,7 @@ import (
 )
 
 // ApplyChunk is how many sources one applyConfig update carries.
-const ApplyChunk = 500
+const ApplyChunk = 250
 
 // ApplyConfig reconciles the engine to a loaded config file, in chunks of
 // ApplyChunk sources that share one generation (the hash of what is
@@ -102,7 +102,7 @@ func (s *Starter) engineStatus(ctx context.Context, c client.Client, g *globals,
 		}
 		fmt.Fprintf(s.Stdout, "engine %s; %d sources registered, %d running, %d queued\n", state, m.RegisteredSources, m.ActiveJobs, m.QueueLength)
 		tw = tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SOURCE\tAPI\tPRIORITY\tEVERY\tSTATE\tLAST\tFAILURES\tLAST SYNC\tNOTE")
+		fmt.Fprintln(tw, "SOURCE\tAPI\tPRIORITY\tEVERY\tSTATE\tLAST\tFAILURES\tLAST SYNC\tNEXT\tNOTE")
 	}
 	shown, token := 0, ""
 	first := true
@@ -124,6 +124,9 @@ func (s *Starter) engineStatus(ctx context.Context, c client.Client, g *globals,
 			}
 			if a, ok := now[j.ID]; ok && a.Running {
 				j.Running = true
+			}
+			if !all && j.Scheduled {
+				j.NextRun = nextScheduled(ctx, c, j.ID)
 			}
 			if m.Paused {
 				j.Paused = true
@@ -197,5 +200,9 @@ func printJobRow(tw *tabwriter.Writer, j engine.JobInfo) {
 	if prio == "" {
 		prio = syncjob.PriorityMedium
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Source.APIID(), prio, every, state, orDash(j.LastStatus), j.ConsecutiveFailures, last, note)
+	next := "-"
+	if j.NextRun != nil {
+		next = j.NextRun.Local().Format(time.DateTime)
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.ID, j.Source.APIID(), prio, every, state, orDash(j.LastStatus), j.ConsecutiveFailures, last, next, note)
 }

@@ -49,6 +49,15 @@ func TestEverySyncReportsToTheEngine(t *testing.T) {
 	require.NoError(t, err, "refreshInterval on a direct start creates the source's schedule")
 	require.Equal(t, time.Hour, d.Schedule.Spec.Intervals[0].Every)
 	require.Contains(t, engineJobsAll(t), "rep-refresh")
+
+	// Idle, the job's next attempt is its source's next scheduled sync.
+	out, err = starter(t, "status", "rep-refresh", "--json")
+	require.NoError(t, err, out)
+	var st syncjob.Status
+	require.NoError(t, json.Unmarshal([]byte(out), &st), out)
+	require.NotNil(t, st.NextAttempt, out)
+	// Intervals are aligned to the epoch, plus jitter (at most 6m for 1h).
+	require.True(t, st.NextAttempt.After(time.Now()) && st.NextAttempt.Before(time.Now().Add(67*time.Minute)), "next attempt %s", st.NextAttempt)
 }
 
 // engineJobsAll is every registered source, through `engine status --all --json`.

@@ -120,7 +120,7 @@ func (e *engine) removeSyncJobs(ctx workflow.Context, in RemoveInput) (SelectRes
 		var ea *activities.EngineActivities
 		var n int
 		e.events++
-		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.RemoveSources, in.IDs).Get(ctx, &n); err != nil {
+		if err := workflow.ExecuteActivity(registryCtx(ctx), ea.RemoveSources, in.IDs).Get(ctx, &n); err != nil {
 			return SelectResult{}, err
 		}
 		e.st.Registered = max(e.st.Registered-n, 0)
@@ -192,7 +192,7 @@ func (e *engine) stopSync(ctx workflow.Context, in SelectInput) (SelectResult, e
 		var ea *activities.EngineActivities
 		var r activities.SelectResult
 		e.events++
-		err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.UnqueueSyncs, activities.Selection{IDs: in.IDs, API: in.API}).Get(ctx, &r)
+		err := workflow.ExecuteActivity(registryCtx(ctx), ea.UnqueueSyncs, activities.Selection{IDs: in.IDs, API: in.API}).Get(ctx, &r)
 		if err != nil {
 			return SelectResult{}, err
 		}

@@ -29,6 +29,9 @@ const (
 	maxDueBatch = 500
 	maxWaiting  = 200
 	dequeueMax  = 50
+	// maxRunBytes continues a run as new once its history reaches it
+	// (applies carry sources in their events), well under 2 MB.
+	maxRunBytes = 1 << 20
 )
 
 type engine struct {
@@ -167,7 +170,8 @@ func (e *engine) run(ctx workflow.Context) error {
 	})
 
 	canContinue := func() bool {
-		return e.events >= e.st.Config.ContinueAsNewAfter || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		info := workflow.GetInfo(ctx)
+		return e.events >= e.st.Config.ContinueAsNewAfter || info.GetContinueAsNewSuggested() || info.GetCurrentHistorySize() >= maxRunBytes
 	}
 	for {
 		err := workflow.Await(ctx, func() bool {
@@ -241,6 +245,11 @@ func engineActivityCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, syncjob.ActivityOptions(syncjob.PolicyEngine))
 }
 
+// registryCtx is for activities that may walk the whole registry.
+func registryCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, syncjob.ActivityOptions(syncjob.PolicyRegistry))
+}
+
 // template is how the engine's schedules start due syncs, and its pause.
 func (e *engine) template() activities.ScheduleTemplate {
 	return activities.ScheduleTemplate{
@@ -265,7 +274,7 @@ func (e *engine) dispatch(ctx workflow.Context) error {
 	var items []activities.DispatchItem
 	e.busy = true
 	e.events++
-	err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.DequeueSyncs, n).Get(ctx, &items)
+	err := workflow.ExecuteActivity(registryCtx(ctx), ea.DequeueSyncs, n).Get(ctx, &items)
 	e.busy = false
 	if err != nil {
 		return err
@@ -431,7 +440,7 @@ func (e *engine) enqueue(ctx workflow.Context, sel activities.Selection, trigger
 	e.events++
 	e.st.Seq = max(e.st.Seq+1, workflow.Now(ctx).UnixNano())
 	var res activities.SelectResult
-	err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.EnqueueSyncs, activities.EnqueueInput{Selection: sel, Seq: e.st.Seq, Trigger: trigger}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(registryCtx(ctx), ea.EnqueueSyncs, activities.EnqueueInput{Selection: sel, Seq: e.st.Seq, Trigger: trigger}).Get(ctx, &res)
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +544,7 @@ func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error)
 		part := in.Sources[i:min(i+chunk, len(in.Sources))]
 		var r activities.ApplySourcesResult
 		e.events++
-		err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.ApplySources, activities.ApplySourcesInput{
+		err := workflow.ExecuteActivity(registryCtx(ctx), ea.ApplySources, activities.ApplySourcesInput{
 			Sources: part, Generation: gen, Schedule: e.template(), CheckDeps: in.Generation == "",
 		}).Get(ctx, &r)
 		if err != nil {
@@ -548,7 +557,7 @@ func (e *engine) apply(ctx workflow.Context, in ApplyInput) (ApplyResult, error)
 	if !in.More {
 		var f activities.FinishApplyResult
 		e.events++
-		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.FinishApply, gen, in.Keep).Get(ctx, &f); err != nil {
+		if err := workflow.ExecuteActivity(registryCtx(ctx), ea.FinishApply, gen, in.Keep).Get(ctx, &f); err != nil {
 			return res, err
 		}
 		res.Removed, res.RemovedCount = f.Removed, f.Count
@@ -573,7 +582,7 @@ func (e *engine) upsert(ctx workflow.Context, s source.Source, maxRetries *int, 
 	var ea *activities.EngineActivities
 	var r activities.ApplySourcesResult
 	e.events++
-	err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.ApplySources, activities.ApplySourcesInput{
+	err := workflow.ExecuteActivity(registryCtx(ctx), ea.ApplySources, activities.ApplySourcesInput{
 		Sources: []source.Source{s}, MaxRetries: maxRetries, Mode: mode, Schedule: e.template(), CheckDeps: true,
 	}).Get(ctx, &r)
 	if err != nil {
@@ -610,7 +619,7 @@ func (e *engine) setConfig(ctx workflow.Context, c EngineConfig) error {
 func (e *engine) reconcileAll(ctx workflow.Context) error {
 	var ea *activities.EngineActivities
 	e.events++
-	return workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{All: true, Schedule: e.template()}).Get(ctx, nil)
+	return workflow.ExecuteActivity(registryCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{All: true, Schedule: e.template()}).Get(ctx, nil)
 }
 
 func (e *engine) pause(ctx workflow.Context, in SelectInput, pause bool) (SelectResult, error) {
@@ -629,7 +638,7 @@ func (e *engine) pause(ctx workflow.Context, in SelectInput, pause bool) (Select
 		var ea *activities.EngineActivities
 		var r activities.SelectResult
 		e.events++
-		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{All: true, Schedule: e.template()}).Get(ctx, &r); err != nil {
+		if err := workflow.ExecuteActivity(registryCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{All: true, Schedule: e.template()}).Get(ctx, &r); err != nil {
 			return SelectResult{}, err
 		}
 		return SelectResult{IDs: r.IDs, Count: r.Count}, e.signalJobs(ctx, nil, signal)
@@ -637,7 +646,7 @@ func (e *engine) pause(ctx workflow.Context, in SelectInput, pause bool) (Select
 	var ea *activities.EngineActivities
 	var r activities.SelectResult
 	e.events++
-	err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{
+	err := workflow.ExecuteActivity(registryCtx(ctx), ea.PauseSources, activities.PauseSourcesInput{
 		Selection: activities.Selection{IDs: in.IDs, API: in.API}, Pause: pause, Schedule: e.template(),
 	}).Get(ctx, &r)
 	if err != nil {
