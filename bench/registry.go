@@ -76,6 +76,9 @@ func scenarioRegistry(ctx context.Context, e *benchEnv, cfg config) (*table, err
 	met, err := e.waitSyncs(ctx, int64(m), 2*time.Minute)
 	peak := sampler.finish()
 	if err != nil {
+		if h, herr := e.engineHistory(ctx, t0); herr == nil {
+			err = fmt.Errorf("%w; %s; events by type: %v", err, h.summary(), h.types)
+		}
 		return nil, err
 	}
 	time.Sleep(time.Second)
