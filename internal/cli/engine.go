@@ -214,7 +214,7 @@ func (s *Starter) cmdEngineAdd(fs *pflag.FlagSet, g *globals) runFunc {
 		if g.json {
 			return s.printJSON(job)
 		}
-		every := "on demand (starter sync-all --api " + job.Source.APIID() + ")"
+		every := "no schedule (sync it with: starter sync-all --api " + job.Source.APIID() + ")"
 		if job.Scheduled {
 			every = "every " + job.Source.RefreshInterval.Std().String()
 		}

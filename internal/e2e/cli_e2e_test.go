@@ -171,13 +171,13 @@ func TestStarterEngineConfigSetAddStop(t *testing.T) {
 	_, err = env.client.ScheduleClient().GetHandle(t.Context(), activities.ScheduleID("cli-eng-a")).Describe(t.Context())
 	require.NoError(t, err, "the source has its schedule")
 
-	// A file source, by relative path, of a declared kind; no --refresh: on demand.
+	// A file source, by relative path, of a declared kind; no --refresh: no schedule.
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "petstore.yaml"), petstore(t), 0o644))
 	t.Chdir(dir)
 	out, err = starter(t, "engine", "add", "--source", "petstore.yaml", "--id", "cli-eng-file", "--api", "cli-eng", "--kind", "openapi")
 	require.NoError(t, err, out)
-	require.Contains(t, out, "added source cli-eng-file (api cli-eng, medium priority): on demand")
+	require.Contains(t, out, "added source cli-eng-file (api cli-eng, medium priority): no schedule")
 	got = engineJobs(t)["cli-eng-file"]
 	require.Equal(t, filepath.Join(dir, "petstore.yaml"), got.Source.LocalFile())
 	require.Equal(t, "openapi", got.Source.Kind)
