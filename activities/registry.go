@@ -256,13 +256,19 @@ func (a *EngineActivities) each(ctx context.Context, sel Selection, fn func(*reg
 		}
 		return nil
 	}
-	return a.Registry.Each(ctx, func(j *registry.Job) error {
+	matched := false
+	err := a.Registry.Each(ctx, func(j *registry.Job) error {
 		activity.RecordHeartbeat(ctx, j.ID)
 		if sel.API != "" && j.Source.APIID() != sel.API {
 			return nil
 		}
+		matched = true
 		return fn(j)
 	})
+	if err == nil && sel.API != "" && !matched {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("no registered source feeds api %q", sel.API), ErrTypeSource, nil)
+	}
+	return err
 }
 
 // SelectResult names (up to 1,000 of) the sources an action reached and counts them all.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.temporal.io/sdk/converter"
 	"runtime"
 	"sort"
 	"strings"
@@ -413,6 +414,8 @@ type engineRun struct {
 	// server recorded them started or failed (with parent close policy
 	// ABANDON the server then never starts the child).
 	lostStarts []string
+	// startTotal is totalSyncs in the state the run started with (-1: none).
+	startTotal int64
 }
 
 // engineRuns lists the runs of livesync-engine started at or after t0,
@@ -465,6 +468,7 @@ type engineHistoryStats struct {
 	wftCauses          map[string]int // WorkflowTaskFailed causes over all runs
 	lostStarts         []string       // see engineRun.lostStarts, over all closed runs
 	types              map[string]int // events by type over all runs
+	miscounted         []string       // runs whose count differs from their reports
 }
 
 func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHistoryStats, error) {
@@ -485,6 +489,13 @@ func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHist
 			}
 			size := proto.Size(ev)
 			st.types[ev.EventType.String()]++
+			if ev.EventType == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED {
+				r.startTotal = -1
+				var in engine.EngineInput
+				if err := converter.GetDefaultDataConverter().FromPayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err == nil && in.State != nil {
+					r.startTotal = in.State.Metrics.TotalSyncs
+				}
+			}
 			if r.events == 0 {
 				r.firstEvent = size
 			}
@@ -543,6 +554,12 @@ func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHist
 		st.largest = st.current
 	}
 	st.runs = runs
+	// Each run must count exactly the reports in its history.
+	for i := 0; i+1 < len(runs); i++ {
+		if runs[i].startTotal >= 0 && runs[i+1].startTotal >= 0 && runs[i+1].startTotal-runs[i].startTotal != int64(runs[i].signals) {
+			st.miscounted = append(st.miscounted, fmt.Sprintf("run %d (%s): %d reports in history, counted %d (failed tasks %d)", i, runs[i].runID, runs[i].signals, runs[i+1].startTotal-runs[i].startTotal, runs[i].wftFailed))
+		}
+	}
 	return st, nil
 }
 
@@ -567,6 +584,9 @@ func (h *engineHistoryStats) summary() string {
 		}
 		sort.Strings(cs)
 		causes = strings.Join(cs, ", ")
+	}
+	if len(h.miscounted) > 0 {
+		causes += "; MISCOUNTED: " + strings.Join(h.miscounted, "; ")
 	}
 	return fmt.Sprintf("engine history (ListWorkflow WorkflowId='%s' since the scenario began, then GetWorkflowHistory per run, sum of proto.Size of events): %d runs (%d continue-as-new); largest run %d bytes / %d events; current run %d bytes / %d events; largest first event (the state carried across continue-as-new) %d bytes; %s; %d child SyncJob starts, of which %d were still unconfirmed when their run continued as new (%s); %d Notify activities (source.added) still open when their run continued as new; failed workflow tasks: %s",
 		engine.EngineWorkflowID, len(h.runs), len(h.runs)-1, h.largest.bytes, h.largest.events, h.current.bytes, h.current.events, h.maxFirst, chain, h.starts, len(h.lostStarts), firstFew(h.lostStarts, 5), h.notifyOpen, causes)

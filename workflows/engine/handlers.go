@@ -213,7 +213,16 @@ func (e *engine) stopSync(ctx workflow.Context, in SelectInput) (SelectResult, e
 				}
 			}
 		}
-		return SelectResult{IDs: r.IDs, Count: r.Count}, e.signalJobs(ctx, ids, syncjob.SignalStop)
+		res := SelectResult{IDs: r.IDs, Count: r.Count}
+		for _, id := range workflow.DeterministicKeys(e.st.Active) {
+			if (len(in.IDs) == 0 && in.API == "") || contains(in.IDs, id) {
+				if !contains(res.IDs, id) {
+					res.IDs = append(res.IDs, id)
+					res.Count++
+				}
+			}
+		}
+		return res, e.signalJobs(ctx, ids, syncjob.SignalStop)
 	})
 }
 

@@ -147,25 +147,18 @@ func (e *engine) run(ctx workflow.Context) error {
 			e.onDue(ctx, d)
 		}
 	}
+	// Reports are taken off their channels only by drain, never by a
+	// blocked receive: a receive blocked in a selector is handed the next
+	// signal outside the channel, and a run that continued as new before
+	// that goroutine ran would lose it.
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			sel := workflow.NewSelector(ctx)
-			sel.AddReceive(startedCh, func(c workflow.ReceiveChannel, _ bool) {
-				var r syncjob.SyncReport
-				c.Receive(ctx, &r)
-				e.onStarted(r)
-			})
-			sel.AddReceive(finishedCh, func(c workflow.ReceiveChannel, _ bool) {
-				var r syncjob.SyncReport
-				c.Receive(ctx, &r)
-				e.onFinished(ctx, r)
-			})
-			sel.AddReceive(dueCh, func(c workflow.ReceiveChannel, _ bool) {
-				var d DueInput
-				c.Receive(ctx, &d)
-				e.onDue(ctx, d)
-			})
-			sel.Select(ctx)
+			if err := workflow.Await(ctx, func() bool {
+				return startedCh.Len() > 0 || finishedCh.Len() > 0 || dueCh.Len() > 0
+			}); err != nil {
+				return
+			}
+			drain()
 		}
 	})
 

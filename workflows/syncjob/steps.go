@@ -64,6 +64,9 @@ var Policies = map[string]Policy{
 	PolicySearchAttributes: {StartToClose: 10 * time.Second, MaxAttempts: 3},
 	// PolicyEngine is every engine activity: schedules, signals, webhooks.
 	PolicyEngine: {StartToClose: time.Minute, MaxAttempts: 5},
+	// PolicyRegistry is an engine activity that may walk the whole
+	// registry (apply, sync-all, pause all): long, so it heartbeats.
+	PolicyRegistry: {StartToClose: 30 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 5},
 }
 
 // Policy names of activities that are not steps of the job.
@@ -74,6 +77,7 @@ const (
 	// PolicySearchAttributes: RegisteredSearchAttributes.
 	PolicySearchAttributes = "search-attributes"
 	PolicyEngine           = "engine"
+	PolicyRegistry         = "registry"
 )
 
 // StartToCloseFor is the named policy's StartToClose timeout for a
