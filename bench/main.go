@@ -6,6 +6,7 @@
 //	go run ./bench -scenario load [-load-sources 1000] [-rounds 3] [-concurrency 50] [-change-pct 10]
 //	go run ./bench -scenario process [-n 20] [-old-starter PATH]
 //	go run ./bench -scenario registry -sources N -reports M [-json]
+//	go run ./bench -scenario syncall -sources N [-concurrency 50] [-refresh 1h]
 //	go run ./bench -scenario engine-history [-reports 10000] [-report-jobs 100] [-signal-inflight 50] [-signal-rate 0]
 //
 // The load and engine-history scenarios drive the SyncEngine workflow; "all"
@@ -56,6 +57,7 @@ func run() error {
 	serverCache := flag.Int("server-cache", 0, "the embedded server's history cache size in executions (history.hostLevelCacheMaxSize; 0: the dev server's default, 8096), to tell its memory from the worker's")
 	memprofile := flag.String("memprofile", "", "write a heap profile (after a GC) to this file when the scenarios end")
 	oldStarter := flag.String("old-starter", "", "process: another starter binary to time beside this one")
+	refresh := flag.Duration("refresh", 0, "syncall: the sources' refreshInterval (0: no schedules)")
 	jsonOut := flag.Bool("json", false, "registry: print the result as one JSON object on the last line")
 	canAfter := flag.Int("engine-can-after", 0, "load, engine-history: the engine's continueAsNewAfter (0: the engine's default 500); when set, the server's continue-as-new suggestion is raised too")
 	flag.Parse()
@@ -71,7 +73,7 @@ func run() error {
 		switch s = strings.TrimSpace(s); s {
 		case "all":
 			which = append(which, "nochange", "changed", "round")
-		case "nochange", "changed", "round", "load", "engine-history", "process", "registry":
+		case "nochange", "changed", "round", "load", "engine-history", "process", "registry", "syncall":
 			which = append(which, s)
 		default:
 			return fmt.Errorf("%w %q: want all, nochange, changed, round, load, engine-history, process or registry", errUnknownScenario, s)
@@ -80,7 +82,7 @@ func run() error {
 	cfg := config{n: *n, warmup: *warmup, sources: *sources, inflight: *inflight, paths: *paths, interleave: *interleave, spec: *specKind,
 		loadSources: *loadSources, rounds: *rounds, concurrency: *concurrency, changePct: *changePct,
 		reports: *reports, reportJobs: *reportJobs, signalInflight: *signalInflight, signalRate: *signalRate, engineCANAfter: *canAfter,
-		oldStarter: *oldStarter}
+		oldStarter: *oldStarter, refresh: *refresh}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -113,7 +115,7 @@ func run() error {
 		fn := map[string]func(context.Context, *benchEnv, config) (*table, error){
 			"nochange": scenarioNoChange, "changed": scenarioChanged, "round": scenarioRound,
 			"load": scenarioLoad, "engine-history": scenarioEngineHistory, "process": scenarioProcess,
-			"registry": scenarioRegistry,
+			"registry": scenarioRegistry, "syncall": scenarioSyncAll,
 		}[s]
 		t0, la := time.Now(), loadavg()
 		t, err := fn(ctx, e, cfg)

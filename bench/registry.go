@@ -120,3 +120,74 @@ func scenarioRegistry(ctx context.Context, e *benchEnv, cfg config) (*table, err
 	}
 	return t, nil
 }
+
+// scenarioSyncAll registers N enabled sources (each its own URL serving the
+// example petstore with an ETag), optionally with a refresh interval so
+// each gets a Temporal Schedule, waits for their first syncs (a new source
+// syncs at once), then times one sync-all in which every sync finds no
+// change (a 304).
+func scenarioSyncAll(ctx context.Context, e *benchEnv, cfg config) (*table, error) {
+	n := cfg.sources
+	body, err := petstore()
+	if err != nil {
+		return nil, err
+	}
+	t0, err := e.freshEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &lsconfig.Config{Sources: make([]source.Source, n)}
+	c.Engine.MaxConcurrent = cfg.concurrency
+	for i := range c.Sources {
+		id := fmt.Sprintf("sa-%06d", i)
+		c.Sources[i] = source.Source{ID: id, URL: e.specs.set("/sa/"+id+".yaml", body), RefreshInterval: source.Duration(cfg.refresh)}
+	}
+	before, _ := e.engineMetrics(ctx)
+	sampler := sampleRSS(250 * time.Millisecond)
+	applyStart := time.Now()
+	if _, err := cli.ApplyConfig(ctx, e.client, c, false, nil); err != nil {
+		sampler.finish()
+		return nil, err
+	}
+	applyTime := time.Since(applyStart)
+	if _, err := e.waitSyncs(ctx, before.TotalSyncs+int64(n), 3*time.Minute); err != nil {
+		sampler.finish()
+		return nil, fmt.Errorf("first syncs: %w", err)
+	}
+	firstTime := time.Since(applyStart)
+	m0, err := e.engineMetrics(ctx)
+	if err != nil {
+		sampler.finish()
+		return nil, err
+	}
+	got304 := e.specs.got304.Load()
+	start := time.Now()
+	var res engine.SelectResult
+	if err := engine.Update(ctx, e.client, engine.UpdateStartSync, engine.SelectInput{}, &res); err != nil {
+		sampler.finish()
+		return nil, err
+	}
+	m1, err := e.waitSyncs(ctx, m0.TotalSyncs+int64(n), 3*time.Minute)
+	wall := time.Since(start)
+	peak := sampler.finish()
+	if err != nil {
+		return nil, fmt.Errorf("sync-all: %w", err)
+	}
+	h, err := e.engineHistory(ctx, t0)
+	if err != nil {
+		return nil, err
+	}
+	t := &table{
+		title: fmt.Sprintf("sync-all: %d sources, maxConcurrent %d, refreshInterval %s", n, cfg.concurrency, cfg.refresh),
+		head:  []string{"measure", "value"},
+	}
+	t.add("apply (registry records + schedules), s", secs(applyTime))
+	t.add("apply until every first sync finished, s", secs(firstTime))
+	t.add("no-change sync-all: wall s / syncs per s", fmt.Sprintf("%s / %.1f", secs(wall), float64(n)/wall.Seconds()))
+	t.add("no-change syncs (noChangeSyncs delta) / 304s served", fmt.Sprintf("%d / %d", m1.NoChangeSyncs-m0.NoChangeSyncs, e.specs.got304.Load()-got304))
+	t.add("failed syncs", fmt.Sprint(m1.FailedSyncs-before.FailedSyncs))
+	t.add("engine runs / largest run events / bytes / largest continue-as-new input", fmt.Sprintf("%d / %d / %d / %d", len(h.runs), h.largest.events, h.largest.bytes, h.maxFirst))
+	t.add("peak RSS of the bench process (server + worker + client)", mib(peak))
+	t.notes = append(t.notes, h.summary())
+	return t, nil
+}

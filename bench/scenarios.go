@@ -32,10 +32,11 @@ type config struct {
 	concurrency int // load: the engine's maxConcurrent
 	changePct   int // load: percent of sources changing per round
 
-	reports        int // engine-history: syncFinished reports
-	reportJobs     int // engine-history: jobs they name
-	signalInflight int // engine-history: signals in flight
-	signalRate     int // engine-history: signals per second, 0 unpaced
+	refresh        time.Duration // syncall: the sources' refresh interval
+	reports        int           // engine-history: syncFinished reports
+	reportJobs     int           // engine-history: jobs they name
+	signalInflight int           // engine-history: signals in flight
+	signalRate     int           // engine-history: signals per second, 0 unpaced
 
 	engineCANAfter int // load, engine-history: the engine's continueAsNewAfter (0: its default)
 	oldStarter     string
