@@ -414,13 +414,23 @@ type DispatchItem struct {
 	Failed []string `json:"failed,omitempty"`
 }
 
+// DequeueResult is what DequeueSyncs took off the queue.
+type DequeueResult struct {
+	Items []DispatchItem `json:"items"`
+	// Taken counts the entries taken (paused or disabled ones are dropped);
+	// More says entries may remain.
+	Taken int  `json:"taken"`
+	More  bool `json:"more"`
+}
+
 // DequeueSyncs takes up to n syncs off the queue, highest priority first,
 // with the state of their dependencies.
-func (a *EngineActivities) DequeueSyncs(ctx context.Context, n int) ([]DispatchItem, error) {
-	jobs, err := a.Registry.Dequeue(ctx, n)
+func (a *EngineActivities) DequeueSyncs(ctx context.Context, n int) (*DequeueResult, error) {
+	jobs, more, err := a.Registry.Dequeue(ctx, n)
 	if err != nil {
 		return nil, err
 	}
+	res := &DequeueResult{Taken: len(jobs), More: more}
 	out := make([]DispatchItem, 0, len(jobs))
 	for _, j := range jobs {
 		if !j.Enabled || j.Paused || j.PausedReason != "" {
@@ -444,7 +454,8 @@ func (a *EngineActivities) DequeueSyncs(ctx context.Context, n int) ([]DispatchI
 		}
 		out = append(out, it)
 	}
-	return out, nil
+	res.Items = out
+	return res, nil
 }
 
 // HoldInput records why a dequeued sync did not run.

@@ -169,37 +169,36 @@ func (r *Registry) Unqueue(ctx context.Context, j *Job) error {
 	return nil
 }
 
-// Dequeue takes up to n jobs off the head of the queue, highest priority
-// first, and returns their records (no longer marked queued).
-func (r *Registry) Dequeue(ctx context.Context, n int) ([]Job, error) {
-	keys, _, err := r.st.ListRecords(ctx, queuePrefix, "", n)
+// Dequeue takes up to n entries off the head of the queue, highest
+// priority first, and returns the records of their jobs (no longer marked
+// queued) and whether entries may remain.
+func (r *Registry) Dequeue(ctx context.Context, n int) ([]Job, bool, error) {
+	keys, next, err := r.st.ListRecords(ctx, queuePrefix, "", n)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var out []Job
 	for _, k := range keys {
-		id := k[strings.LastIndexByte(k, '-')+1:]
-		if i := strings.IndexByte(k[len(queuePrefix):], '/'); i >= 0 {
-			rest := k[len(queuePrefix)+i+1:]
-			id = rest[strings.IndexByte(rest, '-')+1:]
-		}
+		// queue/<priority>/<seq>-<id>: the ID follows the first '-' after the last '/'.
+		rest := k[strings.LastIndexByte(k, '/')+1:]
+		id := rest[strings.IndexByte(rest, '-')+1:]
 		j, err := r.Get(ctx, id)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+			return nil, false, err
 		}
 		if err := r.st.DeleteRecord(ctx, k); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if j == nil || j.QueueKey != k {
 			continue // removed or requeued since
 		}
 		j.Queued, j.QueueKey = false, ""
 		if err := r.Put(ctx, j); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		out = append(out, *j)
 	}
-	return out, nil
+	return out, next != "" || len(keys) == n, nil
 }
 
 // Config is the engine's config as last saved (so readers need not ask the engine).

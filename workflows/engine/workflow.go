@@ -189,7 +189,9 @@ func (e *engine) run(ctx workflow.Context) error {
 			continue
 		}
 		if e.canDispatch() && !canContinue() {
-			if err := e.dispatch(ctx); err != nil {
+			// Under the lock: an update that queues syncs meanwhile is
+			// counted after this dequeue, never overwritten by it.
+			if _, err := withLock(ctx, e, func() (struct{}, error) { return struct{}{}, e.dispatch(ctx) }); err != nil {
 				return err
 			}
 			continue
@@ -264,19 +266,20 @@ func (e *engine) saveConfig(ctx workflow.Context) error {
 func (e *engine) dispatch(ctx workflow.Context) error {
 	var ea *activities.EngineActivities
 	n := min(e.st.Config.MaxConcurrent-e.engineRunning(), dequeueMax)
-	var items []activities.DispatchItem
+	var res activities.DequeueResult
 	e.busy = true
 	e.events++
-	err := workflow.ExecuteActivity(registryCtx(ctx), ea.DequeueSyncs, n).Get(ctx, &items)
+	err := workflow.ExecuteActivity(registryCtx(ctx), ea.DequeueSyncs, n).Get(ctx, &res)
 	e.busy = false
 	if err != nil {
 		return err
 	}
-	if len(items) < n {
+	if !res.More {
 		e.st.Queued = 0 // the queue is empty now (syncs queued meanwhile are counted after this)
 	} else {
-		e.st.Queued = max(e.st.Queued-len(items), 1)
+		e.st.Queued = max(e.st.Queued-res.Taken, 1)
 	}
+	items := res.Items
 	for _, it := range items {
 		e.consider(ctx, it)
 	}
