@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/cli"
+	"github.com/apilivesync/apilivesync/internal/config"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/workflows/engine"
 	"github.com/apilivesync/apilivesync/workflows/syncjob"
@@ -171,4 +174,37 @@ func TestEngineDependenciesPausesAndPaging(t *testing.T) {
 	m = engineQuiet(t)
 	require.Greater(t, m.TotalSyncs, before)
 	require.False(t, m.Paused)
+}
+
+// A big apply goes in chunks, reports progress, and an apply cut short
+// (a crash) is finished by running it again.
+func TestChunkedApplyResumes(t *testing.T) {
+	good := newSpecServer(t, petstore(t))
+	off := false
+	cfg := &config.Config{}
+	for i := range 2*cli.ApplyChunk + 10 {
+		cfg.Sources = append(cfg.Sources, source.Source{ID: fmt.Sprintf("chunk-%04d", i), URL: good.url(), Enabled: &off})
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var seen []int
+	_, err := cli.ApplyConfig(ctx, env.client, cfg, false, func(done, total int) {
+		seen = append(seen, done)
+		cancel() // the starter dies after its first chunk
+	})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "run the same apply again to finish")
+	require.Equal(t, []int{cli.ApplyChunk}, seen)
+
+	seen = nil
+	res, err := cli.ApplyConfig(t.Context(), env.client, cfg, false, func(done, total int) { seen = append(seen, done) })
+	require.NoError(t, err)
+	require.Equal(t, []int{cli.ApplyChunk, 2 * cli.ApplyChunk, 2*cli.ApplyChunk + 10}, seen)
+	require.Len(t, res.Unchanged, cli.ApplyChunk, "the first chunk was applied before the crash")
+	require.Len(t, res.Added, cli.ApplyChunk+10)
+	require.Equal(t, len(cfg.Sources), res.Registered)
+
+	res, err = cli.ApplyConfig(t.Context(), env.client, cfg, false, nil)
+	require.NoError(t, err)
+	require.Len(t, res.Unchanged, len(cfg.Sources))
+	require.Equal(t, len(cfg.Sources), engineMetrics(t).RegisteredSources)
 }
