@@ -27,6 +27,7 @@ import (
 	"github.com/apilivesync/apilivesync/internal/devserver"
 	"github.com/apilivesync/apilivesync/internal/notify"
 	"github.com/apilivesync/apilivesync/internal/resolve"
+	"github.com/apilivesync/apilivesync/internal/registry"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/store"
 	"github.com/apilivesync/apilivesync/workflows/engine"
@@ -338,11 +339,17 @@ func TestServerRestartKeepsJobsVersionsSchedulesAndHeldApprovals(t *testing.T) {
 	d, err := rig.c.ScheduleClient().GetHandle(t.Context(), activities.ScheduleID("restart-scheduled")).Describe(t.Context())
 	require.NoError(t, err)
 	require.Len(t, d.Schedule.Spec.Intervals, 1)
-	v, err := rig.c.QueryWorkflow(t.Context(), engine.EngineWorkflowID, "", engine.QueryGetSyncStatus)
+	v, err := rig.c.QueryWorkflow(t.Context(), engine.EngineWorkflowID, "", engine.QueryMetrics)
 	require.NoError(t, err)
-	var jobs []engine.JobInfo
-	require.NoError(t, v.Get(&jobs))
-	require.Len(t, jobs, 1)
+	var m engine.SyncEngineMetrics
+	require.NoError(t, v.Get(&m))
+	require.Equal(t, 1, m.RegisteredSources)
+	st, err := store.Open(t.Context(), rig.storeURL)
+	require.NoError(t, err)
+	defer st.Close()
+	j, err := registry.New(st).Get(t.Context(), "restart-scheduled")
+	require.NoError(t, err)
+	require.True(t, j.Scheduled)
 
 	// And the completed first sync is still in history.
 	desc, err := rig.c.DescribeWorkflowExecution(t.Context(), run.GetID(), "")

@@ -63,7 +63,7 @@ var Policies = map[string]Policy{
 	// (a local activity, RegisteredSearchAttributes).
 	PolicySearchAttributes: {StartToClose: 10 * time.Second, MaxAttempts: 3},
 	// PolicyEngine is every engine activity: schedules, signals, webhooks.
-	PolicyEngine: {StartToClose: time.Minute, MaxAttempts: 5},
+	PolicyEngine: {StartToClose: time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 5},
 	// PolicyRegistry is an engine activity that may walk the whole
 	// registry (apply, sync-all, pause all): long, so it heartbeats.
 	PolicyRegistry: {StartToClose: 30 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 5},
