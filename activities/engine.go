@@ -45,7 +45,7 @@ type EngineActivities struct {
 type EngineRef struct {
 	ID, Workflow, TaskQueue       string
 	StartedSignal, FinishedSignal string
-	AddSourceUpdate               string
+	AddSourceUpdate, ReportUpdate string
 }
 
 // ScheduleInput describes the schedule of one source.

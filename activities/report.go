@@ -34,8 +34,7 @@ type ReportInput struct {
 	// Source, given at the start of a job started directly with a refresh
 	// interval, is registered with the engine, which schedules it.
 	Source *source.Source `json:"source,omitempty"`
-	// Signal sends the report to the engine (starting it when needed);
-	// false when the job already signalled the engine it was started by.
+	// Signal sends the report to the engine (starting it when needed).
 	Signal bool `json:"signal,omitempty"`
 }
 
@@ -60,18 +59,41 @@ func (a *EngineActivities) ReportSync(ctx context.Context, in ReportInput) error
 	if !in.Signal {
 		return nil
 	}
-	signal := a.Engine.StartedSignal
+	// An update, not a signal: a flood of reports cannot keep the engine
+	// from continuing as new (an update that meets the handover is retried
+	// on the next run), and the report's ID makes a retry of this activity
+	// count once.
+	phase := "started"
 	if in.Finished {
-		signal = a.Engine.FinishedSignal
+		phase = "finished"
 	}
-	_, err := a.Client.SignalWithStartWorkflow(ctx, a.Engine.ID, signal, in.Report, client.StartWorkflowOptions{
+	op := a.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: a.Engine.ID, TaskQueue: a.Engine.TaskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}, a.Engine.Workflow, struct{}{})
+	h, err := a.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID:   fmt.Sprintf("report/%s/%s/%s", in.Report.WorkflowID, in.Report.RunID, phase),
+			WorkflowID: a.Engine.ID, UpdateName: a.Engine.ReportUpdate,
+			Args:         []any{reportArg{Report: in.Report, Finished: in.Finished}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
 	if err != nil {
-		return fmt.Errorf("report %s of %s to the engine: %w", signal, in.Report.JobID, err)
+		return fmt.Errorf("report %s of %s to the engine: %w", phase, in.Report.JobID, err)
 	}
 	return nil
+}
+
+// reportArg is the engine's ReportArg (same JSON).
+type reportArg struct {
+	Report   SyncReport `json:"report"`
+	Finished bool       `json:"finished,omitempty"`
 }
 
 func (a *EngineActivities) recordReport(ctx context.Context, in ReportInput) error {

@@ -506,6 +506,10 @@ func (e *benchEnv) engineHistory(ctx context.Context, t0 time.Time) (*engineHist
 				if ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() == syncjob.SignalSyncFinished {
 					r.signals++
 				}
+			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+				if ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName() == engine.UpdateReportSync {
+					r.signals++
+				}
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
 				r.nextRunID = ev.GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:

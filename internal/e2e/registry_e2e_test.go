@@ -117,15 +117,21 @@ func TestEngineDependenciesPausesAndPaging(t *testing.T) {
 	require.Equal(t, "held", jobs["dep-after-broken"].LastStatus)
 	require.Contains(t, jobs["dep-after-broken"].Held, "dep-broken")
 	require.Equal(t, 1, head(t, "dep-child").Number)
-	// dep-base's run reports its end (the syncFinished signal) as its last
+	// dep-base's run reports its end (the ReportSync activity) as its last
 	// step; dep-child's run starts after that.
 	var reported time.Time
+	reports := map[int64]bool{}
 	it := env.client.GetWorkflowHistory(t.Context(), syncjob.SyncWorkflowID("dep-base"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		require.NoError(t, err)
-		if ev.EventType == enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED {
-			reported = ev.EventTime.AsTime()
+		switch ev.EventType {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			reports[ev.EventId] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "ReportSync"
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			if reports[ev.GetActivityTaskStartedEventAttributes().GetScheduledEventId()] {
+				reported = ev.EventTime.AsTime() // the last report starts before the engine hears of it
+			}
 		}
 	}
 	require.False(t, reported.IsZero())

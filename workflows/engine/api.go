@@ -42,6 +42,12 @@ const (
 	UpdateStopSync      = "stopSync"      // SelectInput
 	UpdatePauseSync     = "pauseSync"     // SelectInput: empty pauses the engine
 	UpdateResumeSync    = "resumeSync"    // SelectInput
+	// UpdateReportSync is how a sync job reports its start and end
+	// (activities.ReportInput's report, with finished). Unlike the older
+	// syncStarted/syncFinished signals, which are still counted, a flood
+	// of reports cannot keep the engine from continuing as new: an update
+	// that arrives while a run hands over is retried on the next run.
+	UpdateReportSync = "reportSync" // ReportArg
 
 	QueryGetSyncStatus = "getSyncStatus"
 	QueryGetConfig     = "getConfig"
@@ -180,6 +186,12 @@ type EngineInput struct {
 	State   *EngineState    `json:"state,omitempty"`
 }
 
+// ReportArg is one report: a job started (Finished false) or ended.
+type ReportArg struct {
+	Report   syncjob.SyncReport `json:"report"`
+	Finished bool               `json:"finished,omitempty"`
+}
+
 // RemoveInput names jobs to remove.
 type RemoveInput struct {
 	IDs []string `json:"ids"`
@@ -278,6 +290,6 @@ func Ref() activities.EngineRef {
 	return activities.EngineRef{
 		ID: EngineWorkflowID, Workflow: EngineWorkflowName, TaskQueue: syncjob.TaskQueue,
 		StartedSignal: syncjob.SignalSyncStarted, FinishedSignal: syncjob.SignalSyncFinished,
-		AddSourceUpdate: UpdateAddSource,
+		AddSourceUpdate: UpdateAddSource, ReportUpdate: UpdateReportSync,
 	}
 }

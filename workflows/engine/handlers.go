@@ -34,6 +34,7 @@ func (e *engine) register(ctx workflow.Context) error {
 		setUpdate(ctx, UpdateStopSync, e.stopSync, validateSelect),
 		setUpdate(ctx, UpdatePauseSync, e.pauseSync, validateSelect),
 		setUpdate(ctx, UpdateResumeSync, e.resumeSync, validateSelect),
+		setUpdate(ctx, UpdateReportSync, e.reportSync, func(workflow.Context, ReportArg) error { return nil }),
 	)
 }
 
@@ -247,6 +248,17 @@ func appendNew(ids []string, id string) []string {
 		return ids
 	}
 	return append(ids, id)
+}
+
+// reportSync counts a job's report; it runs no activity, so it finishes
+// in the workflow task that delivers it.
+func (e *engine) reportSync(ctx workflow.Context, r ReportArg) (struct{}, error) {
+	if r.Finished {
+		e.onFinished(ctx, r.Report)
+	} else {
+		e.onStarted(r.Report)
+	}
+	return struct{}{}, nil
 }
 
 func (e *engine) pauseSync(ctx workflow.Context, in SelectInput) (SelectResult, error) {

@@ -8,10 +8,10 @@ import (
 
 // reporter tells the engine when the job starts and ends. Every job
 // reports, however it was started: the ReportSync activity records the
-// outcome on the source's registry record and signals the engine,
-// starting it when it is not running (a job the engine started signals
-// it directly, as before). A job started directly with a refresh interval
-// has the engine register and schedule its source.
+// outcome on the source's registry record and sends the engine a
+// reportSync update, starting it when it is not running. A job started
+// directly with a refresh interval has the engine register and schedule
+// its source.
 type reporter struct {
 	// version is the "report-sync" change: before it, only jobs with
 	// ReportTo reported, by signal.
@@ -29,10 +29,11 @@ func (j *syncJob) report(ctx workflow.Context, res *SyncJobResult) {
 			_ = j.reports.started.Get(ctx, nil) // the start is recorded before the end
 		}
 		var ea *activities.EngineActivities
-		err := workflow.ExecuteActivity(reportCtx(ctx), ea.ReportSync, activities.ReportInput{Report: r, Finished: true, Signal: j.in.ReportTo == ""}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(reportCtx(ctx), ea.ReportSync, activities.ReportInput{Report: r, Finished: true, Signal: true}).Get(ctx, nil)
 		if err != nil {
 			workflow.GetLogger(ctx).Warn("could not report to the engine", "error", err.Error())
 		}
+		return
 	}
 	if j.in.ReportTo == "" {
 		return
@@ -45,16 +46,16 @@ func (j *syncJob) report(ctx workflow.Context, res *SyncJobResult) {
 func (j *syncJob) reportStarted(ctx workflow.Context) {
 	info := workflow.GetInfo(ctx).WorkflowExecution
 	r := SyncReport{JobID: j.in.ID, WorkflowID: info.ID, RunID: info.RunID, Status: StatusRunning}
-	if j.in.ReportTo != "" {
-		// Fire and forget: the engine only counts running jobs with it.
-		workflow.SignalExternalWorkflow(ctx, j.in.ReportTo, "", SignalSyncStarted, r)
-	}
 	// Added after the first recorded histories: gated so they replay as they ran.
 	j.reports.version = workflow.GetVersion(ctx, "report-sync", workflow.DefaultVersion, 1)
 	if j.reports.version < 1 {
+		if j.in.ReportTo != "" {
+			// Fire and forget: the engine only counts running jobs with it.
+			workflow.SignalExternalWorkflow(ctx, j.in.ReportTo, "", SignalSyncStarted, r)
+		}
 		return
 	}
-	in := activities.ReportInput{Report: r, Signal: j.in.ReportTo == ""}
+	in := activities.ReportInput{Report: r, Signal: true}
 	if j.in.Source.RefreshInterval > 0 && j.in.Trigger != TriggerEngine && j.in.Trigger != TriggerSchedule {
 		s := j.in.Source
 		in.Source = &s
