@@ -338,6 +338,25 @@ func TestAIDurableRetries(t *testing.T) {
 	})
 }
 
+// TestAIBadKeyAsksAPersonAtOnce: a 401 is not retried: a person is asked
+// at once, told why and what to do.
+func TestAIBadKeyAsksAPersonAtOnce(t *testing.T) {
+	api := "e2e-ai-401"
+	modelScript(t, api, func(int, []fakeAIConflict) aiReply { return aiReply{status: http.StatusUnauthorized} })
+	run := startAIConflict(t, api, time.Hour)
+	st := waitingFor(t, api, syncjob.WaitConflicts)
+	require.Contains(t, st.Waiting.Reason, "refused the key (401)")
+	require.Contains(t, st.Waiting.Reason, "--ai")
+	require.Len(t, modelRequests(api), 1, "not retried")
+	require.Less(t, time.Since(st.StartedAt), time.Minute, "no retry window was spent")
+
+	out, err := starter(t, "resolve", api, "--all", "remote", "--by", "jo")
+	require.NoError(t, err, out)
+	res := jobResult(t, run)
+	require.Equal(t, syncjob.StatusCompleted, res.Status)
+	require.Equal(t, source.StrategyManual, res.Decisions[0].Strategy)
+}
+
 // TestResolveNamesAPIOrJob: resolve and conflicts take the API or the job;
 // an API with several waiting syncs is said so, with the jobs listed.
 func TestResolveNamesAPIOrJob(t *testing.T) {
