@@ -34,8 +34,8 @@ type ReportInput struct {
 	// Source, given at the start of a job started directly with a refresh
 	// interval, is registered with the engine, which schedules it.
 	Source *source.Source `json:"source,omitempty"`
-	// Signal sends the report to the engine (starting it when needed).
-	Signal bool `json:"signal,omitempty"`
+	// TellEngine sends the report to the engine (starting it when needed).
+	TellEngine bool `json:"tellEngine,omitempty"`
 }
 
 // ReportSync records a job's start or outcome on its source's registry
@@ -56,7 +56,7 @@ func (a *EngineActivities) ReportSync(ctx context.Context, in ReportInput) error
 			return err
 		}
 	}
-	if !in.Signal {
+	if !in.TellEngine {
 		return nil
 	}
 	// An update, not a signal: a flood of reports cannot keep the engine
@@ -67,6 +67,17 @@ func (a *EngineActivities) ReportSync(ctx context.Context, in ReportInput) error
 	if in.Finished {
 		phase = "finished"
 	}
+	err := a.updateEngine(ctx, a.Engine.ReportUpdate, fmt.Sprintf("report/%s/%s/%s", in.Report.WorkflowID, in.Report.RunID, phase),
+		reportArg{Report: in.Report, Finished: in.Finished})
+	if err != nil {
+		return fmt.Errorf("report %s of %s to the engine: %w", phase, in.Report.JobID, err)
+	}
+	return nil
+}
+
+// updateEngine sends the engine an update and waits for its result,
+// starting the engine when it is not running.
+func (a *EngineActivities) updateEngine(ctx context.Context, name, updateID string, arg any) error {
 	op := a.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: a.Engine.ID, TaskQueue: a.Engine.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -75,19 +86,14 @@ func (a *EngineActivities) ReportSync(ctx context.Context, in ReportInput) error
 	h, err := a.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateID:   fmt.Sprintf("report/%s/%s/%s", in.Report.WorkflowID, in.Report.RunID, phase),
-			WorkflowID: a.Engine.ID, UpdateName: a.Engine.ReportUpdate,
-			Args:         []any{reportArg{Report: in.Report, Finished: in.Finished}},
+			UpdateID: updateID, WorkflowID: a.Engine.ID, UpdateName: name, Args: []any{arg},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
 	if err == nil {
 		err = h.Get(ctx, nil)
 	}
-	if err != nil {
-		return fmt.Errorf("report %s of %s to the engine: %w", phase, in.Report.JobID, err)
-	}
-	return nil
+	return err
 }
 
 // reportArg is the engine's ReportArg (same JSON).
@@ -160,21 +166,7 @@ func (a *EngineActivities) registerDirectStart(ctx context.Context, s source.Sou
 			return nil
 		}
 	}
-	op := a.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: a.Engine.ID, TaskQueue: a.Engine.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, a.Engine.Workflow, struct{}{})
-	h, err := a.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			WorkflowID: a.Engine.ID, UpdateName: a.Engine.AddSourceUpdate, Args: []any{s},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	if err == nil {
-		err = h.Get(ctx, nil)
-	}
+	err := a.updateEngine(ctx, a.Engine.AddSourceUpdate, "", s)
 	if err != nil && a.Registry != nil {
 		if _, gerr := a.Registry.Get(ctx, s.ID); gerr == nil {
 			return nil // registered meanwhile (a retry, or a concurrent start)

@@ -24,7 +24,13 @@ import (
 
 func engineJobs(t *testing.T) map[string]engine.JobInfo {
 	t.Helper()
-	out, err := starter(t, "engine", "status", "--json")
+	return engineJobsOf(t)
+}
+
+// engineJobsOf runs `engine status --json` with more arguments.
+func engineJobsOf(t *testing.T, args ...string) map[string]engine.JobInfo {
+	t.Helper()
+	out, err := starter(t, append([]string{"engine", "status", "--json"}, args...)...)
 	require.NoError(t, err, out)
 	var jobs []engine.JobInfo
 	require.NoError(t, json.Unmarshal([]byte(out), &jobs), out)

@@ -66,15 +66,7 @@ func TestEverySyncReportsToTheEngine(t *testing.T) {
 // engineJobsAll is every registered source, through `engine status --all --json`.
 func engineJobsAll(t *testing.T) map[string]engine.JobInfo {
 	t.Helper()
-	out, err := starter(t, "engine", "status", "--all", "--json")
-	require.NoError(t, err, out)
-	var jobs []engine.JobInfo
-	require.NoError(t, json.Unmarshal([]byte(out), &jobs), out)
-	m := map[string]engine.JobInfo{}
-	for _, j := range jobs {
-		m[j.ID] = j
-	}
-	return m
+	return engineJobsOf(t, "--all")
 }
 
 // Dependencies, pauses, new sources and the paged status, on the real server.

@@ -29,7 +29,7 @@ func (j *syncJob) report(ctx workflow.Context, res *SyncJobResult) {
 			_ = j.reports.started.Get(ctx, nil) // the start is recorded before the end
 		}
 		var ea *activities.EngineActivities
-		err := workflow.ExecuteActivity(reportCtx(ctx), ea.ReportSync, activities.ReportInput{Report: r, Finished: true, Signal: true}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(reportCtx(ctx), ea.ReportSync, activities.ReportInput{Report: r, Finished: true, TellEngine: true}).Get(ctx, nil)
 		if err != nil {
 			workflow.GetLogger(ctx).Warn("could not report to the engine", "error", err.Error())
 		}
@@ -55,7 +55,7 @@ func (j *syncJob) reportStarted(ctx workflow.Context) {
 		}
 		return
 	}
-	in := activities.ReportInput{Report: r, Signal: true}
+	in := activities.ReportInput{Report: r, TellEngine: true}
 	if j.in.Source.RefreshInterval > 0 && j.in.Trigger != TriggerEngine && j.in.Trigger != TriggerSchedule {
 		s := j.in.Source
 		in.Source = &s
