@@ -15,6 +15,7 @@ import (
 
 	"github.com/apilivesync/apilivesync/internal/app"
 	"github.com/apilivesync/apilivesync/internal/logging"
+	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/store"
 )
@@ -22,6 +23,7 @@ import (
 func main() {
 	var o app.WorkerOptions
 	var allow, logFormat, logLevel, sourceDirs, secretEnv, secretDirs string
+	var aiMaxReasks int
 	flag.BoolVar(&o.Dev, "dev", false, "run an embedded Temporal server and UI (state in -data) and sync the examples")
 	flag.StringVar(&o.DataDir, "data", store.DefaultDataDir, "data directory: Temporal's SQLite database and the spec store")
 	flag.StringVar(&o.IP, "ip", app.DefaultDevIP, "-dev: address the server and UI listen on")
@@ -41,6 +43,7 @@ func main() {
 	flag.StringVar(&o.AI.BaseURL, "ai-base-url", os.Getenv("LIVESYNC_AI_BASE_URL"), "OpenAI-compatible API base URL for the ai conflict strategy (e.g. http://localhost:11434/v1)")
 	flag.StringVar(&o.AI.Model, "ai-model", os.Getenv("LIVESYNC_AI_MODEL"), "model for the ai conflict strategy")
 	flag.StringVar(&o.AI.APIKeyEnv, "ai-key-env", "OPENAI_API_KEY", "environment variable that holds the AI API key (never the key itself)")
+	flag.IntVar(&aiMaxReasks, "ai-max-reasks", resolve.DefaultAIMaxReasks, "how often an invalid model answer is asked again, with the error, before a person is asked (0: never); a source's or API's aiMaxReasks wins")
 	flag.StringVar(&o.ConfigFile, "config", "", "YAML file declaring sources, APIs, schedules, AI and webhooks; the engine is reconciled to it")
 	flag.StringVar(&o.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "address of the Prometheus /metrics endpoint (off: none)")
 	flag.StringVar(&o.CodecAddr, "codec-addr", "", "serve the payload codec for the Temporal UI on this address (needs LIVESYNC_CODEC_KEY)")
@@ -57,6 +60,10 @@ func main() {
 		os.Exit(2)
 	}
 	o.Secrets = secrets
+	if err := o.SetAIMaxReasks(aiMaxReasks); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
 	logger, err := logging.New(logFormat, logLevel)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)

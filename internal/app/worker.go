@@ -74,6 +74,20 @@ type WorkerOptions struct {
 	Ready func(Running)
 }
 
+// SetAIMaxReasks sets the worker-wide default of how many times an invalid
+// model answer is asked again (-ai-max-reasks; 0: never). A job's, source's
+// or API's aiMaxReasks wins.
+func (o *WorkerOptions) SetAIMaxReasks(n int) error {
+	if n < 0 {
+		return fmt.Errorf("-ai-max-reasks %d: must not be negative (0 never asks the model again)", n)
+	}
+	o.AI.MaxReasks = n
+	if n == 0 {
+		o.AI.MaxReasks = -1 // AIConfig's zero is the default
+	}
+	return nil
+}
+
 // Running describes a started worker process.
 type Running struct {
 	Client    client.Client
@@ -151,7 +165,8 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 			opts.FetchTimeout = cfg.Fetch.Timeout.Std()
 		}
 		if cfg.AI.BaseURL != "" || cfg.AI.Model != "" {
-			opts.AI = resolve.AIConfig{BaseURL: cfg.AI.BaseURL, Model: cfg.AI.Model, APIKeyEnv: cfg.AI.APIKeyEnv, Timeout: cfg.AI.Timeout.Std()}
+			opts.AI = resolve.AIConfig{BaseURL: cfg.AI.BaseURL, Model: cfg.AI.Model, APIKeyEnv: cfg.AI.APIKeyEnv, Timeout: cfg.AI.Timeout.Std(),
+				MaxReasks: opts.AI.MaxReasks}
 		}
 	}
 	var mets *metrics.Metrics

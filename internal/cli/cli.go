@@ -232,9 +232,12 @@ func (s *Starter) printJSON(v any) error {
 // sourceFlags are the flags that describe one source and its job, shared
 // by `sync` and `engine add`.
 type sourceFlags struct {
-	src          source.Source
-	loc, headers string
-	maxRetries   int
+	src           source.Source
+	loc, headers  string
+	maxRetries    int
+	aiRetryWindow time.Duration
+	aiMaxReasks   int
+	fs            *pflag.FlagSet
 }
 
 func (f *sourceFlags) register(fs *pflag.FlagSet) {
@@ -249,6 +252,9 @@ func (f *sourceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.headers, "header", "", "request headers as Name=env:VAR, comma separated (references, never values)")
 	fs.BoolVar(&f.src.Strict, "strict", false, "refuse a spec with dangling $refs (default: a warning, and the rest syncs)")
 	fs.IntVar(&f.maxRetries, "max-retries", syncjob.DefaultMaxRetries, "retries of a failed step")
+	fs.DurationVar(&f.aiRetryWindow, "ai-retry-window", 0, "strategy ai: how long a model that is down is retried before a person is asked (default 1h)")
+	fs.IntVar(&f.aiMaxReasks, "ai-max-reasks", 0, "strategy ai: how often an invalid answer is asked again before a person is asked (0: never; default: the worker's, 3)")
+	f.fs = fs
 }
 
 // input builds the job's input from the flags (the location may also be
@@ -289,6 +295,11 @@ func (f *sourceFlags) input(cmd string, args []string) (syncjob.SyncJobInput, er
 			}
 			src.Headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
+	}
+	src.AIRetryWindow = source.Duration(f.aiRetryWindow)
+	if f.fs != nil && f.fs.Changed("ai-max-reasks") {
+		n := f.aiMaxReasks
+		src.AIMaxReasks = &n
 	}
 	if err := src.Validate(); err != nil {
 		return syncjob.SyncJobInput{}, &ExitError{Code: 2, Err: err}

@@ -1,10 +1,15 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/apilivesync/apilivesync/internal/cli"
 	"github.com/apilivesync/apilivesync/internal/source"
@@ -67,6 +72,36 @@ func TestSetEngineConfig(t *testing.T) {
 				require.ErrorContains(t, err, w)
 			}
 			require.Equal(t, before, cfg, "a bad value changes nothing")
+		})
+	}
+}
+
+// TestAIFlagsAreChecked: sync and engine add take --ai-retry-window and
+// --ai-max-reasks for the source; negative values are refused (exit 2)
+// before any server is dialled, naming the field and the source.
+func TestAIFlagsAreChecked(t *testing.T) {
+	errNoServer := errors.New("no server in this test")
+	for _, tc := range []struct {
+		args []string
+		want string // "": accepted, so the starter dials
+	}{
+		{[]string{"sync", "--source", "https://x.example.com/a.json", "--id", "a", "--ai-max-reasks", "-1"}, `source "a": aiMaxReasks -1: must not be negative`},
+		{[]string{"engine", "add", "--source", "https://x.example.com/a.json", "--id", "a", "--ai-retry-window", "-5m"}, `source "a": aiRetryWindow -5m0s: must not be negative`},
+		{[]string{"sync", "--source", "https://x.example.com/a.json", "--ai-max-reasks", "0", "--ai-retry-window", "10m"}, ""},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			s := &cli.Starter{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" },
+				Dial: func(context.Context, string, string) (client.Client, error) { return nil, errNoServer }}
+			err := s.Run(t.Context(), tc.args)
+			if tc.want == "" {
+				require.ErrorIs(t, err, errNoServer)
+				return
+			}
+			var exit *cli.ExitError
+			require.ErrorAs(t, err, &exit)
+			require.Equal(t, 2, exit.Code)
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 }

@@ -144,6 +144,10 @@ type API struct {
 	OnHoldTimeout   string          `yaml:"onHoldTimeout"`
 	ManualTimeout   source.Duration `yaml:"manualTimeout"`
 	OnManualTimeout string          `yaml:"onManualTimeout"`
+	// AIRetryWindow and AIMaxReasks tune the ai strategy for the API's
+	// sources (source.Source documents them); a source's own win.
+	AIRetryWindow source.Duration `yaml:"aiRetryWindow"`
+	AIMaxReasks   *int            `yaml:"aiMaxReasks"`
 }
 
 // AI configures AI conflict resolution. Zero fields take the resolver's
@@ -226,7 +230,8 @@ func (c *Config) API(id string) API {
 }
 
 // Resolved returns every source with nothing left implicit: the API
-// defaulting to the source's ID, the API's strategy, gate and timeouts,
+// defaulting to the source's ID, the API's strategy, gate, timeouts and AI
+// settings,
 // the engine's priority and refresh interval, then the source package's
 // own defaults. The config is not modified.
 func (c *Config) Resolved() []source.Source {
@@ -254,6 +259,13 @@ func (c *Config) Resolved() []source.Source {
 		}
 		if s.OnManualTimeout == "" {
 			s.OnManualTimeout = a.OnManualTimeout
+		}
+		if s.AIRetryWindow == 0 {
+			s.AIRetryWindow = a.AIRetryWindow
+		}
+		if s.AIMaxReasks == nil && a.AIMaxReasks != nil {
+			n := *a.AIMaxReasks
+			s.AIMaxReasks = &n
 		}
 		if s.Priority == "" {
 			s.Priority = c.Engine.DefaultPriority

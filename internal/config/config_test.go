@@ -18,6 +18,8 @@ var updateGolden = os.Getenv("UPDATE_GOLDEN") == "1"
 
 func dur(d time.Duration) source.Duration { return source.Duration(d) }
 
+func ptr[T any](v T) *T { return &v }
+
 // parseBytes decodes a config file's bytes as Load does, without reading
 // the file or checking that file sources and rules files exist; name labels
 // errors and its directory resolves relative paths.
@@ -82,7 +84,7 @@ func TestLoadExample(t *testing.T) {
 		{ID: "shop", Name: "Shop (public API)", Strategy: source.StrategySourcePriority, Gate: source.GateHold,
 			RulesFile: filepath.Join(dir, "rules", "strict.yaml"), HoldTimeout: dur(48 * time.Hour), OnHoldTimeout: "reject",
 			ManualTimeout: dur(2 * time.Hour), OnManualTimeout: source.StrategyPreferRemote},
-		{ID: "partners", Strategy: source.StrategyAI, Gate: source.GateBlock},
+		{ID: "partners", Strategy: source.StrategyAI, Gate: source.GateBlock, AIRetryWindow: dur(2 * time.Hour), AIMaxReasks: ptr(1)},
 	}, cfg.APIs)
 	require.Equal(t, AI{BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKeyEnv: "OPENAI_API_KEY", Timeout: dur(time.Minute)}, cfg.AI)
 	require.Equal(t, []Webhook{
@@ -145,11 +147,48 @@ func TestLoadExample(t *testing.T) {
 			}
 		})
 	}
+	// AI settings: the source's window wins, the API's re-asks fill in; other sources leave both to the job's defaults.
+	ai := map[string]source.Source{}
+	for _, s := range res {
+		ai[s.ID] = source.Source{AIRetryWindow: s.AIRetryWindow, AIMaxReasks: s.AIMaxReasks}
+	}
+	require.Equal(t, source.Source{AIRetryWindow: dur(15 * time.Minute), AIMaxReasks: ptr(1)}, ai["partners-gateway"])
+	require.Equal(t, source.Source{}, ai["shop-catalog"])
 	require.Equal(t, []string{"/products", "/categories"}, res[0].Owns.PathPrefixes)
 	require.Equal(t, 2, res[1].Rank)
 	// Resolved leaves the config as written.
 	require.Empty(t, cfg.Sources[1].Priority)
 	require.Empty(t, cfg.Sources[2].API)
+}
+
+// TestAISettingsResolve: a source's aiRetryWindow and aiMaxReasks win over
+// its API's, which fill what the source leaves out; aiMaxReasks 0 is kept
+// (never ask again), unlike a field left out (the job's default).
+func TestAISettingsResolve(t *testing.T) {
+	const file = "version: 1\n" +
+		"apis: [{id: p, strategy: ai, aiRetryWindow: 2h, aiMaxReasks: 2}]\n" +
+		"sources:\n" +
+		"  - {id: inherits, url: https://a.example.com/a.json, api: p, rank: 1}\n" +
+		"  - {id: own, url: https://b.example.com/b.json, api: p, rank: 2, aiRetryWindow: 90s, aiMaxReasks: 0}\n" +
+		"  - {id: plain, url: https://c.example.com/c.json, strategy: ai}\n"
+	cfg, err := parseBytes("livesync.yaml", []byte(file))
+	require.NoError(t, err)
+	type ai struct {
+		window time.Duration
+		reasks *int
+	}
+	got := map[string]ai{}
+	for _, s := range cfg.Resolved() {
+		require.NoError(t, s.Validate())
+		got[s.ID] = ai{s.AIRetryWindow.Std(), s.AIMaxReasks}
+	}
+	require.Equal(t, map[string]ai{
+		"inherits": {2 * time.Hour, ptr(2)},
+		"own":      {90 * time.Second, ptr(0)},
+		"plain":    {0, nil},
+	}, got)
+	*cfg.Resolved()[0].AIMaxReasks = 7
+	require.Equal(t, 2, *cfg.APIs[0].AIMaxReasks, "Resolved copies the API's count, never shares it")
 }
 
 func TestParseDefaults(t *testing.T) {

@@ -167,6 +167,7 @@ func (d *decoder) checkAPIs(apis []API) []string {
 		d.probe(p+".onManualTimeout", "onManualTimeout", func(s *source.Source) { s.OnManualTimeout = a.OnManualTimeout })
 		d.nonNegative(p+".holdTimeout", a.HoldTimeout)
 		d.nonNegative(p+".manualTimeout", a.ManualTimeout)
+		d.checkAISettings(p, fmt.Sprintf("api %q", a.ID), a.AIRetryWindow, a.AIMaxReasks)
 	}
 	return ids
 }
@@ -233,6 +234,7 @@ func (d *decoder) checkSources(srcs []source.Source, declaredAPIs []string) {
 		d.probe(p+".onManualTimeout", "onManualTimeout", func(x *source.Source) { x.OnManualTimeout = s.OnManualTimeout })
 		d.nonNegative(p+".holdTimeout", s.HoldTimeout)
 		d.nonNegative(p+".manualTimeout", s.ManualTimeout)
+		d.checkAISettings(p, fmt.Sprintf("source %q", s.ID), s.AIRetryWindow, s.AIMaxReasks)
 		d.refresh(p+".refreshInterval", s.RefreshInterval)
 		d.checkOwns(p+".owns", s.Owns)
 		// Whatever the checks above missed, the source package refuses.
@@ -479,6 +481,18 @@ func (d *decoder) id(field, kind, id string) {
 	}
 	if err := source.ValidID(kind, id); err != nil {
 		d.addAt(field, err.Error())
+	}
+}
+
+// checkAISettings refuses a negative aiRetryWindow or aiMaxReasks of the
+// API or source at p (owner names it in the message).
+func (d *decoder) checkAISettings(p, owner string, window source.Duration, reasks *int) {
+	if window < 0 {
+		d.addAt(p+".aiRetryWindow", fmt.Sprintf("%s: must not be negative, got %s (leave it out for the default, %s)",
+			owner, window.Std(), source.DefaultAIRetryWindow))
+	}
+	if reasks != nil && *reasks < 0 {
+		d.addAt(p+".aiMaxReasks", fmt.Sprintf("%s: must not be negative, got %d (0 never asks the model again)", owner, *reasks))
 	}
 }
 

@@ -149,12 +149,16 @@ func decideAll(choice string) func(int, []fakeAIConflict) string {
 }
 
 // startAIConflict is startConflict for the ai strategy on aiTaskQueue: the
-// sync that meets the two conflicts runs with window as its AI retry window.
-func startAIConflict(t *testing.T, api string, window time.Duration) client.WorkflowRun {
+// sync that meets the two conflicts runs with window as its AI retry window
+// (0: none in the job's input); tune, when given, sets the source's fields.
+func startAIConflict(t *testing.T, api string, window time.Duration, tune ...func(*source.Source)) client.WorkflowRun {
 	t.Helper()
 	startAIWorker(t)
 	srv := newSpecServer(t, petstore(t))
 	src := source.Source{ID: api, URL: srv.url(), Strategy: source.StrategyAI}
+	for _, f := range tune {
+		f(&src)
+	}
 	require.Equal(t, 1, syncSource(t, src).Version)
 
 	local, remote := string(petstore(t)), string(petstore(t))
@@ -336,6 +340,31 @@ func TestAIDurableRetries(t *testing.T) {
 		require.Len(t, steps, 2, "the AI step ran again after the hand-back")
 		require.Equal(t, syncjob.StatusCompleted, steps[1].Status)
 	})
+}
+
+// TestAIMaxReasksFromTheSource: a source's aiMaxReasks (as a config file
+// sets it) bounds the re-asks of a job whose input sets none: with 1, an
+// answer still malformed after one re-ask goes to a person (the worker's
+// default would have asked three more times).
+func TestAIMaxReasksFromTheSource(t *testing.T) {
+	api := "e2e-ai-source-reasks"
+	modelScript(t, api, func(int, []fakeAIConflict) aiReply { return aiReply{content: "The local one, I think."} })
+	one := 1
+	run := startAIConflict(t, api, time.Minute, func(s *source.Source) { s.AIMaxReasks = &one })
+	st := waitingFor(t, api, syncjob.WaitConflicts)
+	require.Len(t, st.Waiting.Conflicts, 2)
+	require.Contains(t, st.Waiting.Reason, "not the expected JSON")
+	reqs := modelRequests(api)
+	require.Len(t, reqs, 2, "asked, then asked again once: the source's aiMaxReasks, not the worker's %d", resolve.DefaultAIMaxReasks)
+	require.Contains(t, reqs[1].last, "Your previous answer was not accepted")
+
+	out, err := starter(t, "resolve", api, "--all", "remote", "--by", "kim")
+	require.NoError(t, err, out)
+	res := jobResult(t, run)
+	require.Equal(t, syncjob.StatusCompleted, res.Status, res.Error)
+	require.Len(t, res.Decisions, 2)
+	require.Equal(t, source.StrategyManual, res.Decisions[0].Strategy)
+	require.Len(t, modelRequests(api), 2, "the model was not asked again")
 }
 
 // TestAIBadKeyAsksAPersonAtOnce: a 401 is not retried: a person is asked

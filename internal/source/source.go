@@ -111,6 +111,14 @@ type Source struct {
 	// "prefer-remote" or "prefer-local".
 	ManualTimeout   Duration `json:"manualTimeout,omitempty" yaml:"manualTimeout,omitempty"`
 	OnManualTimeout string   `json:"onManualTimeout,omitempty" yaml:"onManualTimeout,omitempty"`
+	// AIRetryWindow is how long, under the ai strategy, Temporal retries a
+	// model that is unavailable (5xx, 429, timeouts) before a person is
+	// asked; 0 takes the job's, else DefaultAIRetryWindow.
+	AIRetryWindow Duration `json:"aiRetryWindow,omitempty" yaml:"aiRetryWindow,omitempty"`
+	// AIMaxReasks is how many times a malformed or invalid answer is asked
+	// again, with what was wrong, before a person is asked; 0 never asks
+	// again, unset takes the job's, else the worker's (default 3).
+	AIMaxReasks *int `json:"aiMaxReasks,omitempty" yaml:"aiMaxReasks,omitempty"`
 }
 
 // Gates of breaking changes.
@@ -131,6 +139,10 @@ const (
 
 // DefaultDecisionTimeout bounds waits for people when not configured.
 const DefaultDecisionTimeout = 24 * time.Hour
+
+// DefaultAIRetryWindow is how long an unavailable model is retried when
+// neither the job nor the source says.
+const DefaultAIRetryWindow = time.Hour
 
 // GateOrDefault is the source's gate, auto when unset.
 func (s Source) GateOrDefault() string {
@@ -284,6 +296,12 @@ func (s Source) Validate() error {
 	}
 	if s.RefreshInterval < 0 {
 		errs = append(errs, "refreshInterval must not be negative")
+	}
+	if s.AIRetryWindow < 0 {
+		errs = append(errs, fmt.Sprintf("aiRetryWindow %s: must not be negative (0 takes the default, %s)", s.AIRetryWindow.Std(), DefaultAIRetryWindow))
+	}
+	if s.AIMaxReasks != nil && *s.AIMaxReasks < 0 {
+		errs = append(errs, fmt.Sprintf("aiMaxReasks %d: must not be negative (0 never asks the model again)", *s.AIMaxReasks))
 	}
 	if len(errs) == 0 {
 		return nil

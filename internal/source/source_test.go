@@ -11,26 +11,31 @@ import (
 func TestValidate(t *testing.T) {
 	ok := Source{ID: "pets", URL: "https://example.com/openapi.json", Headers: map[string]string{"Authorization": "Bearer ${TOKEN}", "X-Key": "env:KEY"}}
 	require.NoError(t, ok.Validate())
+	never := ok
+	never.AIMaxReasks, never.AIRetryWindow = new(int), Duration(time.Minute)
+	require.NoError(t, never.Validate(), "aiMaxReasks 0 never asks the model again")
 	for name, tc := range map[string]struct {
 		src  Source
 		want string
 	}{
-		"no location":       {Source{ID: "a"}, "set url or filePath"},
-		"both":              {Source{ID: "a", URL: "https://x/y", File: "y.yaml"}, "not both"},
-		"bad scheme":        {Source{ID: "a", URL: "ftp://x/y"}, "http:// or https://"},
-		"credentials":       {Source{ID: "a", URL: "https://u:p@x/y"}, "credentials in the URL"},
-		"literal secret":    {Source{ID: "a", URL: "https://x/y", Headers: map[string]string{"Authorization": "Bearer abc123"}}, `header "Authorization"`},
-		"bad id":            {Source{ID: "../x", URL: "https://x/y"}, "invalid source id"},
-		"bad priority":      {Source{ID: "a", URL: "https://x/y", Priority: "urgent"}, "priority"},
-		"bad strategy":      {Source{ID: "a", URL: "https://x/y", Strategy: "merge"}, "strategy"},
-		"bad gate":          {Source{ID: "a", URL: "https://x/y", Gate: "maybe"}, "gate"},
-		"bad on-timeout":    {Source{ID: "a", URL: "https://x/y", OnHoldTimeout: "later"}, "onHoldTimeout"},
-		"negative period":   {Source{ID: "a", URL: "https://x/y", RefreshInterval: -1}, "refreshInterval"},
-		"file and filePath": {Source{ID: "a", File: "a.yaml", FilePath: "b.yaml"}, "set filePath or file (the older name), not both"},
-		"url and filePath":  {Source{ID: "a", URL: "https://x/y", FilePath: "b.yaml"}, "not both"},
-		"unknown kind":      {Source{ID: "a", URL: "https://x/y", Kind: "soap"}, `kind "soap" is not supported`},
-		"introspect file":   {Source{ID: "a", FilePath: "s.graphql", Introspect: true}, "only a url source"},
-		"introspect kind":   {Source{ID: "a", URL: "https://x/graphql", Kind: KindOpenAPI, Introspect: true}, "only a graphql source"},
+		"no location":        {Source{ID: "a"}, "set url or filePath"},
+		"both":               {Source{ID: "a", URL: "https://x/y", File: "y.yaml"}, "not both"},
+		"bad scheme":         {Source{ID: "a", URL: "ftp://x/y"}, "http:// or https://"},
+		"credentials":        {Source{ID: "a", URL: "https://u:p@x/y"}, "credentials in the URL"},
+		"literal secret":     {Source{ID: "a", URL: "https://x/y", Headers: map[string]string{"Authorization": "Bearer abc123"}}, `header "Authorization"`},
+		"bad id":             {Source{ID: "../x", URL: "https://x/y"}, "invalid source id"},
+		"bad priority":       {Source{ID: "a", URL: "https://x/y", Priority: "urgent"}, "priority"},
+		"bad strategy":       {Source{ID: "a", URL: "https://x/y", Strategy: "merge"}, "strategy"},
+		"bad gate":           {Source{ID: "a", URL: "https://x/y", Gate: "maybe"}, "gate"},
+		"bad on-timeout":     {Source{ID: "a", URL: "https://x/y", OnHoldTimeout: "later"}, "onHoldTimeout"},
+		"negative period":    {Source{ID: "a", URL: "https://x/y", RefreshInterval: -1}, "refreshInterval"},
+		"file and filePath":  {Source{ID: "a", File: "a.yaml", FilePath: "b.yaml"}, "set filePath or file (the older name), not both"},
+		"url and filePath":   {Source{ID: "a", URL: "https://x/y", FilePath: "b.yaml"}, "not both"},
+		"unknown kind":       {Source{ID: "a", URL: "https://x/y", Kind: "soap"}, `kind "soap" is not supported`},
+		"introspect file":    {Source{ID: "a", FilePath: "s.graphql", Introspect: true}, "only a url source"},
+		"introspect kind":    {Source{ID: "a", URL: "https://x/graphql", Kind: KindOpenAPI, Introspect: true}, "only a graphql source"},
+		"negative ai window": {Source{ID: "a", URL: "https://x/y", AIRetryWindow: Duration(-time.Minute)}, `source "a": aiRetryWindow -1m0s: must not be negative`},
+		"negative re-asks":   {Source{ID: "a", URL: "https://x/y", AIMaxReasks: func() *int { n := -1; return &n }()}, `source "a": aiMaxReasks -1: must not be negative`},
 	} {
 		err := tc.src.Validate()
 		require.Error(t, err, name)

@@ -229,8 +229,10 @@ type SyncJobInput struct {
 	// StepTimeout, when set, bounds every step's activity (StartToClose):
 	// how long a step lost with its worker takes to be retried elsewhere.
 	StepTimeout source.Duration `json:"stepTimeout,omitempty"`
-	// AIRetryWindow is how long Temporal retries an unavailable model under the ai strategy before a person is asked (default 1h, steps.go);
-	// AIMaxReasks how often a malformed or invalid answer is asked again (0: the worker's default, 3; negative: never).
+	// AIRetryWindow is how long Temporal retries an unavailable model under the ai strategy before a person is asked;
+	// AIMaxReasks how often a malformed or invalid answer is asked again (negative: never).
+	// Zero takes the source's aiRetryWindow and aiMaxReasks (Normalize), then the defaults:
+	// source.DefaultAIRetryWindow (1h, steps.go) and the worker's re-asks (-ai-max-reasks, default 3).
 	AIRetryWindow source.Duration `json:"aiRetryWindow,omitempty"`
 	AIMaxReasks   int             `json:"aiMaxReasks,omitempty"`
 	// ReportTo is the workflow ID of a SyncEngine to tell when the job
@@ -282,6 +284,18 @@ func (in *SyncJobInput) Normalize() error {
 	}
 	if in.RetryMaxInterval <= 0 {
 		in.RetryMaxInterval = source.Duration(time.Minute)
+	}
+	// The source's AI settings (from a config file, or the engine's
+	// registry) apply when the job sets none. Recorded histories carry
+	// sources without them, so nothing changes on replay.
+	if in.AIRetryWindow == 0 {
+		in.AIRetryWindow = in.Source.AIRetryWindow
+	}
+	if in.AIMaxReasks == 0 && in.Source.AIMaxReasks != nil {
+		in.AIMaxReasks = *in.Source.AIMaxReasks
+		if in.AIMaxReasks == 0 {
+			in.AIMaxReasks = -1 // the source's 0: never ask again
+		}
 	}
 	if err := source.ValidID("job", in.ID); err != nil {
 		return err

@@ -184,3 +184,37 @@ func TestHandBackFailureWaitsAgain(t *testing.T) {
 	require.True(t, person.res.Applied)
 	require.Equal(t, StatusCompleted, result(t, env).Status)
 }
+
+// TestAISettingsFromSource: a job that sets no aiRetryWindow or aiMaxReasks
+// takes its source's (a config file's, through the engine); the job's own
+// win; a source's aiMaxReasks 0 means never ask again.
+func TestAISettingsFromSource(t *testing.T) {
+	n := func(v int) *int { return &v }
+	tests := []struct {
+		name   string
+		job    SyncJobInput
+		src    source.Source
+		window time.Duration
+		reasks int
+	}{
+		{name: "neither: defaults", window: time.Hour},
+		{name: "source", src: source.Source{AIRetryWindow: source.Duration(5 * time.Minute), AIMaxReasks: n(1)},
+			window: 5 * time.Minute, reasks: 1},
+		{name: "source says never", src: source.Source{AIMaxReasks: n(0)}, window: time.Hour, reasks: -1},
+		{name: "job wins", job: SyncJobInput{AIRetryWindow: source.Duration(time.Minute), AIMaxReasks: 2},
+			src:    source.Source{AIRetryWindow: source.Duration(5 * time.Minute), AIMaxReasks: n(1)},
+			window: time.Minute, reasks: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.job
+			in.Source = tt.src
+			in.Source.ID, in.Source.URL = "pets", "https://pets.example.com/openapi.json"
+			require.NoError(t, in.Normalize())
+			require.Equal(t, tt.reasks, in.AIMaxReasks)
+			require.Equal(t, tt.window, AIResolveOptions(in, 0).ScheduleToCloseTimeout)
+		})
+	}
+	bad := SyncJobInput{Source: source.Source{ID: "pets", URL: "https://pets.example.com/openapi.json", AIMaxReasks: n(-1)}}
+	require.ErrorContains(t, bad.Normalize(), `source "pets": aiMaxReasks -1: must not be negative`)
+}

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/source"
 )
 
 // Policy is how one step's activity runs: how long one attempt may take,
@@ -49,7 +50,7 @@ var Policies = map[string]Policy{
 	// a 429's Retry-After honoured) for the window (the job's
 	// aiRetryWindow), with the job's backoff; then a person is asked.
 	PolicyAIResolve: {StartToClose: 5 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 0, PerMB: 20 * time.Second,
-		Window: time.Hour, Backoff: time.Second, MaxBackoff: time.Minute,
+		Window: source.DefaultAIRetryWindow, Backoff: time.Second, MaxBackoff: time.Minute,
 		NonRetryable: []string{activities.ErrTypeResolution, activities.ErrTypeMerge, activities.ErrTypeNotFound}},
 	StepStore:  {StartToClose: time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1, PerMB: 20 * time.Second},
 	StepNotify: {StartToClose: 2 * time.Minute, Heartbeat: activities.HeartbeatTimeout, MaxAttempts: 1},
