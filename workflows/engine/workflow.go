@@ -174,7 +174,7 @@ func (e *engine) run(ctx workflow.Context) error {
 			return err
 		}
 		if len(e.st.Due) > 0 && (len(e.st.Due) >= maxDueBatch || e.dueReady(ctx) || canContinue()) {
-			if err := e.queueDue(ctx); err != nil {
+			if err := e.queueDueLocked(ctx); err != nil {
 				return err
 			}
 			continue
@@ -201,15 +201,19 @@ func (e *engine) run(ctx workflow.Context) error {
 		// has finished. Reports delivered so far are counted by drain; one
 		// that arrives after it makes the server retry this task with it,
 		// so none is lost or counted twice.
-		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && e.pending == 0 }); err != nil {
-			return err
-		}
-		drain()
-		if len(e.st.Due) > 0 {
-			if err := e.queueDue(ctx); err != nil {
+		// Queuing due syncs runs an activity, during which an update may
+		// start: wait for it again, so no accepted update is cut off.
+		for {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && e.pending == 0 }); err != nil {
 				return err
 			}
 			drain()
+			if len(e.st.Due) == 0 {
+				break
+			}
+			if err := e.queueDueLocked(ctx); err != nil {
+				return err
+			}
 		}
 		return workflow.NewContinueAsNewError(ctx, EngineWorkflowName, EngineInput{State: e.st})
 	}
@@ -407,6 +411,12 @@ func (e *engine) onDue(ctx workflow.Context, d DueInput) {
 	if e.batchUntil.IsZero() {
 		e.batchUntil = workflow.Now(ctx).Add(e.st.Config.BatchWindow.Std())
 	}
+}
+
+// queueDueLocked is queueDue under the engine's lock, like every change to the queue.
+func (e *engine) queueDueLocked(ctx workflow.Context) error {
+	_, err := withLock(ctx, e, func() (struct{}, error) { return struct{}{}, e.queueDue(ctx) })
+	return err
 }
 
 // queueDue queues the batch of due sources, by priority and dependencies.
