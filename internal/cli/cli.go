@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/workflows/syncjob"
@@ -492,13 +493,13 @@ func (s *Starter) cmdStatus(fs *pflag.FlagSet, g *globals) runFunc {
 			return s.printJSON(jobs)
 		}
 		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "JOB\tSTATUS\tSTARTED\tCLOSED\tWORKFLOW")
+		fmt.Fprintln(tw, "JOB\tSTATUS\tOUTCOME\tSTARTED\tCLOSED\tWORKFLOW")
 		for _, j := range jobs {
 			closed := ""
 			if j.ClosedAt != nil {
 				closed = j.ClosedAt.Local().Format("2006-01-02 15:04:05")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, j.StartedAt.Local().Format("2006-01-02 15:04:05"), closed, j.WorkflowID)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, orDash(j.Outcome), j.StartedAt.Local().Format("2006-01-02 15:04:05"), closed, j.WorkflowID)
 		}
 		return tw.Flush()
 	}
@@ -551,6 +552,9 @@ type JobSummary struct {
 	Status     string     `json:"status"`
 	StartedAt  time.Time  `json:"startedAt"`
 	ClosedAt   *time.Time `json:"closedAt,omitempty"`
+	// Outcome is the run's LiveSyncOutcome (stored, no-change, stopped, …)
+	// when the namespace has the attribute.
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // listJobs lists the newest run of every SyncJob from visibility.
@@ -577,6 +581,12 @@ func listJobs(ctx context.Context, c client.Client) ([]JobSummary, error) {
 			if e.GetCloseTime() != nil && e.GetCloseTime().IsValid() && !e.GetCloseTime().AsTime().IsZero() {
 				t := e.GetCloseTime().AsTime()
 				j.ClosedAt = &t
+			}
+			if p := e.GetSearchAttributes().GetIndexedFields()[syncjob.SearchAttrOutcome.GetName()]; p != nil {
+				_ = converter.GetDefaultDataConverter().FromPayload(p, &j.Outcome)
+			}
+			if j.Outcome == syncjob.OutcomeStopped {
+				j.Status = syncjob.StatusStopped // a stopped job completes its workflow: say what it did
 			}
 			out = append(out, j)
 		}

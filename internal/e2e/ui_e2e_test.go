@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/apilivesync/apilivesync/internal/app"
+	"github.com/apilivesync/apilivesync/internal/cli"
 	"github.com/apilivesync/apilivesync/internal/devserver"
 	"github.com/apilivesync/apilivesync/internal/resolve"
 	"github.com/apilivesync/apilivesync/internal/source"
@@ -182,6 +184,20 @@ func TestEverySyncCarriesItsSearchAttributes(t *testing.T) {
 	listRunIDs(t, api+` AND LiveSyncTrigger = "api"`, []string{noChange, storedV2})
 	listRunIDs(t, api+` AND LiveSyncBreaking > 0`, []string{storedV2})
 	listRunIDs(t, `LiveSyncSource = "`+id+`" AND LiveSyncVersion = 1`, []string{storedV1, noChange})
+
+	// `starter status` lists the stopped job as stopped, not completed.
+	require.Eventually(t, func() bool {
+		out, err := starter(t, "status", "--json")
+		require.NoError(t, err, out)
+		var jobs []cli.JobSummary
+		require.NoError(t, json.Unmarshal([]byte(out), &jobs), out)
+		for _, j := range jobs {
+			if j.ID == id {
+				return j.Status == syncjob.StatusStopped && j.Outcome == syncjob.OutcomeStopped
+			}
+		}
+		return false
+	}, 10*time.Second, 100*time.Millisecond)
 }
 
 // chromium finds a Chromium binary, or skips the test saying how to get one.
