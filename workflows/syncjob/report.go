@@ -55,7 +55,10 @@ func (j *syncJob) reportStarted(ctx workflow.Context) {
 		}
 		return
 	}
-	in := activities.ReportInput{Report: r, TellEngine: true}
+	// A job the engine started is running in the engine's eyes already:
+	// its start is recorded on its registry record only, which halves the
+	// updates the engine takes (the server admits 10 in flight at once).
+	in := activities.ReportInput{Report: r, TellEngine: j.in.ReportTo == ""}
 	if j.in.Source.RefreshInterval > 0 && j.in.Trigger != TriggerEngine && j.in.Trigger != TriggerSchedule {
 		s := j.in.Source
 		in.Source = &s
