@@ -120,13 +120,13 @@ func (d *decoder) parse(data []byte) *Config {
 	return cfg
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // syntaxError records a YAML parse error, with its line when yaml gives one.
 func (d *decoder) syntaxError(err error) {
 	msg := err.Error()
 	e := Error{File: d.file, Msg: strings.TrimPrefix(msg, "yaml: ")}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Msg = m[2]
 	}

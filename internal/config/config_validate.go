@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apilivesync/apilivesync/internal/diff"
 	"github.com/apilivesync/apilivesync/internal/fetch"
@@ -365,7 +366,7 @@ func componentOverlap(a, b string) (string, bool) {
 	}
 }
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // looksLikeKey guesses whether an environment variable "name" is in fact a
 // key: long, with lower-case letters and digits, unlike OPENAI_API_KEY.
@@ -379,7 +380,7 @@ func (d *decoder) envName(field, v, example string) {
 	if v == "" {
 		return
 	}
-	if !envNameRE.MatchString(v) || looksLikeKey(v) {
+	if !envNameRE().MatchString(v) || looksLikeKey(v) {
 		d.addAt(field, fmt.Sprintf("want the name of an environment variable (like %s), never the secret itself", example))
 	}
 }

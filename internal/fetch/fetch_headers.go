@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/apilivesync/apilivesync/internal/source"
 )
@@ -19,9 +20,9 @@ const maxSecretFileBytes = 64 << 10
 const Redacted = "[redacted]"
 
 var (
-	envRef      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-	envName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	headerToken = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
+	envRef      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`) })
+	envName     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
+	headerToken = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$") })
 )
 
 // ResolveHeaders resolves a source's header references with
@@ -70,7 +71,7 @@ func ResolveHeadersWith(sourceID string, refs map[string]string, lookup func(str
 		fail := func(format string, args ...any) {
 			errs = append(errs, &Error{Source: sourceID, Target: fmt.Sprintf("header %q", name), Kind: KindBadRequest, Err: fmt.Errorf(format, args...)})
 		}
-		if !headerToken.MatchString(name) {
+		if !headerToken().MatchString(name) {
 			fail("not a valid header name")
 			continue
 		}
@@ -87,7 +88,7 @@ func ResolveHeadersWith(sourceID string, refs map[string]string, lookup func(str
 		switch {
 		case strings.HasPrefix(ref, "env:"):
 			v := strings.TrimSpace(strings.TrimPrefix(ref, "env:"))
-			if !envName.MatchString(v) {
+			if !envName().MatchString(v) {
 				fail("reference %q: %q is not an environment variable name", "env:", v)
 				continue
 			}
@@ -105,10 +106,10 @@ func ResolveHeadersWith(sourceID string, refs map[string]string, lookup func(str
 				continue
 			}
 			value = val
-		case envRef.MatchString(ref):
+		case envRef().MatchString(ref):
 			var missing []string
-			value = envRef.ReplaceAllStringFunc(ref, func(m string) string {
-				v := envRef.FindStringSubmatch(m)[1]
+			value = envRef().ReplaceAllStringFunc(ref, func(m string) string {
+				v := envRef().FindStringSubmatch(m)[1]
 				val, ok := lookup(v)
 				if !ok || val == "" {
 					missing = append(missing, v)

@@ -270,7 +270,7 @@ func introTree(s *introSchema) (*tree, error) {
 		t.Schema.Description = *s.Description
 	}
 	for _, d := range s.Directives {
-		if preludeDirectives[d.Name] {
+		if preludeDirectives()[d.Name] {
 			continue
 		}
 		as, err := introArgs(d.Args)

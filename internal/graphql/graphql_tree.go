@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -95,13 +96,15 @@ const (
 // kindOrder is the order of type kinds in the canonical SDL.
 var kindOrder = map[string]int{kindScalar: 0, kindEnum: 1, kindInput: 2, kindInterface: 3, kindObject: 4, kindUnion: 5}
 
-var preludeDirectives = func() map[string]bool {
+// preludeDirectives are the directives every schema has (@skip, …), read
+// from gqlparser's prelude on first use, not at every program's start-up.
+var preludeDirectives = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, d := range validator.PreludeDocument().Directives {
 		m[d.Name] = true
 	}
 	return m
-}()
+})
 
 // fromSchema converts a validated schema, dropping builtins.
 func fromSchema(s *ast.Schema) *tree {
@@ -118,7 +121,7 @@ func fromSchema(s *ast.Schema) *tree {
 	t.Schema.Description = s.Description
 	t.Schema.Applied = applied(s.SchemaDirectives)
 	for name, d := range s.Directives {
-		if preludeDirectives[name] {
+		if preludeDirectives()[name] {
 			continue // builtin, or a redefinition of one: not part of the API
 		}
 		dn := &directiveNode{Description: d.Description, Args: args(d.Arguments), Repeatable: d.IsRepeatable, pos: posOf(d.Position)}

@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Mask replaces what is removed.
@@ -33,19 +34,25 @@ const Mask = "REDACTED"
 // redact ordinary words.
 const MinSecretLen = 4
 
-var (
-	// userinfoRE matches "scheme://userinfo@".
-	userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#@\s"'<>]+@`)
-	// queryRE matches a query or a fragment: "?..." or "#..." up to a
-	// space, quote, bracket or the next "#".
-	queryRE = regexp.MustCompile(`[?#][^\s"'<>()\[\]{}#]*`)
-	// authRE matches an Authorization scheme and its credentials.
-	authRE = regexp.MustCompile(`(?i)\b(Bearer|Basic)(\s+)([A-Za-z0-9\-._~+/]+=*)`)
-	// fieldRE matches a credential-named field and its value: token=abc,
-	// "password": "abc", api-key: abc; not a path ending in one
-	// (/etc/passwd: ...).
-	fieldRE = regexp.MustCompile(`(?i)(^|[^/.\w-])((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|client[_-]?secret|secret[_-]?key|private[_-]?key|token|secret|password|passwd|pwd|signature|sig|session[_-]?id|x-api-key|x-amz-signature|x-amz-credential|x-amz-security-token)["']?\s*[:=]\s*["']?)([^\s"'&,;}<>]+)`)
-)
+// The patterns compile on first use, not at start-up: every program
+// links this package, few redact anything (`starter diff` never does).
+var patterns = sync.OnceValue(func() *redactPatterns {
+	return &redactPatterns{
+		// userinfo matches "scheme://userinfo@".
+		userinfo: regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#@\s"'<>]+@`),
+		// query matches a query or a fragment: "?..." or "#..." up to a
+		// space, quote, bracket or the next "#".
+		query: regexp.MustCompile(`[?#][^\s"'<>()\[\]{}#]*`),
+		// auth matches an Authorization scheme and its credentials.
+		auth: regexp.MustCompile(`(?i)\b(Bearer|Basic)(\s+)([A-Za-z0-9\-._~+/]+=*)`),
+		// field matches a credential-named field and its value: token=abc,
+		// "password": "abc", api-key: abc; not a path ending in one
+		// (/etc/passwd: ...).
+		field: regexp.MustCompile(`(?i)(^|[^/.\w-])((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|client[_-]?secret|secret[_-]?key|private[_-]?key|token|secret|password|passwd|pwd|signature|sig|session[_-]?id|x-api-key|x-amz-signature|x-amz-credential|x-amz-security-token)["']?\s*[:=]\s*["']?)([^\s"'&,;}<>]+)`),
+	}
+})
+
+type redactPatterns struct{ userinfo, query, auth, field *regexp.Regexp }
 
 // notCredentials are words that follow "Basic" or "Bearer" in prose and
 // challenges (WWW-Authenticate: Basic realm="x"), not tokens.
@@ -85,10 +92,11 @@ func (r *Redactor) String(s string) string {
 			s = strings.ReplaceAll(s, v, Mask)
 		}
 	}
-	s = userinfoRE.ReplaceAllString(s, "${1}"+Mask+"@")
-	s = queryRE.ReplaceAllStringFunc(s, redactQuery)
-	s = authRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := authRE.FindStringSubmatch(m)
+	re := patterns()
+	s = re.userinfo.ReplaceAllString(s, "${1}"+Mask+"@")
+	s = re.query.ReplaceAllStringFunc(s, redactQuery)
+	s = re.auth.ReplaceAllStringFunc(s, func(m string) string {
+		sub := re.auth.FindStringSubmatch(m)
 		for _, w := range notCredentials {
 			if strings.EqualFold(strings.TrimRight(sub[3], "="), w) {
 				return m
@@ -96,8 +104,8 @@ func (r *Redactor) String(s string) string {
 		}
 		return sub[1] + sub[2] + Mask
 	})
-	s = fieldRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := fieldRE.FindStringSubmatch(m)
+	s = re.field.ReplaceAllStringFunc(s, func(m string) string {
+		sub := re.field.FindStringSubmatch(m)
 		// Punctuation that ends a sentence or a clause is not the value's.
 		v := strings.TrimRight(sub[3], ":.)")
 		return sub[1] + sub[2] + Mask + sub[3][len(v):]

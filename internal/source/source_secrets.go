@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Why the policy: a header value is a reference, and whoever may start a
@@ -85,7 +86,7 @@ func mergeLists(a, b []string) []string {
 	return out
 }
 
-var envPatternRE = regexp.MustCompile(`^[A-Za-z0-9_*?]+$`)
+var envPatternRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_*?]+$`) })
 
 // Validate refuses patterns that cannot match a variable name and secret
 // directories that are not absolute or lie in /proc, /sys or /dev.
@@ -108,7 +109,7 @@ func (p SecretPolicy) Validate() error {
 
 // ValidEnvPattern checks one environment variable name or pattern.
 func ValidEnvPattern(e string) error {
-	if !envPatternRE.MatchString(e) {
+	if !envPatternRE().MatchString(e) {
 		return fmt.Errorf("secret env %q: want a variable name or a pattern of letters, digits, _, * and ?", e)
 	}
 	if _, err := path.Match(e, ""); err != nil {
@@ -198,7 +199,7 @@ type Ref struct {
 	File string
 }
 
-var refVarRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var refVarRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`) })
 
 // ParseRef reads a header reference: "env:NAME", "file:/path", or a value
 // with ${NAME} in it ("Bearer ${TOKEN}"). ok is false for a value that
@@ -211,7 +212,7 @@ func ParseRef(v string) (ref Ref, ok bool) {
 	case strings.HasPrefix(v, "file:"):
 		return Ref{File: strings.TrimSpace(strings.TrimPrefix(v, "file:"))}, true
 	}
-	for _, m := range refVarRE.FindAllStringSubmatch(v, -1) {
+	for _, m := range refVarRE().FindAllStringSubmatch(v, -1) {
 		ref.Env = append(ref.Env, m[1])
 	}
 	return ref, len(ref.Env) > 0

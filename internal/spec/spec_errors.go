@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Kinds of Error, stable strings callers may match on (and that activities may
@@ -80,20 +81,20 @@ func kindText(kind string) string {
 }
 
 var (
-	lineColRe = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
+	lineColRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)(?:, column (\d+))?`) })
 	// go-yaml reports ranges as "at L2.C7-L3.C8"; the end is where parsing failed.
-	rangeRe = regexp.MustCompile(`L(\d+)\.C(\d+)`)
+	rangeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`L(\d+)\.C(\d+)`) })
 )
 
 // lineColumnFromMessage extracts the first "line N[, column M]" of a parser message.
 func lineColumnFromMessage(msg string) (int, int) {
-	if all := rangeRe.FindAllStringSubmatch(msg, -1); len(all) > 0 {
+	if all := rangeRe().FindAllStringSubmatch(msg, -1); len(all) > 0 {
 		last := all[len(all)-1]
 		line, _ := strconv.Atoi(last[1])
 		col, _ := strconv.Atoi(last[2])
 		return line, col
 	}
-	m := lineColRe.FindStringSubmatch(msg)
+	m := lineColRe().FindStringSubmatch(msg)
 	if m == nil {
 		return 0, 0
 	}
