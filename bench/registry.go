@@ -194,7 +194,7 @@ func scenarioSyncAll(ctx context.Context, e *benchEnv, cfg config) (*table, erro
 	t.add("apply (registry records + schedules), s", secs(applyTime))
 	t.add("apply until every first sync finished, s", secs(firstTime))
 	t.add("no-change sync-all: wall s / syncs per s", fmt.Sprintf("%s / %.1f", secs(wall), float64(n)/wall.Seconds()))
-	t.add("no-change syncs (noChangeSyncs delta) / 304s served", fmt.Sprintf("%d / %d", m1.NoChangeSyncs-m0.NoChangeSyncs, e.specs.got304.Load()-got304))
+	t.add("syncs counted (totalSyncs delta) / no-change (noChangeSyncs delta) / 304s served", fmt.Sprintf("%d / %d / %d", m1.TotalSyncs-m0.TotalSyncs, m1.NoChangeSyncs-m0.NoChangeSyncs, e.specs.got304.Load()-got304))
 	t.add("failed syncs", fmt.Sprint(m1.FailedSyncs-before.FailedSyncs))
 	t.add("engine runs / largest run events / bytes / largest continue-as-new input", fmt.Sprintf("%d / %d / %d / %d", len(h.runs), h.largest.events, h.largest.bytes, h.maxFirst))
 	t.add("peak RSS of the bench process (server + worker + client)", mib(peak))
