@@ -164,6 +164,9 @@ type EngineState struct {
 	Due []string `json:"due,omitempty"`
 	// Seq orders queue entries.
 	Seq int64 `json:"seq,omitempty"`
+	// Recent are hashes of the last report IDs counted, so a report
+	// retried across continue-as-new counts once.
+	Recent []uint32 `json:"recent,omitempty"`
 
 	// Jobs and Queue are the registry as engines before the store registry
 	// carried it; a run that receives them moves them into the store.

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -253,6 +254,11 @@ func appendNew(ids []string, id string) []string {
 // reportSync counts a job's report; it runs no activity, so it finishes
 // in the workflow task that delivers it.
 func (e *engine) reportSync(ctx workflow.Context, r ReportArg) (struct{}, error) {
+	// Temporal drops a repeated update ID within a run; a report retried
+	// after the run continued as new is dropped here.
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil && e.seen(info.ID) {
+		return struct{}{}, nil
+	}
 	if r.Finished {
 		e.onFinished(ctx, r.Report)
 	} else {
@@ -276,4 +282,25 @@ func validateSelect(_ workflow.Context, in SelectInput) error {
 		}
 	}
 	return nil
+}
+
+// recentReports bounds the report IDs the engine remembers across
+// continue-as-new (about 11 KB as JSON).
+const recentReports = 1024
+
+// seen says whether a report ID was counted recently, and remembers it.
+func (e *engine) seen(id string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	sum := h.Sum32()
+	for _, x := range e.st.Recent {
+		if x == sum {
+			return true
+		}
+	}
+	e.st.Recent = append(e.st.Recent, sum)
+	if len(e.st.Recent) > recentReports {
+		e.st.Recent = e.st.Recent[len(e.st.Recent)-recentReports:]
+	}
+	return false
 }

@@ -204,3 +204,26 @@ func TestEngineBatchesDueSyncsAndHonoursPauses(t *testing.T) {
 	require.Equal(t, "paused", syncAll.Skipped["paused"])
 	require.NotContains(t, syncAll.IDs, "paused")
 }
+
+// A report sent twice with one ID (a retried activity) counts once, also
+// after the engine continued as new in between: the new run starts with
+// the ID among its recent reports.
+func TestEngineCountsARetriedReportOnce(t *testing.T) {
+	env, _ := newEngineEnv(t)
+	r := ReportArg{Report: syncjob.SyncReport{JobID: "a", RunID: "r1", Status: syncjob.StatusCompleted}, Finished: true}
+	prev := &engine{st: &EngineState{}}
+	require.False(t, prev.seen("report/a/r1/finished"), "the run before counted it")
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateReportSync, "report/a/r1/finished", &updateResult{}, r)
+		env.UpdateWorkflow(UpdateReportSync, "report/b/r2/finished", &updateResult{}, r)
+	}, time.Second)
+	var m SyncEngineMetrics
+	env.RegisterDelayedCallback(func() {
+		m = engineMetrics(t, env)
+		env.CancelWorkflow()
+	}, time.Minute)
+	state := &EngineState{Recent: prev.st.Recent}
+	state.Config.defaults()
+	env.ExecuteWorkflow(SyncEngineWorkflow, EngineInput{State: state})
+	require.Equal(t, int64(1), m.TotalSyncs, "the retried report counted again")
+}
