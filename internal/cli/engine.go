@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/spf13/pflag"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -130,7 +131,22 @@ func (s *Starter) cmdSyncAll(fs *pflag.FlagSet, g *globals) runFunc {
 		if g.json {
 			return s.printJSON(res)
 		}
-		fmt.Fprintf(s.Stdout, "queued %d sync(s): %s\nfollow them with: starter engine status\n", len(res.IDs), strings.Join(res.IDs, ", "))
+		n := max(res.Count, len(res.IDs))
+		ids := res.IDs
+		more := ""
+		if len(ids) > 10 {
+			ids, more = ids[:10], fmt.Sprintf(" and %d more", n-10)
+		}
+		fmt.Fprintf(s.Stdout, "queued %d sync(s): %s%s\n", n, strings.Join(ids, ", "), more)
+		skipped := make([]string, 0, len(res.Skipped))
+		for id := range res.Skipped {
+			skipped = append(skipped, id)
+		}
+		sort.Strings(skipped)
+		for _, id := range skipped {
+			fmt.Fprintf(s.Stdout, "  skipped %s: %s\n", id, res.Skipped[id])
+		}
+		fmt.Fprintln(s.Stdout, "follow them with: starter engine status")
 		return nil
 	}
 }

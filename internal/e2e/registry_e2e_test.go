@@ -150,6 +150,10 @@ func TestEngineDependenciesPausesAndPaging(t *testing.T) {
 	require.NotContains(t, res.IDs, "dep-base")
 	require.Contains(t, res.IDs, "dep-child")
 	engineQuiet(t)
+	out, err = starter(t, "sync-all")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "skipped dep-base: paused")
+	engineQuiet(t)
 	out, err = starter(t, "engine", "resume", "dep-base")
 	require.NoError(t, err, out)
 
