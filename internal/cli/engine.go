@@ -77,14 +77,21 @@ func (s *Starter) cmdApply(fs *pflag.FlagSet, g *globals) runFunc {
 		if g.json {
 			return s.printJSON(res)
 		}
-		fmt.Fprintf(s.Stdout, "applied %s: %d added, %d updated, %d removed, %d unchanged\n", *file, len(res.Added), len(res.Updated), len(res.Removed), len(res.Unchanged))
+		removed := max(res.RemovedCount, len(res.Removed))
+		fmt.Fprintf(s.Stdout, "applied %s: %d added, %d updated, %d removed, %d unchanged; %d registered\n", *file, len(res.Added), len(res.Updated), removed, len(res.Unchanged), res.Registered)
 		for _, l := range []struct {
 			what string
 			ids  []string
-		}{{"added", res.Added}, {"updated", res.Updated}, {"removed", res.Removed}} {
-			if len(l.ids) > 0 {
-				fmt.Fprintf(s.Stdout, "  %s: %s\n", l.what, strings.Join(l.ids, ", "))
+			n    int
+		}{{"added", res.Added, len(res.Added)}, {"updated", res.Updated, len(res.Updated)}, {"removed", res.Removed, removed}} {
+			if l.n == 0 {
+				continue
 			}
+			ids, more := l.ids, ""
+			if len(ids) > 20 {
+				ids, more = ids[:20], fmt.Sprintf(" and %d more (--json lists them)", l.n-20)
+			}
+			fmt.Fprintf(s.Stdout, "  %s: %s%s\n", l.what, strings.Join(ids, ", "), more)
 		}
 		return nil
 	}
