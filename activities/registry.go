@@ -2,10 +2,13 @@ package activities
 
 import (
 	"bytes"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -511,4 +514,32 @@ func (a *EngineActivities) UnqueueSyncs(ctx context.Context, sel Selection) (*Se
 		return a.Registry.Put(ctx, j)
 	})
 	return res, err
+}
+
+// ActiveRef is a sync the engine believes running.
+type ActiveRef struct {
+	JobID      string `json:"jobId"`
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId,omitempty"`
+}
+
+// ClosedSyncs returns the jobs among active whose workflow run has closed
+// (its end report was lost), so the engine stops counting them running.
+// A run not found yet (a start in flight) is not closed.
+func (a *EngineActivities) ClosedSyncs(ctx context.Context, active []ActiveRef) ([]string, error) {
+	var closed []string
+	for _, r := range active {
+		d, err := a.Client.DescribeWorkflowExecution(ctx, r.WorkflowID, r.RunID)
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("describe %s: %w", r.WorkflowID, err)
+		}
+		if d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			closed = append(closed, r.JobID)
+		}
+	}
+	return closed, nil
 }

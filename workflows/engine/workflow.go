@@ -162,6 +162,11 @@ func (e *engine) run(ctx workflow.Context) error {
 		}
 	})
 
+	// Added after the first recorded histories of this engine: gated.
+	if workflow.GetVersion(ctx, "reap-active", workflow.DefaultVersion, 1) >= 1 {
+		workflow.Go(ctx, e.reapActive)
+	}
+
 	canContinue := func() bool {
 		info := workflow.GetInfo(ctx)
 		return e.events >= e.st.Config.ContinueAsNewAfter || info.GetContinueAsNewSuggested() || info.GetCurrentHistorySize() >= maxRunBytes
@@ -667,4 +672,42 @@ func (e *engine) signalJobs(ctx workflow.Context, ids []string, signal string) e
 	return workflow.ExecuteActivity(engineActivityCtx(ctx), ea.SignalRunningJobs, activities.SignalJobsInput{
 		Workflow: syncjob.SyncJobWorkflowName, WorkflowIDPrefix: syncjob.SyncWorkflowIDPrefix, SourceIDs: ids, Signal: signal,
 	}).Get(ctx, nil)
+}
+
+// reapInterval is how often the engine checks that the syncs it counts
+// running still run.
+const reapInterval = 5 * time.Minute
+
+// reapActive forgets running syncs whose run has closed without its end
+// report reaching the engine (the report failed for good), so they stop
+// holding a concurrency slot and counting in activeJobs.
+func (e *engine) reapActive(ctx workflow.Context) {
+	var ea *activities.EngineActivities
+	for {
+		if err := workflow.Sleep(ctx, reapInterval); err != nil {
+			return
+		}
+		if len(e.st.Active) == 0 {
+			continue
+		}
+		var refs []activities.ActiveRef
+		for _, id := range workflow.DeterministicKeys(e.st.Active) {
+			a := e.st.Active[id]
+			refs = append(refs, activities.ActiveRef{JobID: id, WorkflowID: a.WorkflowID, RunID: a.RunID})
+		}
+		var closed []string
+		e.events++
+		if err := workflow.ExecuteActivity(engineActivityCtx(ctx), ea.ClosedSyncs, refs).Get(ctx, &closed); err != nil {
+			continue
+		}
+		for _, id := range closed {
+			for _, r := range refs {
+				if r.JobID == id && e.st.Active[id] == (ActiveSync{WorkflowID: r.WorkflowID, RunID: r.RunID, Engine: e.st.Active[id].Engine}) {
+					workflow.GetLogger(ctx).Warn("sync closed without reporting its end", "job", id, "workflow", r.WorkflowID)
+					delete(e.st.Active, id)
+					e.release(ctx, id, false)
+				}
+			}
+		}
+	}
 }

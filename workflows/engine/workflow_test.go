@@ -227,3 +227,23 @@ func TestEngineCountsARetriedReportOnce(t *testing.T) {
 	env.ExecuteWorkflow(SyncEngineWorkflow, EngineInput{State: state})
 	require.Equal(t, int64(1), m.TotalSyncs, "the retried report counted again")
 }
+
+// A sync whose end report never arrives stops counting as running once
+// its run has closed, and frees its slot.
+func TestEngineForgetsASyncThatClosedWithoutReporting(t *testing.T) {
+	env, _ := newEngineEnv(t)
+	env.OnWorkflow(syncjob.SyncJobWorkflowName, mock.Anything, mock.Anything).Return(&syncjob.SyncJobResult{Status: syncjob.StatusCompleted}, nil)
+	env.OnActivity(ea.ClosedSyncs, mock.Anything, mock.Anything).Return([]string{"silent"}, nil)
+	var before, after SyncEngineMetrics
+	env.RegisterDelayedCallback(func() {
+		update(env, UpdateApplyConfig, ApplyInput{Sources: []source.Source{src("silent")}})
+	}, time.Second)
+	env.RegisterDelayedCallback(func() { before = engineMetrics(t, env) }, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		after = engineMetrics(t, env)
+		env.CancelWorkflow()
+	}, reapInterval+2*time.Minute)
+	env.ExecuteWorkflow(SyncEngineWorkflow, EngineInput{})
+	require.Equal(t, 1, before.ActiveJobs, "the sync ran without reporting")
+	require.Equal(t, 0, after.ActiveJobs)
+}
