@@ -108,6 +108,11 @@ func (s *Starter) cmdMetrics(fs *pflag.FlagSet, g *globals) runFunc {
 		if err := engine.Query(ctx, c, engine.QueryMetrics, &m); err != nil {
 			return err
 		}
+		if !m.StartedAt.IsZero() {
+			// A query sees the workflow's clock, which stands still while
+			// the engine is idle: the uptime is measured here.
+			m.Uptime = time.Since(m.StartedAt).Milliseconds()
+		}
 		if g.json {
 			return s.printJSON(m)
 		}

@@ -134,7 +134,9 @@ type SyncEngineMetrics struct {
 	ActiveJobs      int        `json:"activeJobs"`
 	QueueLength     int        `json:"queueLength"`
 	LastSyncTime    *time.Time `json:"lastSyncTime"`
-	// Uptime is in milliseconds, since the engine first started.
+	// Uptime is in milliseconds, since the engine first started, by the
+	// workflow's clock (the time of its last event; `starter metrics`
+	// measures it against the wall clock from StartedAt).
 	Uptime            int64     `json:"uptime"`
 	StartedAt         time.Time `json:"startedAt"`
 	RegisteredSources int       `json:"registeredSources"`
