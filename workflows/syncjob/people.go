@@ -294,7 +294,6 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 	if workflow.GetVersion(ctx, changeAIDurable, workflow.DefaultVersion, 1) >= 1 {
 		return j.resolveConflictsDurable(ctx, merged)
 	}
-	var a *activities.Activities
 	src := j.in.Source
 	strategy := src.StrategyOrDefault()
 	j.decided, j.decisions = nil, nil
@@ -304,21 +303,12 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 	// Choices a person already made for the same conflicts (a re-merge
 	// after a lost race) are reused.
 	if strategy != source.StrategyManual || len(j.manual) > 0 {
-		var res activities.ResolveResult
 		if strategy != source.StrategyManual {
-			if err := j.step(ctx, StepResolve, func(ctx workflow.Context) error {
-				return workflow.ExecuteActivity(ctx, a.ResolveConflicts, activities.ResolveInput{
-					API: src.APIID(), SourceID: src.ID, Strategy: strategy, ConflictsHash: merged.ConflictsHash, Rank: src.Rank,
-				}).Get(ctx, &res)
-			}); err != nil {
-				return "", err
+			hash, left, why, err := j.resolveByStrategy(ctx, strategy, merged)
+			if err != nil || left == nil {
+				return hash, err
 			}
-			if len(res.Open) == 0 {
-				j.recordDecisions(res.Resolutions)
-				return res.MergedHash, nil
-			}
-			j.decided, open = res.Resolutions, res.Open
-			reason = fmt.Sprintf("%d conflict(s) left for a person: %s", len(open), res.FallbackReason)
+			open, reason = left, why
 		}
 	}
 
@@ -379,4 +369,27 @@ func (j *syncJob) resolveConflicts(ctx workflow.Context, merged activities.Merge
 	}
 	j.st.Message = fmt.Sprintf("conflicts not decided within %s: resolved %s by policy", timeout, onTimeout)
 	return j.applyRest(ctx, merged.ConflictsHash, j.collectResolutionsFor(waiting), choice, onTimeout, fmt.Sprintf("no decision within %s", timeout))
+}
+
+// resolveByStrategy runs the resolve step under a non-manual strategy. It
+// returns the merged document's hash when every conflict was decided (left
+// nil); otherwise the conflicts left for a person and why (the strategy's
+// decisions are kept in j.decided).
+func (j *syncJob) resolveByStrategy(ctx workflow.Context, strategy string, merged activities.MergeResult) (string, []activities.Conflict, string, error) {
+	var a *activities.Activities
+	src := j.in.Source
+	var res activities.ResolveResult
+	if err := j.step(ctx, StepResolve, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, a.ResolveConflicts, activities.ResolveInput{
+			API: src.APIID(), SourceID: src.ID, Strategy: strategy, ConflictsHash: merged.ConflictsHash, Rank: src.Rank,
+		}).Get(ctx, &res)
+	}); err != nil {
+		return "", nil, "", err
+	}
+	if len(res.Open) == 0 {
+		j.recordDecisions(res.Resolutions)
+		return res.MergedHash, nil, "", nil
+	}
+	j.decided = res.Resolutions
+	return "", res.Open, fmt.Sprintf("%d conflict(s) left for a person: %s", len(res.Open), res.FallbackReason), nil
 }

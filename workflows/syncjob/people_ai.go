@@ -36,7 +36,6 @@ type toAI struct {
 // the model durably (askModel). The person's deadline runs from the first
 // wait and does not restart with a hand-back.
 func (j *syncJob) resolveConflictsDurable(ctx workflow.Context, merged activities.MergeResult) (string, error) {
-	var a *activities.Activities
 	src := j.in.Source
 	strategy := src.StrategyOrDefault()
 	j.decided, j.decisions = nil, nil
@@ -91,20 +90,11 @@ func (j *syncJob) resolveConflictsDurable(ctx workflow.Context, merged activitie
 		case first && strategy != source.StrategyManual:
 			// Choices a person already made for the same conflicts (a
 			// re-merge after a lost race) are reused below.
-			var res activities.ResolveResult
-			if err := j.step(ctx, StepResolve, func(ctx workflow.Context) error {
-				return workflow.ExecuteActivity(ctx, a.ResolveConflicts, activities.ResolveInput{
-					API: src.APIID(), SourceID: src.ID, Strategy: strategy, ConflictsHash: merged.ConflictsHash, Rank: src.Rank,
-				}).Get(ctx, &res)
-			}); err != nil {
-				return "", err
+			hash, left, why, err := j.resolveByStrategy(ctx, strategy, merged)
+			if err != nil || left == nil {
+				return hash, err
 			}
-			if len(res.Open) == 0 {
-				j.recordDecisions(res.Resolutions)
-				return res.MergedHash, nil
-			}
-			j.decided, open = res.Resolutions, res.Open
-			reason = fmt.Sprintf("%d conflict(s) left for a person: %s", len(open), res.FallbackReason)
+			open, reason = left, why
 		}
 
 		// Wait durably for a person, or for a hand-back to the model.
