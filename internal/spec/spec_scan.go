@@ -140,9 +140,23 @@ func lookup(m *yaml.Node, key string) *yaml.Node {
 		return nil
 	}
 	var v *yaml.Node
+	merges := false
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := deref(m.Content[i]); k != nil && k.Value == key {
+		k := deref(m.Content[i])
+		if k == nil || k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if k.Tag == "!!merge" {
+			merges = true
+		} else if k.Value == key {
 			v = m.Content[i+1]
+		}
+	}
+	if v == nil && merges {
+		for _, e := range entries(m) {
+			if e.key == key {
+				return deref(e.value)
+			}
 		}
 	}
 	return deref(v)
@@ -211,20 +225,20 @@ func summarize(root *yaml.Node, family, version string) Summary {
 		s.APIVersion = scalarText(lookup(info, "version"))
 	}
 	if paths := lookup(r, "paths"); paths != nil && paths.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(paths.Content); i += 2 {
-			if strings.HasPrefix(paths.Content[i].Value, "x-") {
+		for _, e := range entries(paths) {
+			if strings.HasPrefix(e.key, "x-") {
 				continue
 			}
 			s.Paths++
-			item := deref(paths.Content[i+1])
+			item := deref(e.value)
 			if ref := lookup(item, "$ref"); ref != nil && strings.HasPrefix(ref.Value, "#") {
 				item = resolvePointer(root, ref.Value[1:])
 			}
 			if item == nil || item.Kind != yaml.MappingNode {
 				continue
 			}
-			for j := 0; j+1 < len(item.Content); j += 2 {
-				if httpMethods[item.Content[j].Value] {
+			for _, op := range entries(item) {
+				if httpMethods[op.key] {
 					s.Operations++
 				}
 			}
@@ -237,7 +251,65 @@ func summarize(root *yaml.Node, family, version string) Summary {
 		schemas = lookup(lookup(r, "components"), "schemas")
 	}
 	if schemas != nil && schemas.Kind == yaml.MappingNode {
-		s.Schemas = len(schemas.Content) / 2
+		s.Schemas = len(entries(schemas))
 	}
 	return s
+}
+
+// entry is one key of a mapping as its JSON form has it.
+type entry struct {
+	key   string
+	value *yaml.Node
+}
+
+// entries returns the effective keys of mapping m the way nodeValue reads
+// them: aliases followed, a repeated key's last value wins, and merge keys
+// (<<) fill in what the mapping does not set itself. Counting over entries
+// keeps a document's summary equal to its canonical form's.
+func entries(m *yaml.Node) []entry {
+	var out []entry
+	index := map[string]int{}
+	collectEntries(deref(m), &out, index, 0)
+	return out
+}
+
+func collectEntries(m *yaml.Node, out *[]entry, index map[string]int, depth int) {
+	if m == nil || m.Kind != yaml.MappingNode || depth > 64 {
+		return
+	}
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := deref(m.Content[i])
+		if k == nil || k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if k.Tag == "!!merge" {
+			merges = append(merges, deref(m.Content[i+1]))
+			continue
+		}
+		if j, ok := index[k.Value]; ok {
+			(*out)[j].value = m.Content[i+1]
+			continue
+		}
+		index[k.Value] = len(*out)
+		*out = append(*out, entry{k.Value, m.Content[i+1]})
+	}
+	// merged keys never override: collect them into their own set and add
+	// the ones this mapping did not set.
+	for _, src := range merges {
+		srcs := []*yaml.Node{src}
+		if src != nil && src.Kind == yaml.SequenceNode {
+			srcs = src.Content
+		}
+		for _, s := range srcs {
+			var merged []entry
+			collectEntries(deref(s), &merged, map[string]int{}, depth+1)
+			for _, e := range merged {
+				if _, ok := index[e.key]; !ok {
+					index[e.key] = len(*out)
+					*out = append(*out, e)
+				}
+			}
+		}
+	}
 }
