@@ -1,10 +1,7 @@
 package devserver
 
 import (
-	"context"
 	"fmt"
-	"net"
-	"strconv"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
@@ -55,65 +52,3 @@ func (u *uiServer) stop() error {
 	}
 	return nil
 }
-
-// UIOptions configures a Web UI started on its own, in front of a frontend
-// that is already running: a dev server started with NoUI, or a cluster.
-type UIOptions struct {
-	// Frontend is the gRPC frontend's host:port (Server.FrontendHostPort).
-	Frontend string
-	// Namespace is the namespace the UI opens; DefaultNamespace when empty.
-	Namespace string
-	// IP is the address the UI binds to; DefaultIP when empty.
-	IP string
-	// Port is the UI's port; 0 picks a free one.
-	Port int
-	// CodecEndpoint is an optional codec server URL handed to the UI.
-	CodecEndpoint string
-}
-
-// UI is a Web UI started by StartUI. Stop it when done.
-type UI struct {
-	srv *uiServer
-	url string
-}
-
-// StartUI starts the Temporal Web UI in front of opts.Frontend and returns
-// once it answers (or with an error, after stopping it, when ctx ends
-// first). Port conflicts are reported as *PortInUseError.
-func StartUI(ctx context.Context, opts UIOptions) (*UI, error) {
-	ip := opts.IP
-	if ip == "" {
-		ip = DefaultIP
-	}
-	ns := opts.Namespace
-	if ns == "" {
-		ns = DefaultNamespace
-	}
-	if opts.Frontend == "" {
-		return nil, fmt.Errorf("devserver: StartUI needs the frontend's host:port")
-	}
-	port, err := choosePort("Web UI", ip, opts.Port)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := startUIServer(ip, port, opts.Frontend, ns, opts.CodecEndpoint)
-	if err != nil {
-		return nil, err
-	}
-	ui := &UI{srv: srv, url: "http://" + net.JoinHostPort(ip, strconv.Itoa(port))}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultReadyTimeout)
-		defer cancel()
-	}
-	if _, err := retry(ctx, func() (struct{}, error) { return struct{}{}, httpOK(ctx, ui.url+"/healthz") }); err != nil {
-		return nil, fmt.Errorf("devserver: Web UI at %s did not come up: %w (stop: %v)", ui.url, err, srv.stop())
-	}
-	return ui, nil
-}
-
-// URL is the UI's base URL, e.g. "http://127.0.0.1:34567".
-func (u *UI) URL() string { return u.url }
-
-// Stop stops the UI and waits for it.
-func (u *UI) Stop() error { return u.srv.stop() }

@@ -66,7 +66,7 @@ func runMain(m *testing.M) int {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	srv, err := devserver.Start(ctx, devserver.Options{DataDir: dir, UIPort: devserver.NoUI, SearchAttributes: syncjob.SearchAttributes()})
+	srv, err := devserver.Start(ctx, devserver.Options{DataDir: dir, UIPort: 0, SearchAttributes: syncjob.SearchAttributes()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start dev server:", err)
 		return 1
