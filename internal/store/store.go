@@ -32,8 +32,7 @@ import (
 
 	"github.com/apilivesync/apilivesync/internal/source"
 	_ "gocloud.dev/blob/fileblob" // file:// buckets
-	_ "gocloud.dev/blob/memblob"  // mem:// buckets
-	_ "gocloud.dev/blob/s3blob"   // s3:// buckets
+	_ "gocloud.dev/blob/memblob"  // mem:// buckets (s3:// buckets: s3.go)
 	"gocloud.dev/gcerrors"
 )
 
