@@ -205,7 +205,11 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 		return nil, err
 	}
 	// Diff reads the new document by its canonical hash; its line numbers
-	// then point into the source's own bytes.
+	// then point into the source's own bytes (lines.go), on this worker
+	// from the cache and on any other from the note.
+	if err := RecordLineSource(ctx, a.Store, h, in.RawHash); err != nil {
+		return nil, err
+	}
 	a.Docs.Put(doc, h, in.RawHash)
 	sum := doc.Summary
 	counts := Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
@@ -279,9 +283,10 @@ func saveReport(ctx context.Context, st *store.Store, rep *diff.Report) (*DiffRe
 	return res, nil
 }
 
-// parseStored parses a stored OpenAPI document and caches it.
-func (a *Activities) parseStored(hash string, data []byte) (*spec.Document, error) {
-	doc, err := spec.Parse(hash, data, a.storedSpecOptions())
+// parseStored parses a stored OpenAPI document (from its source's bytes
+// when the store has them: lines.go) and caches it.
+func (a *Activities) parseStored(ctx context.Context, hash string, data []byte) (*spec.Document, error) {
+	doc, err := StoredDocument(ctx, a.Store, hash, data, a.storedSpecOptions())
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("stored document %s: %v", hash, err), ErrTypeSpec, nil)
 	}

@@ -124,7 +124,7 @@ func (a *Activities) loadStored(ctx context.Context, hash string) (*storedDoc, e
 	if k := StoredKind(data); k != kind.OpenAPI {
 		return &storedDoc{kind: k, data: data}, nil
 	}
-	doc, err := a.parseStored(hash, data)
+	doc, err := a.parseStored(ctx, hash, data)
 	if err != nil {
 		return nil, err
 	}

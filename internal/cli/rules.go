@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/diff"
 	"github.com/apilivesync/apilivesync/internal/graphql"
 	"github.com/apilivesync/apilivesync/internal/kind"
@@ -214,7 +215,7 @@ func judge(ctx context.Context, st *store.Store, oldHash, newHash string, rules 
 	}
 	var docs [2]*spec.Document
 	for i := range data {
-		d, err := spec.Parse([]string{oldHash, newHash}[i], data[i], spec.Options{SkipCanonical: true})
+		d, err := activities.StoredDocument(ctx, st, []string{oldHash, newHash}[i], data[i], spec.Options{SkipCanonical: true})
 		if err != nil {
 			return nil, err
 		}

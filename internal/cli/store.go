@@ -101,48 +101,38 @@ func loadVersion(ctx context.Context, st *store.Store, ref string) (*store.Versi
 	return v, err
 }
 
-// loadSpecArg reads a diff argument: a file, a URL, or API@VERSION. isFile
-// says it is a local file: only then may its $refs name other local files.
-func (s *Starter) loadSpecArg(ctx context.Context, g *globals, arg string) (name string, data []byte, isFile bool, err error) {
-	name, data, err = s.loadSpecArgData(ctx, g, arg)
-	if err == nil && !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
-		_, statErr := os.Stat(arg)
-		isFile = statErr == nil
-	}
-	return name, data, isFile, err
-}
-
-func (s *Starter) loadSpecArgData(ctx context.Context, g *globals, arg string) (string, []byte, error) {
+// loadSpecArgData also returns the stored document's hash for API@VERSION.
+func (s *Starter) loadSpecArgData(ctx context.Context, g *globals, arg string) (string, []byte, string, error) {
 	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
 		// The starter runs on the user's behalf: local and private URLs are fine.
 		f := fetch.New(fetch.Options{Guard: fetch.GuardOptions{AllowLoopback: true, AllowPrivate: true}})
 		resp, err := f.Fetch(ctx, fetch.Request{SourceID: arg, URL: arg})
 		if err != nil {
-			return "", nil, err
+			return "", nil, "", err
 		}
-		return arg, resp.Body, nil
+		return arg, resp.Body, "", nil
 	}
 	if _, err := os.Stat(arg); err == nil || !strings.Contains(arg, "@") {
 		data, err := os.ReadFile(arg)
 		if err != nil {
-			return "", nil, fmt.Errorf("read %s: %w", arg, err)
+			return "", nil, "", fmt.Errorf("read %s: %w", arg, err)
 		}
-		return arg, data, nil
+		return arg, data, "", nil
 	}
 	st, err := s.openStore(ctx, g)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	defer st.Close()
 	v, err := loadVersion(ctx, st, arg)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	data, err := st.GetBlob(ctx, v.Hash)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
-	return fmt.Sprintf("%s@%d", v.API, v.Number), data, nil
+	return fmt.Sprintf("%s@%d", v.API, v.Number), data, v.Hash, nil
 }
 
 func (s *Starter) cmdDiff(fs *pflag.FlagSet, g *globals) runFunc {
@@ -216,9 +206,14 @@ type diffArg struct {
 // loadDiffArg reads and checks a diff argument of any kind (detected from
 // its content, as a source's is).
 func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diffArg, error) {
-	name, data, isFile, err := s.loadSpecArg(ctx, g, arg)
+	name, data, storedHash, err := s.loadSpecArgData(ctx, g, arg)
 	if err != nil {
 		return diffArg{}, err
+	}
+	isFile := false
+	if !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
+		_, statErr := os.Stat(arg)
+		isFile = statErr == nil
 	}
 	k, err := activities.SourceKind(data)
 	if err != nil {
@@ -237,7 +232,19 @@ func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diff
 		// fetched or stored document never reads the local disk.
 		opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
 	}
-	doc, err := spec.Parse(name, data, opts)
+	var doc *spec.Document
+	if storedHash != "" {
+		// A stored version reads back from the bytes it was stored from, so
+		// its lines agree with `show` and with the file people pushed.
+		st, err := s.openStore(ctx, g)
+		if err != nil {
+			return diffArg{}, err
+		}
+		defer st.Close()
+		doc, err = activities.StoredDocument(ctx, st, storedHash, data, opts)
+	} else {
+		doc, err = spec.Parse(name, data, opts)
+	}
 	if err == nil {
 		_, err = doc.Model()
 	}
@@ -421,7 +428,7 @@ func reportBetween(ctx context.Context, st *store.Store, oldHash, newHash string
 	var docs [2]*spec.Document
 	for i, h := range []string{oldHash, newHash} {
 		var err error
-		if docs[i], err = spec.Parse(h, data[i], spec.Options{}); err != nil {
+		if docs[i], err = activities.StoredDocument(ctx, st, h, data[i], spec.Options{}); err != nil {
 			return nil, err
 		}
 	}
@@ -631,6 +638,17 @@ func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 		h, err := st.PutBlob(ctx, canonical)
 		if err != nil {
 			return err
+		}
+		if activities.StoredKind(canonical) == kind.OpenAPI {
+			// Reports on this version (below, `show`, later diffs) give
+			// lines of this file, not of the canonical form.
+			raw, err := st.PutBlob(ctx, data)
+			if err != nil {
+				return err
+			}
+			if err := activities.RecordLineSource(ctx, st, h, raw); err != nil {
+				return err
+			}
 		}
 		v, err := commitCopy(ctx, st, api, h, store.Version{Origin: store.OriginPush, Message: *msg, Counts: counts})
 		if err != nil {
