@@ -212,8 +212,7 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 	}
 	a.Docs.Put(doc, h, in.RawHash)
 	sum := doc.Summary
-	counts := Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
-		Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas, Warnings: warningTexts(sum)}
+	counts := SpecCounts(sum)
 	a.logger(ctx).Info("spec parsed", zap.String("source", in.SourceID), zap.String("spec", sum.Family+" "+sum.Version),
 		zap.Int("paths", sum.Paths), zap.Int("operations", sum.Operations), zap.Int("schemas", sum.Schemas))
 	return &ParseResult{Hash: h, Counts: counts}, nil
@@ -431,6 +430,12 @@ func (a *Activities) specOptions(in ParseInput) spec.Options {
 }
 
 // warningTexts are a document's warnings, one short line each.
+// SpecCounts is what a version records of an OpenAPI document it stores.
+func SpecCounts(sum spec.Summary) Counts {
+	return Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
+		Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas, Warnings: warningTexts(sum)}
+}
+
 func warningTexts(sum spec.Summary) []string {
 	var out []string
 	for _, w := range sum.Warnings {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -137,6 +138,13 @@ func TestReportLinesPointAtTheUsersFiles(t *testing.T) {
 			Line    int    `json:"line"`
 		} `json:"changes"`
 	}
+	// A pushed document's dangling reference is kept on its version, with
+	// the line of the pushed file, and `show` says so.
+	dangling := filepath.Join(dir, "dangling.yaml")
+	require.NoError(t, os.WriteFile(dangling, []byte(strings.Replace(linesNew, `"#/components/schemas/Pet"`, `"#/components/schemas/Gone"`, 1)), 0o644))
+	run("push", "lines", dangling)
+	require.Contains(t, run("show", "lines@3"), `warning  line 24: $ref "#/components/schemas/Gone" points to nothing`)
+
 	require.NoError(t, json.Unmarshal([]byte(run("diff", "lines@1", "lines@2", "--format", "json")), &stored))
 	require.Len(t, stored.Changes, len(want))
 	for _, c := range stored.Changes {

@@ -355,6 +355,9 @@ func (s *Starter) cmdShow(fs *pflag.FlagSet, g *globals) runFunc {
 		}
 		c := v.Counts
 		fmt.Fprintf(tw, "spec\t%s %s %q %s: %d paths, %d operations, %d schemas\n", c.Family, c.Version, c.Title, c.APIVersion, c.Paths, c.Operations, c.Schemas)
+		for _, w := range c.Warnings {
+			fmt.Fprintf(tw, "warning\t%s\n", w)
+		}
 		fmt.Fprintf(tw, "changes\t%d (%d breaking) under rules %s\n", v.Changes, v.Breaking, orDash(v.RuleSet))
 		_ = tw.Flush()
 		for _, d := range v.Decisions {
@@ -657,6 +660,9 @@ func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 		if g.json {
 			return s.printJSON(v)
 		}
+		for _, w := range counts.Warnings {
+			fmt.Fprintf(s.Stderr, "warning: %s: %s\n", file, w)
+		}
 		if v.ReportHash != "" {
 			var rep diff.Report
 			if err := st.GetJSON(ctx, v.ReportHash, &rep); err == nil {
@@ -687,7 +693,6 @@ func parsePush(file string, data []byte) ([]byte, store.Counts, error) {
 	if err != nil {
 		return nil, store.Counts{}, err
 	}
-	sum := doc.Summary
-	return doc.Canonical, store.Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
-		Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas}, nil
+	// Warnings (dangling references) are kept on the version, as a sync's are.
+	return doc.Canonical, store.Counts(activities.SpecCounts(doc.Summary)), nil
 }
