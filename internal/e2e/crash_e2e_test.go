@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/taskqueue/v1"
@@ -419,6 +421,109 @@ func TestWorkerKilledDuringParseOrDiff(t *testing.T) {
 			require.NoError(t, err)
 			var stat syncjob.Status
 			require.NoError(t, v.Get(&stat))
+			require.Zero(t, stat.RetryCount)
+		})
+	}
+}
+
+// heldS3 is an S3 service (gofakes3, in memory) over real HTTP that can
+// hold the PUT of an object whose key contains a marker: the version
+// record a commit writes.
+type heldS3 struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	marker  string
+	hold    chan struct{}
+	arrived chan struct{}
+}
+
+func newHeldS3(t *testing.T) *heldS3 {
+	backend := s3mem.New()
+	require.NoError(t, backend.CreateBucket("livesync"))
+	inner := gofakes3.New(backend).Server()
+	h := &heldS3{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		hold, arrived := h.hold, h.arrived
+		held := hold != nil && r.Method == http.MethodPut && h.marker != "" && strings.Contains(r.URL.Path, h.marker)
+		if held {
+			h.hold, h.arrived = nil, nil // hold the first such write only
+		}
+		h.mu.Unlock()
+		if held {
+			arrived <- struct{}{}
+			<-hold
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(h.srv.Close)
+	// The child workers inherit these: the store's S3 credentials.
+	t.Setenv("AWS_ACCESS_KEY_ID", "crash-test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "crash-test-secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	return h
+}
+
+func (h *heldS3) url() string {
+	return "s3://livesync?endpoint=" + h.srv.URL + "&use_path_style=true"
+}
+
+// A worker killed while it stores the new version (its write to the store
+// in flight): another worker takes the step once the heartbeat times out,
+// the sync completes with maxRetries 0, and exactly one version is stored
+// whether or not the dead worker's write landed.
+func TestWorkerKilledDuringStore(t *testing.T) {
+	s3 := newHeldS3(t)
+	rig := newCrashRig(t, "")
+	rig.storeURL = s3.url()
+	st, err := store.Open(t.Context(), rig.storeURL)
+	require.NoError(t, err)
+	defer st.Close()
+	src := newSpecServer(t, petstore(t))
+	id := "crash-store"
+	in := fastRetries(0)
+	in.Source = source.Source{ID: id, URL: src.url()}
+
+	for n, body := range [][]byte{petstore(t), petstoreV2(t)} {
+		version := n + 1
+		t.Run(fmt.Sprintf("version %d", version), func(t *testing.T) {
+			src.set(func(s *specServer) { s.body = body })
+			for _, p := range rig.procs {
+				kill9(t, p)
+			}
+			rig.procs = nil
+			a := rig.startWorker()
+			hold, arrived := make(chan struct{}), make(chan struct{}, 1)
+			s3.mu.Lock()
+			s3.marker, s3.hold, s3.arrived = fmt.Sprintf("/apis/%s/versions/%010d", id, version), hold, arrived
+			s3.mu.Unlock()
+			run, err := rig.c.ExecuteWorkflow(t.Context(), syncjob.StartOptions(in, true), syncjob.SyncJobWorkflowName, in)
+			require.NoError(t, err)
+			select {
+			case <-arrived:
+			case <-time.After(time.Minute):
+				t.Fatal("the store step never wrote the version")
+			}
+			kill9(t, a)
+			killed := time.Now()
+			close(hold) // the dead worker's write may land now, or not
+			rig.startWorker()
+
+			var res syncjob.SyncJobResult
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			require.NoError(t, run.Get(ctx, &res))
+			require.Equal(t, syncjob.StatusCompleted, res.Status)
+			require.Equal(t, version, res.Version)
+			t.Logf("killed during store: the sync completed %s after SIGKILL", time.Since(killed).Round(100*time.Millisecond))
+			vs, err := st.Versions(t.Context(), id)
+			require.NoError(t, err)
+			require.Len(t, vs, version, "exactly one new version")
+			var stat syncjob.Status
+			v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), run.GetRunID(), syncjob.QueryStatus)
+			require.NoError(t, err)
+			require.NoError(t, v.Get(&stat))
+			require.GreaterOrEqual(t, stat.WorkerLosses, 1)
 			require.Zero(t, stat.RetryCount)
 		})
 	}
