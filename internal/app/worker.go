@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -281,7 +282,11 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 	if opts.Dev {
 		// The main use of -dev is syncing a local dev server, or a file beside it.
 		policy.Guard.AllowLoopback = true
-		policy.SourceRoots = append(policy.SourceRoots, source.DevRoots("")...)
+		for _, r := range source.DevRoots("") {
+			if !slices.Contains(policy.SourceRoots, r) {
+				policy.SourceRoots = append(policy.SourceRoots, r)
+			}
+		}
 		logger.Info("dev mode: sources on localhost and files under the working directory are allowed (the SSRF guard still refuses private and metadata addresses)",
 			zap.Strings("sourceDirs", policy.SourceRoots))
 	}
