@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"github.com/apilivesync/apilivesync/internal/cli"
 	"github.com/apilivesync/apilivesync/workflows/engine"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -375,6 +376,13 @@ func storeMentions(t *testing.T, s string) []string {
 			return err
 		}
 		b, err := os.ReadFile(p)
+		if packed, ok := bytes.CutPrefix(b, []byte("\x00livesync-gzip\n")); ok && err == nil {
+			// a blob the store keeps compressed (store.packBlob)
+			zr, zerr := gzip.NewReader(bytes.NewReader(packed))
+			require.NoError(t, zerr, p)
+			b, err = io.ReadAll(zr)
+			require.NoError(t, err, p)
+		}
 		if err == nil && bytes.Contains(b, []byte(s)) {
 			hits = append(hits, p)
 		}

@@ -12,6 +12,7 @@ package store
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -250,7 +251,7 @@ func blobKey(hash string) (string, error) {
 func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 	h := Hash(data)
 	key, _ := blobKey(h)
-	err := s.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{IfNotExist: true, ContentType: "application/octet-stream"})
+	err := s.bucket.WriteAll(ctx, key, packBlob(data), &blob.WriterOptions{IfNotExist: true, ContentType: "application/octet-stream"})
 	if err != nil && !isPrecondition(err) {
 		return "", fmt.Errorf("store blob %s: %w", h, err)
 	}
@@ -270,10 +271,60 @@ func (s *Store) GetBlob(ctx context.Context, hash string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("read blob %s: %w", hash, err)
 	}
+	if content, ok := unpackBlob(data); ok && Hash(content) == hash {
+		return content, nil
+	}
 	if Hash(data) != hash {
 		return nil, fmt.Errorf("blob %s is corrupt: content hash is %s", hash, Hash(data))
 	}
 	return data, nil
+}
+
+// Blobs of blobPackMin bytes or more are stored gzip-compressed behind a
+// marker: a canonical spec (pretty-printed, sorted JSON) shrinks about
+// tenfold, a 50,000-path one from 35 MB to a few. A blob's hash is its
+// content's, before packing, so documents keep their identity, and blobs
+// stored before packing (or that happen to look packed) read as they are.
+const blobPackMin = 4 << 10
+
+// blobPackMagic starts a packed blob; no spec, report or JSON does (NUL).
+var blobPackMagic = []byte("\x00livesync-gzip\n")
+
+// maxUnpacked bounds what one packed blob may inflate to.
+const maxUnpacked = 4 << 30
+
+func packBlob(data []byte) []byte {
+	if len(data) < blobPackMin {
+		return data
+	}
+	var b bytes.Buffer
+	b.Grow(len(data)/8 + len(blobPackMagic))
+	b.Write(blobPackMagic)
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed) // a valid level: no error
+	if _, err := zw.Write(data); err != nil || zw.Close() != nil {
+		return data // bytes.Buffer does not fail; keep the plain form if it ever did
+	}
+	if b.Len() >= len(data) {
+		return data
+	}
+	return b.Bytes()
+}
+
+// unpackBlob returns a packed blob's content (ok false: not packed, or not
+// readable as packed).
+func unpackBlob(data []byte) ([]byte, bool) {
+	if !bytes.HasPrefix(data, blobPackMagic) {
+		return nil, false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data[len(blobPackMagic):]))
+	if err != nil {
+		return nil, false
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxUnpacked))
+	if err != nil {
+		return nil, false
+	}
+	return out, true
 }
 
 // HasBlob reports whether a blob exists.

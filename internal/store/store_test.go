@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -153,4 +155,47 @@ func TestSourceStateAndIDs(t *testing.T) {
 	for _, bad := range []string{"", "../x", "a/b", "-x", "x y"} {
 		require.Error(t, ValidID("source", bad), bad)
 	}
+}
+
+// Big blobs are stored compressed under their content's hash; blobs stored
+// plain (before compression, or small) and blobs whose content merely
+// looks packed read back as they are; a damaged packed blob is corrupt.
+func TestBlobsArePackedUnderTheirContentHash(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	doc := []byte("{\n" + strings.Repeat("  \"key\": \"a value that repeats\",\n", 2000) + "  \"end\": true\n}\n")
+	h, err := s.PutBlob(ctx, doc)
+	require.NoError(t, err)
+	require.Equal(t, Hash(doc), h)
+	key, _ := blobKey(h)
+	raw, err := s.bucket.ReadAll(ctx, key)
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(raw, blobPackMagic))
+	require.Less(t, len(raw)*10, len(doc), "stored at a tenth of its size or less")
+	got, err := s.GetBlob(ctx, h)
+	require.NoError(t, err)
+	require.Equal(t, string(doc), string(got))
+
+	// A plain blob, as stores written before packing hold them.
+	plain := []byte(strings.Repeat("x", 2*blobPackMin))
+	pk, _ := blobKey(Hash(plain))
+	require.NoError(t, s.bucket.WriteAll(ctx, pk, plain, nil))
+	got, err = s.GetBlob(ctx, Hash(plain))
+	require.NoError(t, err)
+	require.Equal(t, plain, got)
+
+	// Content that starts like a packed blob, small (stored plain) and big.
+	for _, n := range []int{10, 2 * blobPackMin} {
+		odd := append(append([]byte{}, blobPackMagic...), bytes.Repeat([]byte("y"), n)...)
+		h, err := s.PutBlob(ctx, odd)
+		require.NoError(t, err)
+		got, err := s.GetBlob(ctx, h)
+		require.NoError(t, err)
+		require.Equal(t, odd, got)
+	}
+
+	// A damaged packed blob is reported, not returned.
+	require.NoError(t, s.bucket.WriteAll(ctx, key, raw[:len(raw)/2], nil))
+	_, err = s.GetBlob(ctx, h)
+	require.ErrorContains(t, err, "corrupt")
 }
