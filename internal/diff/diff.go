@@ -163,6 +163,7 @@ func levelRank(l string) int {
 func (w *walker) changes(rules *Rules, oldRoot, newRoot *yaml.Node) []Change {
 	out := make([]Change, 0, len(w.findings))
 	at := make(map[string]int, len(w.findings))
+	var loc locator
 	dirs := make([]direction, 0, len(w.findings))
 	for _, f := range w.findings {
 		if (rules.ignore.Descriptions && f.rule == rDescriptionChanged) ||
@@ -200,7 +201,7 @@ func (w *walker) changes(rules *Rules, oldRoot, newRoot *yaml.Node) []Change {
 		if f.kind == KindRemoved {
 			root2 = oldRoot
 		}
-		ch.Line, ch.Column = position(root2, f.segs)
+		ch.Line, ch.Column = loc.position(root2, f.segs)
 		at[key] = len(out)
 		out = append(out, ch)
 		dirs = append(dirs, f.dir)
