@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
@@ -147,11 +148,42 @@ func TestDocCacheEvictsByBytes(t *testing.T) {
 	require.False(t, ok)
 	_, ok = c.Get("a")
 	require.True(t, ok)
-	c.Put(mk(200), "huge") // larger than the bound: not kept
-	_, ok = c.Get("huge")
-	require.False(t, ok)
 	_, _, bytes := c.Stats()
 	require.LessOrEqual(t, bytes, int64(100*modelOverhead))
+}
+
+// Documents over the bound are kept apart, two at most, and only briefly:
+// long enough for a big spec's diff to reuse what its parse built.
+func TestDocCacheKeepsBigDocumentsBriefly(t *testing.T) {
+	c := NewDocCache(100 * modelOverhead)
+	c.bigTTL = 200 * time.Millisecond
+	mk := func(n int) *spec.Document { return &spec.Document{Canonical: make([]byte, n)} }
+	c.Put(mk(60), "small")
+	c.Put(mk(200), "huge-1", "huge-1-raw")
+	c.Put(mk(300), "huge-2")
+	_, ok := c.Get("huge-1-raw")
+	require.True(t, ok, "the parse's document, for the diff")
+	c.Put(mk(400), "huge-3") // two slots: the least recently used (huge-2) goes
+	_, ok = c.Get("huge-2")
+	require.False(t, ok)
+	_, ok = c.Get("huge-1")
+	require.True(t, ok)
+	_, ok = c.Get("small")
+	require.True(t, ok, "the bounded part is untouched")
+	_, _, bytes := c.Stats()
+	require.LessOrEqual(t, bytes, int64(100*modelOverhead))
+
+	// Unused for the TTL, they go (looked at without using them); the
+	// bounded part stays.
+	require.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.big) == 0
+	}, 5*time.Second, 20*time.Millisecond)
+	_, ok = c.Get("huge-1")
+	require.False(t, ok)
+	_, ok = c.Get("small")
+	require.True(t, ok)
 }
 
 func TestHumanPointer(t *testing.T) {

@@ -2,7 +2,9 @@ package activities
 
 import (
 	"math"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
@@ -24,7 +26,26 @@ type DocCache struct {
 	items    map[string]*docEntry              // every key of every entry
 	hits     int64
 	misses   int64
+
+	// big holds up to bigSlots documents over maxBytes, each until bigTTL
+	// after its last use: a big spec's parse step hands its document to the
+	// diff step seconds later instead of the diff parsing it again (a
+	// 50,000-path spec: 25 s), and the memory goes soon after the job.
+	big    []*bigEntry
+	bigTTL time.Duration
+	timer  *time.Timer
 }
+
+type bigEntry struct {
+	*docEntry
+	used time.Time
+}
+
+// bigSlots is how many oversized documents are kept: the two sides of a diff.
+const bigSlots = 2
+
+// bigTTL is how long an oversized document is kept after its last use.
+const bigTTL = 30 * time.Second
 
 type docEntry struct {
 	keys []string
@@ -35,7 +56,7 @@ type docEntry struct {
 // NewDocCache keeps documents whose estimated memory (canonical bytes times
 // modelOverhead) stays under maxBytes.
 func NewDocCache(maxBytes int64) *DocCache {
-	c := &DocCache{maxBytes: maxBytes, items: map[string]*docEntry{}}
+	c := &DocCache{maxBytes: maxBytes, items: map[string]*docEntry{}, bigTTL: bigTTL}
 	// No entry limit: bytes are the bound (see Put).
 	c.lru, _ = simplelru.NewLRU(math.MaxInt, c.evicted)
 	return c
@@ -50,6 +71,13 @@ func (c *DocCache) Get(key string) (*spec.Document, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.items[key]
 	if !ok {
+		for _, b := range c.big {
+			if slices.Contains(b.keys, key) {
+				c.hits++
+				b.used = time.Now()
+				return b.doc, true
+			}
+		}
 		c.misses++
 		return nil, false
 	}
@@ -64,11 +92,12 @@ func (c *DocCache) Put(doc *spec.Document, keys ...string) {
 		return
 	}
 	size := docCost(doc)
-	if size > c.maxBytes {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if size > c.maxBytes {
+		c.putBig(&docEntry{keys: keys, doc: doc, size: size})
+		return
+	}
 	for _, k := range keys {
 		if e, ok := c.items[k]; ok {
 			c.lru.Remove(e.keys[0])
@@ -85,6 +114,47 @@ func (c *DocCache) Put(doc *spec.Document, keys ...string) {
 			break
 		}
 	}
+}
+
+// putBig keeps an oversized document in one of the big slots (the least
+// recently used one goes) and arms the timer that lets it go. Under c.mu.
+func (c *DocCache) putBig(e *docEntry) {
+	c.big = slices.DeleteFunc(c.big, func(b *bigEntry) bool {
+		return slices.ContainsFunc(b.keys, func(k string) bool { return slices.Contains(e.keys, k) })
+	})
+	if len(c.big) == bigSlots {
+		oldest := 0
+		for i, b := range c.big {
+			if b.used.Before(c.big[oldest].used) {
+				oldest = i
+			}
+		}
+		c.big = slices.Delete(c.big, oldest, oldest+1)
+	}
+	c.big = append(c.big, &bigEntry{docEntry: e, used: time.Now()})
+	if c.timer == nil {
+		c.timer = time.AfterFunc(c.bigTTL, c.expireBig)
+	}
+}
+
+// expireBig lets go of the oversized documents unused for bigTTL, and comes
+// back for the others when their time is up.
+func (c *DocCache) expireBig() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	c.big = slices.DeleteFunc(c.big, func(b *bigEntry) bool { return now.Sub(b.used) >= c.bigTTL })
+	c.timer = nil
+	if len(c.big) == 0 {
+		return
+	}
+	next := c.big[0].used
+	for _, b := range c.big {
+		if b.used.Before(next) {
+			next = b.used
+		}
+	}
+	c.timer = time.AfterFunc(next.Add(c.bigTTL).Sub(now), c.expireBig)
 }
 
 // evicted forgets an entry the LRU dropped: its keys and its bytes. It runs
