@@ -1,11 +1,14 @@
 // Package store keeps API Live Sync's documents and version index.
 //
-// Layout inside one gocloud.dev/blob bucket (file://, mem://, s3://, gs://):
+// Layout inside one gocloud.dev/blob bucket (file://, mem://, s3://):
 //
-//	blobs/sha256/<hex>              content-addressed documents and reports
+//	blobs/sha256/<hex>              content-addressed documents and reports (4 KiB and up gzip-packed; the hash is the content's)
 //	apis/<api>/versions/<%010d>.json one immutable record per version, written create-if-absent
 //	apis/<api>/head                  a hint: the newest version number known to be written
 //	sources/<source>/state.json      the source's sync state (HTTP validators, base hash)
+//	registry/…                       the engine's registry (registry.go)
+//	kv/lines/<hex>                   which stored bytes a document was parsed from (activities/lines.go)
+//	kv/rejudge/<api>/<rules>.json    the last rejudge of an API under a rule set
 //
 // Workflow history only ever carries the hashes and numbers that point here.
 package store
