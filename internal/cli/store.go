@@ -28,6 +28,7 @@ import (
 // pull, …); they need no Temporal server.
 var storeCommands = []command{
 	{"diff", "OLD NEW [--format text|markdown|json] [--fail-on-breaking|--fail-on error|warning] [--rules FILE] [--strict]", "what changed between two files, URLs or stored versions (API@VERSION); works offline", (*Starter).cmdDiff},
+	{"validate", "FILE|URL|API@VERSION [--strict] [--json]", "parse and check a spec as a sync would: its kind, counts and warnings; exit 1 when it would be refused; works offline", (*Starter).cmdValidate},
 	{"history", "API [--json]", "every version of an API", (*Starter).cmdHistory},
 	{"show", "API@VERSION [--json] [--spec]", "one version: who made it, and what changed", (*Starter).cmdShow},
 	{"rollback", "API@VERSION [--message M]", "make a new version equal to an old one (history is never rewritten)", (*Starter).cmdRollback},
@@ -252,6 +253,48 @@ func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diff
 		return diffArg{}, err
 	}
 	return diffArg{name: name, kind: k, doc: doc}, nil
+}
+
+// ValidateResult is `starter validate --json`.
+type ValidateResult struct {
+	Source string            `json:"source"`
+	Kind   string            `json:"kind"`
+	Counts activities.Counts `json:"counts"`
+}
+
+func (s *Starter) cmdValidate(fs *pflag.FlagSet, g *globals) runFunc {
+	strict := fs.Bool("strict", false, "refuse a document with dangling $refs (default: a warning)")
+	return func(ctx context.Context, args []string) error {
+		pos, err := positional(fs, args, 1, "the FILE, URL or API@VERSION to check")
+		if err != nil {
+			return err
+		}
+		g.strict = *strict
+		arg, err := s.loadDiffArg(ctx, g, pos[0])
+		if err != nil {
+			return &ExitError{Code: 1, Err: err}
+		}
+		res := ValidateResult{Source: arg.name, Kind: arg.kind}
+		if arg.kind == kind.OpenAPI {
+			res.Counts = activities.SpecCounts(arg.doc.Summary)
+		} else {
+			p, err := kind.Parse(arg.kind, arg.name, arg.data)
+			if err != nil {
+				return &ExitError{Code: 1, Err: err}
+			}
+			res.Counts = activities.CountsOf(p)
+		}
+		if g.json {
+			return s.printJSON(res)
+		}
+		c := res.Counts
+		fmt.Fprintf(s.Stdout, "%s: valid %s %s %q %s: %d paths, %d operations, %d schemas\n",
+			res.Source, c.Family, c.Version, c.Title, c.APIVersion, c.Paths, c.Operations, c.Schemas)
+		for _, w := range c.Warnings {
+			fmt.Fprintf(s.Stdout, "warning: %s\n", w)
+		}
+		return nil
+	}
 }
 
 func (s *Starter) cmdHistory(fs *pflag.FlagSet, g *globals) runFunc {
