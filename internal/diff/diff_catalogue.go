@@ -244,6 +244,8 @@ var (
 	rDescriptionChanged     = def("description-changed", I, "A description, summary or title changed.")
 	rExampleChanged         = def("example-changed", I, "An example changed.")
 	rExtensionChanged       = def("extension-changed", I, "A specification extension (x-…) changed.")
+	rRefDangling            = def("ref-dangling", W, "A $ref now points to nothing in the document: clients cannot know what this part holds.")
+	rRefRepaired            = def("ref-repaired", I, "A dangling $ref points to something again.")
 	rMetadataChanged        = def("metadata-changed", I, "Metadata (info, tags, external docs, xml, links) changed.")
 	rComponentAdded         = def("component-schema-added", I, "A named schema (components/schemas, definitions) was added.")
 	rComponentRemoved       = def("component-schema-removed", I, "A named schema was removed; operations that used it report their own changes.")

@@ -269,6 +269,8 @@ var singleCases = []singleCase{
 	{name: "summary edited", edits: []string{"summary: List items", "summary: List all items"}, fires: "description-changed", not: []string{"operation-id-changed", "example-changed"}},
 	{name: "example edited", edits: []string{"example: [{id: a1, name: Lamp}]", "example: [{id: a2, name: Desk}]"}, fires: "example-changed", not: []string{"description-changed", "extension-changed"}},
 	{name: "extension edited", edits: []string{"x-cache: short", "x-cache: long"}, fires: "extension-changed", not: []string{"example-changed", "metadata-changed"}},
+	{name: "reference left dangling", edits: []string{itemRespEnd, "              schema: {$ref: \"#/components/schemas/Gone\"}\n  /legacy:\n"}, fires: "ref-dangling", not: []string{"extension-changed", "ref-repaired"}, breaking: true},
+	{name: "dangling reference repaired", edits: []string{itemRespEnd, "              schema: {$ref: \"#/components/schemas/Gone\"}\n  /legacy:\n"}, reverse: true, fires: "ref-repaired", not: []string{"extension-changed", "ref-dangling"}},
 	{name: "version bumped", edits: []string{"info: {title: Shop, version: \"1.0\"}", "info: {title: Shop, version: \"1.1\"}"}, fires: "metadata-changed", not: []string{"extension-changed", "schema-deprecated"}},
 	{name: "component schema added", edits: []string{"  schemas:\n", "  schemas:\n    Spare: {type: string}\n"}, fires: "component-schema-added", not: []string{"component-schema-removed"}},
 	{name: "component schema removed", edits: []string{"  schemas:\n", "  schemas:\n    Spare: {type: string}\n"}, reverse: true, fires: "component-schema-removed", not: []string{"component-schema-added"}},

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"github.com/apilivesync/apilivesync/internal/spec"
 	"sort"
 	"strings"
 
@@ -141,6 +142,10 @@ func (w *walker) extensions(dir direction, l loc, o, n *orderedmap.Map[string, *
 			continue
 		}
 		nv, _ := get(n, k)
+		if k == spec.InertRefKey {
+			w.danglingRef(dir, l, ov, nv)
+			continue
+		}
 		w.node(rExtensionChanged, dir, l, k, ov, nv)
 	}
 	for k, nv := range n.FromOldest() {
@@ -148,8 +153,27 @@ func (w *walker) extensions(dir direction, l loc, o, n *orderedmap.Map[string, *
 			continue
 		}
 		if _, ok := get(o, k); !ok {
+			if k == spec.InertRefKey {
+				w.danglingRef(dir, l, nil, nv)
+				continue
+			}
 			w.node(rExtensionChanged, dir, l, k, nil, nv)
 		}
+	}
+}
+
+// danglingRef judges a $ref that points to nothing: internal/spec hands it
+// to libopenapi as the extension spec.InertRefKey, which is ours, not the
+// document's; people see the $ref.
+func (w *walker) danglingRef(dir direction, l loc, o, n *yaml.Node) {
+	switch {
+	case o == nil && n == nil:
+	case o == nil:
+		w.added(rRefDangling, dir, l.at("$ref"), nodeValue(n))
+	case n == nil:
+		w.removed(rRefRepaired, dir, l.at("$ref"), nodeValue(o))
+	case !nodesEqual(o, n):
+		w.modified(rRefDangling, dir, l.at("$ref"), nodeValue(o), nodeValue(n))
 	}
 }
 

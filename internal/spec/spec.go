@@ -274,7 +274,7 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 	// Only now, with the canonical form written, may the tree libopenapi
 	// builds its model from change.
 	for _, k := range inert {
-		k.Value = inertRefKey
+		k.Value = InertRefKey
 	}
 	sum := summarize(root, family, info.Version)
 	sum.Warnings, sum.MoreWarnings = check.warn.sorted(), check.warn.more

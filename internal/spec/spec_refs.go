@@ -27,10 +27,10 @@ type Warning struct {
 	Message string `json:"message"`
 }
 
-// inertRefKey replaces the key of a $ref that libopenapi must not follow (a
+// InertRefKey replaces the key of a $ref that libopenapi must not follow (a
 // $ref inside example data, or a dangling one) in the node tree handed to
 // libopenapi. It is an extension name, so libopenapi keeps the value as data.
-const inertRefKey = "x-apilivesync-inert-ref"
+const InertRefKey = "x-apilivesync-inert-ref"
 
 // Keys whose mapping value is keyed by names (of schemas, properties, paths,
 // media types, ...), not by keywords: a property called "example" or "$ref"
@@ -314,7 +314,7 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 			data := d.data
 			if len(sub) > 0 {
 				for _, k := range sub {
-					k.Value = inertRefKey
+					k.Value = InertRefKey
 				}
 				if data, err = yaml.Marshal(d.node); err != nil {
 					c.issue = &refIssue{r.val, KindInvalid, fmt.Sprintf("reference %q: %v", ref, err)}
