@@ -520,14 +520,7 @@ func (b *s3Bucket) NewRangeReader(ctx context.Context, key string, offset, lengt
 		_ = gopts.SetRange(offset, offset+length-1)
 	}
 	if opts.BeforeRead != nil {
-		asFunc := func(i any) bool {
-			p, ok := i.(**minio.GetObjectOptions)
-			if ok {
-				*p = &gopts
-			}
-			return ok
-		}
-		if err := opts.BeforeRead(asFunc); err != nil {
+		if err := opts.BeforeRead(asOptions(&gopts)); err != nil {
 			return nil, err
 		}
 	}
@@ -574,14 +567,7 @@ func (w *s3Writer) Close() error {
 		popts.SetMatchETagExcept("*") // If-None-Match: *
 	}
 	if w.opts.BeforeWrite != nil {
-		asFunc := func(i any) bool {
-			p, ok := i.(**minio.PutObjectOptions)
-			if ok {
-				*p = &popts
-			}
-			return ok
-		}
-		if err := w.opts.BeforeWrite(asFunc); err != nil {
+		if err := w.opts.BeforeWrite(asOptions(&popts)); err != nil {
 			return err
 		}
 	}
@@ -638,14 +624,7 @@ func (b *s3Bucket) Delete(ctx context.Context, key string, opts *driver.DeleteOp
 	}
 	var ropts minio.RemoveObjectOptions
 	if opts.BeforeDelete != nil {
-		asFunc := func(i any) bool {
-			p, ok := i.(**minio.RemoveObjectOptions)
-			if ok {
-				*p = &ropts
-			}
-			return ok
-		}
-		if err := opts.BeforeDelete(asFunc); err != nil {
+		if err := opts.BeforeDelete(asOptions(&ropts)); err != nil {
 			return err
 		}
 	}
@@ -685,3 +664,15 @@ func notImplemented(msg string) error {
 }
 
 func (b *s3Bucket) Close() error { return nil }
+
+// asOptions is the As function a Before* hook gets: it hands the hook the
+// minio-go options about to be used, as *T.
+func asOptions[T any](opts *T) func(any) bool {
+	return func(i any) bool {
+		p, ok := i.(**T)
+		if ok {
+			*p = opts
+		}
+		return ok
+	}
+}
