@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -255,35 +254,7 @@ func TestS3StoreVersionsAndRecords(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, has)
 
-	head, err := s.Head(ctx, "pets")
-	require.NoError(t, err)
-	require.Nil(t, head)
-	v1, err := s.Commit(ctx, Version{API: "pets", Hash: h1, Origin: OriginSync, IdempotencyKey: "run-1"})
-	require.NoError(t, err)
-	require.Equal(t, 1, v1.Number)
-	retried, err := s.Commit(ctx, Version{API: "pets", Hash: h1, Origin: OriginSync, IdempotencyKey: "run-1"})
-	require.NoError(t, err)
-	require.Equal(t, 1, retried.Number)
-	_, err = s.Commit(ctx, Version{API: "pets", Hash: h2, Origin: OriginSync})
-	var moved *HeadMovedError
-	require.True(t, errors.As(err, &moved), "got %v", err)
-	require.Equal(t, 1, moved.Head)
-	v2, err := s.Commit(ctx, Version{API: "pets", Hash: h2, Parent: 1, Origin: OriginPush})
-	require.NoError(t, err)
-	require.Equal(t, 2, v2.Number)
-
-	head, err = s.Head(ctx, "pets")
-	require.NoError(t, err)
-	require.Equal(t, 2, head.Number)
-	require.Equal(t, h2, head.Hash)
-	got, err := s.Version(ctx, "pets", 1)
-	require.NoError(t, err)
-	require.Equal(t, h1, got.Hash)
-	_, err = s.Version(ctx, "pets", 3)
-	require.ErrorIs(t, err, ErrNotFound)
-	all, err := s.Versions(ctx, "pets")
-	require.NoError(t, err)
-	require.Equal(t, []int{1, 2}, []int{all[0].Number, all[1].Number})
+	commitContract(t, s)
 	_, err = s.Commit(ctx, Version{API: "cats", Hash: h1, Origin: OriginSync})
 	require.NoError(t, err)
 	apis, err := s.APIs(ctx)

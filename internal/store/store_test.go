@@ -45,7 +45,14 @@ func TestBlobsAreContentAddressed(t *testing.T) {
 }
 
 func TestCommitIsCreateIfAbsentAndIdempotent(t *testing.T) {
-	s := openTemp(t)
+	commitContract(t, openTemp(t))
+}
+
+// commitContract is what every bucket kind (file, S3) must do for Commit: a
+// retried write is the same version, a stale parent loses, and the head,
+// the versions and the API list follow. The store must be empty.
+func commitContract(t *testing.T, s *Store) {
+	t.Helper()
 	ctx := t.Context()
 	h1, _ := s.PutBlob(ctx, []byte("one"))
 	h2, _ := s.PutBlob(ctx, []byte("two"))
@@ -78,6 +85,11 @@ func TestCommitIsCreateIfAbsentAndIdempotent(t *testing.T) {
 	require.Equal(t, 2, head.Number)
 	require.Equal(t, h2, head.Hash)
 
+	got, err := s.Version(ctx, "pets", 1)
+	require.NoError(t, err)
+	require.Equal(t, h1, got.Hash)
+	_, err = s.Version(ctx, "pets", 3)
+	require.ErrorIs(t, err, ErrNotFound)
 	all, err := s.Versions(ctx, "pets")
 	require.NoError(t, err)
 	require.Len(t, all, 2)
