@@ -237,8 +237,8 @@ func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diff
 	if storedHash != "" {
 		// A stored version reads back from the bytes it was stored from, so
 		// its lines agree with `show` and with the file people pushed.
-		st, err := s.openStore(ctx, g)
-		if err != nil {
+		var st *store.Store
+		if st, err = s.openStore(ctx, g); err != nil {
 			return diffArg{}, err
 		}
 		defer st.Close()

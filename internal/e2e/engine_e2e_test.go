@@ -125,7 +125,7 @@ sources:
 	// An invalid file is refused whole, every error listed, nothing applied.
 	bad := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("version: 1\nsources:\n  - id: x\n    urll: http://a\n  - id: eng-a\n    url: ftp://nope\n    priority: urgent\n"), 0o644))
-	out, err = starter(t, "apply", "-f", bad)
+	_, err = starter(t, "apply", "-f", bad)
 	require.Error(t, err)
 	msg := err.Error()
 	require.Contains(t, msg, "bad.yaml:4")

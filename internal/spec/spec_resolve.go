@@ -42,7 +42,6 @@ type loader struct {
 	base    *url.URL // URL sources: where the source was fetched
 	docs    map[string]*loaded
 	total   int64
-	source  string
 }
 
 type loaded struct {

@@ -31,7 +31,7 @@ func RegisteredSearchAttributes(ctx context.Context) ([]string, error) {
 		// The SDK's test environment has none.
 		return nil, temporal.NewNonRetryableApplicationError("no Temporal client in this activity", "NoClient", nil)
 	}
-	key := saCacheKey{client: c, namespace: activity.GetInfo(ctx).WorkflowNamespace}
+	key := saCacheKey{client: c, namespace: activity.GetInfo(ctx).Namespace}
 	ns := key.namespace
 	if names, ok := registeredCache.get(key); ok {
 		return names, nil
