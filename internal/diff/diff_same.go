@@ -80,6 +80,13 @@ func (w *walker) unchangedSchema(o, n *base.SchemaProxy) bool {
 
 // sameTree is nodesEqual that also collects the $ref values it passes.
 func sameTree(a, b *yaml.Node, refs *[]string) bool {
+	return sameTreeAs(a, b, refs, nil)
+}
+
+// sameTreeAs is sameTree where renamed (when not nil) says whether two
+// different $ref values, or scalars, stand for the same thing; such $refs
+// are not collected.
+func sameTreeAs(a, b *yaml.Node, refs *[]string, renamed func(a, b string) bool) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
@@ -94,7 +101,7 @@ func sameTree(a, b *yaml.Node, refs *[]string) bool {
 	}
 	switch a.Kind {
 	case yaml.ScalarNode:
-		return a.Value == b.Value
+		return a.Value == b.Value || (renamed != nil && renamed(a.Value, b.Value))
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(a.Content); i += 2 {
 			k := a.Content[i].Value
@@ -106,24 +113,85 @@ func sameTree(a, b *yaml.Node, refs *[]string) bool {
 			}
 			av := a.Content[i+1]
 			if k == "$ref" && av.Kind == yaml.ScalarNode {
-				if bv.Kind != yaml.ScalarNode || av.Value != bv.Value {
+				if bv.Kind != yaml.ScalarNode {
 					return false
+				}
+				if av.Value != bv.Value {
+					if renamed == nil || !renamed(av.Value, bv.Value) {
+						return false
+					}
+					continue
 				}
 				*refs = append(*refs, av.Value)
 				continue
 			}
-			if !sameTree(av, bv, refs) {
+			if !sameTreeAs(av, bv, refs, renamed) {
 				return false
 			}
 		}
 		return true
 	}
 	for i := range a.Content {
-		if !sameTree(a.Content[i], b.Content[i], refs) {
+		if !sameTreeAs(a.Content[i], b.Content[i], refs, renamed) {
 			return false
 		}
 	}
 	return true
+}
+
+// sameTarget reports whether the schema the old document names with the
+// local $ref o and the one the new document names with n are the same but
+// for that name: a renamed component, which is not on the wire. The
+// schemas they lead to may refer back to the renamed one (Pet's oneOf
+// lists Dog, Dog's allOf includes Pet): every reference is followed with
+// the rename assumed.
+func (w *walker) sameTarget(o, n string) bool {
+	if o == n {
+		return w.unchangedRef(o)
+	}
+	key := o + "\x00" + n
+	if v, ok := w.renames[key]; ok {
+		return v
+	}
+	segsO, segsN := refSegs(o), refSegs(n)
+	var on, nn *yaml.Node
+	if segsO != nil && segsN != nil {
+		on, nn = nodeAtSegs(w.oldRoot, segsO), nodeAtSegs(w.newRoot, segsN)
+	}
+	ok := on != nil && nn != nil
+	if ok {
+		oName, nName := segsO[len(segsO)-1], segsN[len(segsN)-1]
+		renamed := func(a, b string) bool { return (a == o && b == n) || (a == oName && b == nName) }
+		seen := map[string]bool{}
+		var same func(a, b *yaml.Node) bool
+		same = func(a, b *yaml.Node) bool {
+			var refs []string
+			if !sameTreeAs(a, b, &refs, renamed) {
+				return false
+			}
+			for _, r := range refs {
+				if seen[r] {
+					continue // being compared (a cycle) or compared already
+				}
+				seen[r] = true
+				segs := refSegs(r)
+				if segs == nil {
+					return false
+				}
+				ra, rb := nodeAtSegs(w.oldRoot, segs), nodeAtSegs(w.newRoot, segs)
+				if ra == nil || rb == nil || !same(ra, rb) {
+					return false
+				}
+			}
+			return true
+		}
+		ok = same(on, nn)
+	}
+	if w.renames == nil {
+		w.renames = map[string]bool{}
+	}
+	w.renames[key] = ok
+	return ok
 }
 
 // nodeAtSegs follows pointer segments from a document root.

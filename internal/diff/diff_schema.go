@@ -983,6 +983,19 @@ func (w *walker) members(l loc, dir direction, key string, o, n []*base.SchemaPr
 			}
 		}
 	}
+	// a member whose $ref was renamed pairs with the new one if what they
+	// name is identical: component names are not on the wire
+	for i := range o {
+		if match[i] >= 0 || o[i].GetReference() == "" {
+			continue
+		}
+		for j := range n {
+			if !used[j] && n[j].GetReference() != "" && w.sameTarget(o[i].GetReference(), n[j].GetReference()) {
+				match[i], used[j] = j, true
+				break
+			}
+		}
+	}
 	// anonymous members pair with an identical one, then one of the same
 	// type, then in order
 	pairs := []func(i, j int) bool{
@@ -1053,7 +1066,7 @@ func (w *walker) discriminator(l loc, dir direction, o, n *base.Discriminator) {
 		switch {
 		case !ok:
 			w.removed(rMappingRemoved.in(dir), dir, ml.at(k), ov)
-		case nv != ov:
+		case nv != ov && !w.sameTarget(mappingRef(ov), mappingRef(nv)):
 			w.modified(rMappingChanged.in(dir), dir, ml.at(k), ov, nv)
 		}
 	}
@@ -1112,4 +1125,13 @@ func (w *walker) prefixItems(l loc, dir direction, o, n []*base.SchemaProxy) {
 			w.schema(il, dir, o[i], n[i])
 		}
 	}
+}
+
+// mappingRef is a discriminator mapping value as a local $ref: a bare name
+// names a component schema.
+func mappingRef(v string) string {
+	if strings.Contains(v, "/") || strings.Contains(v, "#") {
+		return v
+	}
+	return "#/components/schemas/" + v
 }

@@ -82,6 +82,7 @@ type walker struct {
 	// named schemas by local $ref, to resolve a $ref with sibling keywords
 	oldSchemas, newSchemas map[string]*base.SchemaProxy
 	sameLog                []string
+	renames                map[string]bool // "old\x00new" $ref → same but for the name (sameTarget)
 }
 
 func newWalker(oldRoot, newRoot *yaml.Node) *walker {
