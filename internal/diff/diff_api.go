@@ -680,9 +680,17 @@ func (w *walker) security(l loc, o, n []secReq) {
 	for _, r := range o {
 		ok[r.key()] = r
 	}
+	relaxed := map[string]bool{}
 	for _, r := range o {
 		nr, found := nk[r.key()]
 		if !found {
+			// {A and B} → {A}: what clients send for the old requirement
+			// still meets a new one.
+			if sub := weakerReq(n, r); sub != nil {
+				relaxed[sub.key()] = true
+				w.modified(rSecurityAltRelaxed, dirAny, l, r.key(), sub.key())
+				continue
+			}
 			w.removed(rSecurityAltRemoved, dirAny, l, r.key())
 			continue
 		}
@@ -702,10 +710,38 @@ func (w *walker) security(l loc, o, n []secReq) {
 		}
 	}
 	for _, r := range n {
-		if _, found := ok[r.key()]; !found {
+		if _, found := ok[r.key()]; !found && !relaxed[r.key()] {
 			w.added(rSecurityAltAdded, dirAny, l, r.key())
 		}
 	}
+}
+
+// weakerReq is a requirement among reqs that old satisfies: each of its
+// schemes is one of old's, with no scope old did not have. nil if none.
+func weakerReq(reqs []secReq, old secReq) secReq {
+	for _, r := range reqs {
+		if len(r) == 0 || len(r) >= len(old) {
+			continue
+		}
+		ok := true
+		for name, scopes := range r {
+			have, in := old[name]
+			if !in {
+				ok = false
+				break
+			}
+			hs := stringSet(have)
+			for _, s := range scopes {
+				if !hs[s] {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			return r
+		}
+	}
+	return nil
 }
 
 func secText(reqs []secReq) string {

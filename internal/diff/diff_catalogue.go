@@ -225,6 +225,7 @@ var (
 	rSecurityRemoved        = def("security-removed", E, "An operation no longer takes credentials: clients built to authenticate may be refused or treated differently.")
 	rSecurityAltAdded       = def("security-alternative-added", I, "An operation accepts one more way to authenticate.")
 	rSecurityAltRemoved     = def("security-alternative-removed", E, "An operation no longer accepts a way to authenticate that clients may use.")
+	rSecurityAltRelaxed     = def("security-alternative-relaxed", I, "A way to authenticate needs fewer schemes or scopes than before: clients that met it still do.")
 	rSecurityScopeAdded     = def("security-scope-added", E, "An operation requires one more OAuth scope: existing tokens may lack it.")
 	rSecurityScopeRemoved   = def("security-scope-removed", I, "An operation requires one scope fewer.")
 	rSchemeAdded            = def("security-scheme-added", I, "A new security scheme.")
