@@ -69,7 +69,7 @@ func nodeValue(n *yaml.Node) (any, error) {
 		return out, nil
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
-		if err := mergeMapping(out, n, map[string]bool{}); err != nil {
+		if err := mergeMapping(out, n); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -79,48 +79,19 @@ func nodeValue(n *yaml.Node) (any, error) {
 	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
 }
 
-// mergeMapping sets the entries of n into out; explicit keys win over merged ones.
-func mergeMapping(out map[string]any, n *yaml.Node, explicit map[string]bool) error {
-	var merges []*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			merges = append(merges, v)
-			continue
-		}
-		if k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("line %d: mapping key is not a scalar", k.Line)
-		}
-		val, err := nodeValue(v)
+// mergeMapping sets the entries of n into out, as mappingEntries reads
+// them: a repeated key's last value, merge keys (<<) filling in the rest.
+func mergeMapping(out map[string]any, n *yaml.Node) error {
+	es, err := mappingEntries(n)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		val, err := nodeValue(e.value)
 		if err != nil {
 			return err
 		}
-		out[k.Value] = val
-		explicit[k.Value] = true
-	}
-	for _, m := range merges {
-		m = deref(m)
-		srcs := []*yaml.Node{m}
-		if m.Kind == yaml.SequenceNode {
-			srcs = m.Content
-		}
-		for _, src := range srcs {
-			src = deref(src)
-			if src.Kind != yaml.MappingNode {
-				return fmt.Errorf("line %d: merge key needs a mapping", src.Line)
-			}
-			tmp := map[string]any{}
-			if err := mergeMapping(tmp, src, map[string]bool{}); err != nil {
-				return err
-			}
-			for k, v := range tmp {
-				if !explicit[k] {
-					if _, seen := out[k]; !seen {
-						out[k] = v
-					}
-				}
-			}
-		}
+		out[e.key] = val
 	}
 	return nil
 }

@@ -267,21 +267,31 @@ type entry struct {
 // (<<) fill in what the mapping does not set itself. Counting over entries
 // keeps a document's summary equal to its canonical form's.
 func entries(m *yaml.Node) []entry {
-	var out []entry
-	index := map[string]int{}
-	collectEntries(deref(m), &out, index, 0)
+	out, _ := mappingEntries(m) // documents counted here normalized already
 	return out
 }
 
-func collectEntries(m *yaml.Node, out *[]entry, index map[string]int, depth int) {
-	if m == nil || m.Kind != yaml.MappingNode || depth > 64 {
-		return
+// mappingEntries is entries with what makes a mapping unreadable as JSON:
+// a key that is not a scalar, a merge of something that is not a mapping.
+// nodeValue (the canonical form) reads mappings through it too.
+func mappingEntries(m *yaml.Node) ([]entry, error) {
+	var out []entry
+	err := collectEntries(deref(m), &out, map[string]int{}, 0)
+	return out, err
+}
+
+func collectEntries(m *yaml.Node, out *[]entry, index map[string]int, depth int) error {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	if depth > 64 {
+		return fmt.Errorf("line %d: merge keys nested too deep", m.Line)
 	}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k := deref(m.Content[i])
 		if k == nil || k.Kind != yaml.ScalarNode {
-			continue
+			return fmt.Errorf("line %d: mapping key is not a scalar", m.Content[i].Line)
 		}
 		if k.Tag == "!!merge" {
 			merges = append(merges, deref(m.Content[i+1]))
@@ -302,8 +312,18 @@ func collectEntries(m *yaml.Node, out *[]entry, index map[string]int, depth int)
 			srcs = src.Content
 		}
 		for _, s := range srcs {
+			s = deref(s)
+			if s == nil || s.Kind != yaml.MappingNode {
+				line := m.Line
+				if s != nil {
+					line = s.Line
+				}
+				return fmt.Errorf("line %d: merge key needs a mapping", line)
+			}
 			var merged []entry
-			collectEntries(deref(s), &merged, map[string]int{}, depth+1)
+			if err := collectEntries(s, &merged, map[string]int{}, depth+1); err != nil {
+				return err
+			}
 			for _, e := range merged {
 				if _, ok := index[e.key]; !ok {
 					index[e.key] = len(*out)
@@ -312,4 +332,5 @@ func collectEntries(m *yaml.Node, out *[]entry, index map[string]int, depth int)
 			}
 		}
 	}
+	return nil
 }
