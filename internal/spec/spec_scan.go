@@ -133,7 +133,12 @@ func docRoot(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// lookup returns the value for key in mapping m (the last one wins, as in JSON).
+// lookup returns the value for key in mapping m as entries reads it (the
+// last one wins, as in JSON; merge keys fill in). It scans the mapping
+// itself first: resolvePointer calls it per $ref segment, often on
+// components/schemas, where building every entry each time would be
+// quadratic; only a mapping with a merge key and no such key of its own
+// goes through entries.
 func lookup(m *yaml.Node, key string) *yaml.Node {
 	m = deref(m)
 	if m == nil || m.Kind != yaml.MappingNode {
