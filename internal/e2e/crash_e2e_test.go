@@ -142,6 +142,38 @@ func (r *crashRig) startWorker() *exec.Cmd {
 	return cmd
 }
 
+// killWorkers SIGKILLs every worker process the rig started.
+func (r *crashRig) killWorkers(t *testing.T) {
+	for _, p := range r.procs {
+		kill9(t, p)
+	}
+	r.procs = nil
+}
+
+// onlyWorker leaves one fresh worker process running, the one returned.
+func (r *crashRig) onlyWorker(t *testing.T) *exec.Cmd {
+	r.killWorkers(t)
+	return r.startWorker()
+}
+
+// completedAfterKill waits (up to timeout) for run, started before a
+// worker was killed at killed, to complete, logs how long that took after
+// the kill, and returns its result and final status.
+func (r *crashRig) completedAfterKill(t *testing.T, run client.WorkflowRun, what string, killed time.Time, timeout time.Duration) (syncjob.SyncJobResult, syncjob.Status) {
+	t.Helper()
+	var res syncjob.SyncJobResult
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	require.NoError(t, run.Get(ctx, &res))
+	require.Equal(t, syncjob.StatusCompleted, res.Status)
+	t.Logf("%s: the sync completed %s after SIGKILL", what, time.Since(killed).Round(100*time.Millisecond))
+	var stat syncjob.Status
+	v, err := r.c.QueryWorkflow(t.Context(), run.GetID(), run.GetRunID(), syncjob.QueryStatus)
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&stat))
+	return res, stat
+}
+
 func pollerOf(p *taskqueue.PollerInfo, pid int) bool {
 	return len(p.GetIdentity()) > 0 && containsPID(p.GetIdentity(), pid)
 }
@@ -226,11 +258,7 @@ func TestWorkerKilledMidSyncAnotherFinishesIt(t *testing.T) {
 				hooks.mu.Unlock()
 			}
 			// Only worker A runs when the step starts.
-			for _, p := range rig.procs {
-				kill9(t, p)
-			}
-			rig.procs = nil
-			a := rig.startWorker()
+			a := rig.onlyWorker(t)
 			// No retries at all: a lost worker is not a failed attempt. The
 			// step timeouts stay the product's; heartbeats notice the loss.
 			in := fastRetries(0)
@@ -249,16 +277,7 @@ func TestWorkerKilledMidSyncAnotherFinishesIt(t *testing.T) {
 			close(hold)
 			rig.startWorker()
 
-			var res syncjob.SyncJobResult
-			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-			defer cancel()
-			require.NoError(t, run.Get(ctx, &res))
-			require.Equal(t, syncjob.StatusCompleted, res.Status)
-			t.Logf("killed during %s: the sync completed %s after SIGKILL", step, time.Since(killed).Round(100*time.Millisecond))
-			var stat syncjob.Status
-			v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), run.GetRunID(), syncjob.QueryStatus)
-			require.NoError(t, err)
-			require.NoError(t, v.Get(&stat))
+			_, stat := rig.completedAfterKill(t, run, "killed during "+step, killed, time.Minute)
 			require.GreaterOrEqual(t, stat.WorkerLosses, 1, "the lost step is counted as a worker loss")
 			require.Zero(t, stat.RetryCount, "and not against maxRetries")
 
@@ -315,10 +334,7 @@ func TestServerRestartKeepsJobsVersionsSchedulesAndHeldApprovals(t *testing.T) {
 	require.Equal(t, []string{"restart-scheduled"}, applied.Added)
 
 	// Stop the workers and the server; start them again on the same directory.
-	for _, p := range rig.procs {
-		kill9(t, p)
-	}
-	rig.procs = nil
+	rig.killWorkers(t)
 	rig.c.Close()
 	require.NoError(t, rig.srv.Stop())
 	rig.startServer()
@@ -389,11 +405,7 @@ func TestWorkerKilledDuringParseOrDiff(t *testing.T) {
 	}{{syncjob.StepParse, "v1", 1}, {syncjob.StepDiff, "v2", 2}} {
 		t.Run("killed during "+tc.step, func(t *testing.T) {
 			src.set(func(s *specServer) { s.body = bigSpec(t, 20000, tc.body) })
-			for _, p := range rig.procs {
-				kill9(t, p)
-			}
-			rig.procs = nil
-			a := rig.startWorker()
+			a := rig.onlyWorker(t)
 			run, err := rig.c.ExecuteWorkflow(t.Context(), syncjob.StartOptions(in, true), syncjob.SyncJobWorkflowName, in)
 			require.NoError(t, err)
 			require.Eventually(t, func() bool {
@@ -408,19 +420,10 @@ func TestWorkerKilledDuringParseOrDiff(t *testing.T) {
 			killed := time.Now()
 			rig.startWorker()
 
-			var res syncjob.SyncJobResult
-			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-			defer cancel()
-			require.NoError(t, run.Get(ctx, &res))
-			require.Equal(t, syncjob.StatusCompleted, res.Status)
-			t.Logf("killed during %s: the sync completed %s after SIGKILL", tc.step, time.Since(killed).Round(100*time.Millisecond))
+			_, stat := rig.completedAfterKill(t, run, "killed during "+tc.step, killed, 3*time.Minute)
 			vs, err := st.Versions(t.Context(), id)
 			require.NoError(t, err)
 			require.Len(t, vs, tc.version, "exactly one new version")
-			v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), run.GetRunID(), syncjob.QueryStatus)
-			require.NoError(t, err)
-			var stat syncjob.Status
-			require.NoError(t, v.Get(&stat))
 			require.Zero(t, stat.RetryCount)
 		})
 	}
@@ -488,11 +491,7 @@ func TestWorkerKilledDuringStore(t *testing.T) {
 		version := n + 1
 		t.Run(fmt.Sprintf("version %d", version), func(t *testing.T) {
 			src.set(func(s *specServer) { s.body = body })
-			for _, p := range rig.procs {
-				kill9(t, p)
-			}
-			rig.procs = nil
-			a := rig.startWorker()
+			a := rig.onlyWorker(t)
 			hold, arrived := make(chan struct{}), make(chan struct{}, 1)
 			s3.mu.Lock()
 			s3.marker, s3.hold, s3.arrived = fmt.Sprintf("/apis/%s/versions/%010d", id, version), hold, arrived
@@ -509,20 +508,11 @@ func TestWorkerKilledDuringStore(t *testing.T) {
 			close(hold) // the dead worker's write may land now, or not
 			rig.startWorker()
 
-			var res syncjob.SyncJobResult
-			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-			defer cancel()
-			require.NoError(t, run.Get(ctx, &res))
-			require.Equal(t, syncjob.StatusCompleted, res.Status)
+			res, stat := rig.completedAfterKill(t, run, "killed during store", killed, time.Minute)
 			require.Equal(t, version, res.Version)
-			t.Logf("killed during store: the sync completed %s after SIGKILL", time.Since(killed).Round(100*time.Millisecond))
 			vs, err := st.Versions(t.Context(), id)
 			require.NoError(t, err)
 			require.Len(t, vs, version, "exactly one new version")
-			var stat syncjob.Status
-			v, err := rig.c.QueryWorkflow(t.Context(), run.GetID(), run.GetRunID(), syncjob.QueryStatus)
-			require.NoError(t, err)
-			require.NoError(t, v.Get(&stat))
 			require.GreaterOrEqual(t, stat.WorkerLosses, 1)
 			require.Zero(t, stat.RetryCount)
 		})
