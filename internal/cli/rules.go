@@ -199,8 +199,9 @@ func Rejudge(ctx context.Context, st *store.Store, api string, rules *diff.Rules
 	return res, nil
 }
 
-// judge diffs two stored documents of any kind under rules (OpenAPI) or
-// the kind's own rules (GraphQL, Postman).
+// judge diffs two stored documents of any kind under rules (OpenAPI; nil:
+// the default rules) or the kind's own rules (GraphQL, Postman): rejudge,
+// and the report of a version people commit (push, rollback, undo).
 func judge(ctx context.Context, st *store.Store, oldHash, newHash string, rules *diff.Rules) (*diff.Report, error) {
 	var data [2][]byte
 	for i, h := range []string{oldHash, newHash} {
@@ -210,8 +211,8 @@ func judge(ctx context.Context, st *store.Store, oldHash, newHash string, rules 
 		}
 		data[i] = b
 	}
-	if k, err := kind.Detect(data[1]); err == nil && k != kind.OpenAPI {
-		return kind.Diff(k, data[0], data[1])
+	if activities.StoredKind(data[0]) != kind.OpenAPI || activities.StoredKind(data[1]) != kind.OpenAPI {
+		return kind.Diff("", data[0], data[1]) // both of one kind, or an error saying not
 	}
 	var docs [2]*spec.Document
 	for i := range data {

@@ -102,38 +102,45 @@ func loadVersion(ctx context.Context, st *store.Store, ref string) (*store.Versi
 	return v, err
 }
 
-// loadSpecArgData also returns the stored document's hash for API@VERSION.
-func (s *Starter) loadSpecArgData(ctx context.Context, g *globals, arg string) (string, []byte, string, error) {
+// loadSpecArgData reads a diff argument: a URL, a file, or API@VERSION.
+// For an OpenAPI API@VERSION it also parses the document (stored, the
+// store is open then): from the bytes it was stored from, so its lines
+// agree with `show` and with the file people pushed. isFile: read from disk.
+func (s *Starter) loadSpecArgData(ctx context.Context, g *globals, arg string) (name string, data []byte, stored *spec.Document, isFile bool, err error) {
 	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
 		// The starter runs on the user's behalf: local and private URLs are fine.
 		f := fetch.New(fetch.Options{Guard: fetch.GuardOptions{AllowLoopback: true, AllowPrivate: true}})
 		resp, err := f.Fetch(ctx, fetch.Request{SourceID: arg, URL: arg})
 		if err != nil {
-			return "", nil, "", err
+			return "", nil, nil, false, err
 		}
-		return arg, resp.Body, "", nil
+		return arg, resp.Body, nil, false, nil
 	}
 	if _, err := os.Stat(arg); err == nil || !strings.Contains(arg, "@") {
 		data, err := os.ReadFile(arg)
 		if err != nil {
-			return "", nil, "", fmt.Errorf("read %s: %w", arg, err)
+			return "", nil, nil, false, fmt.Errorf("read %s: %w", arg, err)
 		}
-		return arg, data, "", nil
+		return arg, data, nil, true, nil
 	}
 	st, err := s.openStore(ctx, g)
 	if err != nil {
-		return "", nil, "", err
+		return "", nil, nil, false, err
 	}
 	defer st.Close()
 	v, err := loadVersion(ctx, st, arg)
 	if err != nil {
-		return "", nil, "", err
+		return "", nil, nil, false, err
 	}
-	data, err := st.GetBlob(ctx, v.Hash)
-	if err != nil {
-		return "", nil, "", err
+	if data, err = st.GetBlob(ctx, v.Hash); err != nil {
+		return "", nil, nil, false, err
 	}
-	return fmt.Sprintf("%s@%d", v.API, v.Number), data, v.Hash, nil
+	if activities.StoredKind(data) == kind.OpenAPI {
+		if stored, err = activities.StoredDocument(ctx, st, v.Hash, data, spec.Options{SkipCanonical: true, Strict: g.strict}); err != nil {
+			return "", nil, nil, false, err
+		}
+	}
+	return fmt.Sprintf("%s@%d", v.API, v.Number), data, stored, false, nil
 }
 
 func (s *Starter) cmdDiff(fs *pflag.FlagSet, g *globals) runFunc {
@@ -207,18 +214,15 @@ type diffArg struct {
 // loadDiffArg reads and checks a diff argument of any kind (detected from
 // its content, as a source's is).
 func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diffArg, error) {
-	name, data, storedHash, err := s.loadSpecArgData(ctx, g, arg)
+	name, data, doc, isFile, err := s.loadSpecArgData(ctx, g, arg)
 	if err != nil {
 		return diffArg{}, err
 	}
-	isFile := false
-	if !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
-		_, statErr := os.Stat(arg)
-		isFile = statErr == nil
-	}
-	k, err := activities.SourceKind(data)
-	if err != nil {
-		return diffArg{}, fmt.Errorf("%s: %w", name, err)
+	k := kind.OpenAPI
+	if doc == nil {
+		if k, err = activities.SourceKind(data); err != nil {
+			return diffArg{}, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	if k != kind.OpenAPI {
 		p, err := kind.Parse(k, name, data)
@@ -227,23 +231,13 @@ func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diff
 		}
 		return diffArg{name: name, kind: k, data: p.Canonical}, nil
 	}
-	opts := spec.Options{SkipCanonical: true, Strict: g.strict}
-	if isFile {
-		// A local file may use relative $refs to its neighbours; a
-		// fetched or stored document never reads the local disk.
-		opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
-	}
-	var doc *spec.Document
-	if storedHash != "" {
-		// A stored version reads back from the bytes it was stored from, so
-		// its lines agree with `show` and with the file people pushed.
-		var st *store.Store
-		if st, err = s.openStore(ctx, g); err != nil {
-			return diffArg{}, err
+	if doc == nil {
+		opts := spec.Options{SkipCanonical: true, Strict: g.strict}
+		if isFile {
+			// A local file may use relative $refs to its neighbours; a
+			// fetched or stored document never reads the local disk.
+			opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
 		}
-		defer st.Close()
-		doc, err = activities.StoredDocument(ctx, st, storedHash, data, opts)
-	} else {
 		doc, err = spec.Parse(name, data, opts)
 	}
 	if err == nil {
@@ -445,7 +439,7 @@ func commitOnHead(ctx context.Context, st *store.Store, api string, plan func(he
 			return nil, fmt.Errorf("api %q: version %d already has this document; nothing to do", api, head.Number)
 		}
 		out, _, err := activities.CommitVersion(ctx, st, head, v, func(ctx context.Context, oldHash, newHash string) (*diff.Report, error) {
-			rep, err := reportBetween(ctx, st, oldHash, newHash)
+			rep, err := judge(ctx, st, oldHash, newHash, nil)
 			if err != nil {
 				return nil, nil // a person's version is kept even when it cannot be compared
 			}
@@ -458,27 +452,6 @@ func commitOnHead(ctx context.Context, st *store.Store, api string, plan func(he
 		return out, err
 	}
 	return nil, fmt.Errorf("api %q: the head kept moving; try again", api)
-}
-
-func reportBetween(ctx context.Context, st *store.Store, oldHash, newHash string) (*diff.Report, error) {
-	var data [2][]byte
-	for i, h := range []string{oldHash, newHash} {
-		var err error
-		if data[i], err = st.GetBlob(ctx, h); err != nil {
-			return nil, err
-		}
-	}
-	if k := activities.StoredKind(data[0]); k != kind.OpenAPI || activities.StoredKind(data[1]) != kind.OpenAPI {
-		return kind.Diff("", data[0], data[1])
-	}
-	var docs [2]*spec.Document
-	for i, h := range []string{oldHash, newHash} {
-		var err error
-		if docs[i], err = activities.StoredDocument(ctx, st, h, data[i], spec.Options{}); err != nil {
-			return nil, err
-		}
-	}
-	return diff.Compare(docs[0], docs[1], nil)
 }
 
 func (s *Starter) cmdRollback(fs *pflag.FlagSet, g *globals) runFunc {
