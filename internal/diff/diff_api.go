@@ -272,11 +272,7 @@ func (w *walker) pathSet(o, n map[string]*pathEntry, dir direction) {
 		op := o[k]
 		np, ok := n[k]
 		if !ok {
-			r := rPathRemoved
-			if allDeprecated(op) {
-				r = rPathRemovedDeprecated
-			}
-			w.removed(r, dirAny, loc{op.at, op.at}, op.raw)
+			w.softly(allUnstable(op), func() { w.removed(pathRemoval(op), dirAny, loc{op.at, op.at}, op.raw) })
 			continue
 		}
 		w.path(loc{op.at, np.at}, op, np, dir)
@@ -288,16 +284,33 @@ func (w *walker) pathSet(o, n map[string]*pathEntry, dir direction) {
 	}
 }
 
-func allDeprecated(p *pathEntry) bool {
+// pathRemoval judges a removed path by its operations: removed without
+// deprecation unless all were deprecated, and before its time while any
+// is promised until a later x-sunset date.
+func pathRemoval(p *pathEntry) *rule {
 	if len(p.ops) == 0 {
-		return false
+		return rPathRemoved
 	}
+	r := rPathRemovedDeprecated
 	for _, op := range p.ops {
-		if !op.deprecated && sunset(op.ext) == "" {
+		switch retirementOf(op.deprecated, op.ext) {
+		case notDeprecated:
+			return rPathRemoved
+		case promised:
+			r = rPathRemovedBeforeSunset
+		}
+	}
+	return r
+}
+
+// allUnstable says every operation of a path is draft or alpha.
+func allUnstable(p *pathEntry) bool {
+	for _, op := range p.ops {
+		if !unstable(op.ext) {
 			return false
 		}
 	}
-	return true
+	return len(p.ops) > 0
 }
 
 func sunset(ext *orderedmap.Map[string, *yaml.Node]) string {
@@ -319,13 +332,19 @@ func (w *walker) path(l loc, o, n *pathEntry, dir direction) {
 		no, ok := n.ops[m]
 		if !ok {
 			r := rOperationRemoved
-			if oo.deprecated || sunset(oo.ext) != "" {
+			switch retirementOf(oo.deprecated, oo.ext) {
+			case retired:
 				r = rOperationRemovedDeprec
+			case promised:
+				r = rOperationRemovedEarly
 			}
-			w.removed(r, dirAny, loc{oo.at, oo.at}, m)
+			w.softly(unstable(oo.ext), func() { w.removed(r, dirAny, loc{oo.at, oo.at}, m) })
 			continue
 		}
-		w.operation(loc{oo.at, no.at}, oo, no, dir)
+		// a draft or alpha operation promises no compatibility; going
+		// down to one withdraws a promise, which is judged on its own
+		w.stabilityChange(loc{oo.at, no.at}, oo, no)
+		w.softly(unstable(no.ext), func() { w.operation(loc{oo.at, no.at}, oo, no, dir) })
 	}
 	for _, m := range sortedKeysOf(n.ops) {
 		if _, ok := o.ops[m]; !ok {
@@ -341,15 +360,7 @@ func (w *walker) operation(l loc, o, n *operation, dir direction) {
 	case o.deprecated && !n.deprecated:
 		w.modified(rOperationUndeprecated, dirAny, l.at("deprecated"), true, false)
 	}
-	switch os, ns := sunset(o.ext), sunset(n.ext); {
-	case os == ns:
-	case os == "":
-		w.added(rSunsetAdded, dirAny, l.at("x-sunset"), ns)
-	case ns != "" && ns < os: // ISO dates compare as text
-		w.modified(rSunsetEarlier, dirAny, l.at("x-sunset"), os, ns)
-	default:
-		w.modified(rSunsetChanged, dirAny, l.at("x-sunset"), os, ns)
-	}
+	w.sunsetChange(l, dirAny, sunset(o.ext), sunset(n.ext), n.deprecated)
 	if o.operationID != "" && n.operationID != "" {
 		w.text(rOperationIDChanged, dirAny, l, "operationId", o.operationID, n.operationID)
 	} else {
@@ -360,7 +371,7 @@ func (w *walker) operation(l loc, o, n *operation, dir direction) {
 	if !slices.Equal(sortedStrings(o.tags), sortedStrings(n.tags)) {
 		w.modified(rMetadataChanged, dirAny, l.at("tags"), strings.Join(o.tags, ","), strings.Join(n.tags, ","))
 	}
-	w.extensions(dirAny, l, o.ext, n.ext, "x-sunset")
+	w.extensions(dirAny, l, o.ext, n.ext, "x-sunset", "x-stability-level")
 	w.params(o.params, n.params, dir)
 	w.body(o, n, dir)
 	w.responses(l.at("responses"), o.responses, n.responses, dir.flip())
@@ -420,7 +431,14 @@ func (w *walker) params(o, n []*param, dir direction) {
 	}
 	for _, op := range gone {
 		if !moved[op] {
-			w.softly(reservedHeader(op), func() { w.removed(rParamRemoved, dir, loc{op.at, op.at}, op.in+":"+op.name) })
+			r := rParamRemoved
+			switch retirementOf(op.deprecated, op.ext) {
+			case retired:
+				r = rParamRemovedDeprec
+			case promised:
+				r = rParamRemovedEarly
+			}
+			w.softly(reservedHeader(op), func() { w.removed(r, dir, loc{op.at, op.at}, op.in+":"+op.name) })
 		}
 	}
 	for _, np := range fresh {
@@ -501,9 +519,10 @@ func (w *walker) paramBody(o, n *param, dir direction) {
 	if o.deprecated != n.deprecated {
 		w.modified(rParamDeprecated, dir, l.at("deprecated"), o.deprecated, n.deprecated)
 	}
+	w.sunsetChange(l, dir, sunset(o.ext), sunset(n.ext), n.deprecated)
 	w.text(rDescriptionChanged, dir, l, "description", o.description, n.description)
 	w.node(rExampleChanged, dir, l, "example", o.example, n.example)
-	w.extensions(dir, l, o.ext, n.ext)
+	w.extensions(dir, l, o.ext, n.ext, "x-sunset")
 	w.inParam++
 	w.schema(loc{o.schemaAt, n.schemaAt}, dir, o.schema, n.schema)
 	w.inParam--

@@ -106,9 +106,9 @@ var schemaCases = []schemaCase{
 	{"all-of-member-removed", `{allOf: [{type: object, properties: {a: {type: string}}}, {type: object, properties: {b: {type: integer}}}]}`, `{allOf: [{type: object, properties: {a: {type: string}}}]}`, "", true, false},
 	{"not-added", `{type: string}`, `{type: string, not: {const: none}}`, "", true, false},
 	{"not-removed", `{type: string, not: {const: none}}`, `{type: string}`, "", false, false},
-	{"discriminator-property-changed", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind}}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: type}}`, discriminated, false, true},
-	{"discriminator-added", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}]}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind}}`, discriminated, false, true},
-	{"discriminator-removed", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind}}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}]}`, discriminated, false, true},
+	{"discriminator-property-changed", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind}}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: type}}`, discriminated, true, true},
+	{"discriminator-added", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}]}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind}}`, discriminated, false, false},
+	{"discriminator-removed", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind}}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}]}`, discriminated, false, false},
 	{"discriminator-mapping-added", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind, mapping: {a: "#/components/schemas/A"}}}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind, mapping: {a: "#/components/schemas/A", b: "#/components/schemas/B"}}}`, discriminated, false, false},
 	{"discriminator-mapping-removed", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind, mapping: {a: "#/components/schemas/A", b: "#/components/schemas/B"}}}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind, mapping: {a: "#/components/schemas/A"}}}`, discriminated, false, false},
 	{"discriminator-mapping-changed", `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind, mapping: {a: "#/components/schemas/A"}}}`, `{oneOf: [{$ref: "#/components/schemas/A"}, {$ref: "#/components/schemas/B"}], discriminator: {propertyName: kind, mapping: {a: "#/components/schemas/B"}}}`, discriminated, false, true},
@@ -163,22 +163,43 @@ type singleCase struct {
 }
 
 const (
-	moreOp      = "    delete:\n      responses:\n        \"204\": {description: gone}\n  /legacy:\n"
-	newPath     = "  /more:\n    get:\n      responses:\n        \"200\": {description: ok}\n  /legacy:\n"
-	legacyOp    = "      operationId: legacy\n      deprecated: true\n      responses:\n        \"200\": {description: ok}\n"
-	itemRespEnd = "              schema: {$ref: \"#/components/schemas/Item\"}\n  /legacy:\n"
-	newItemBody = "            schema: {$ref: \"#/components/schemas/NewItem\"}\n"
-	limitParam  = "        - name: limit\n          in: query\n"
-	rateLimit   = "            X-Rate-Limit:\n              required: true\n              schema: {type: integer}\n"
-	itemProps   = "        id: {type: string}\n        name: {type: string}\n        note: {type: string}\n"
-	newItemReq  = "      required: [name]\n      properties:\n        name: {type: string}\n        note: {type: string}\n"
-	authCode    = "        authorizationCode:\n          authorizationUrl: https://id.example.com/authorize\n          tokenUrl: https://id.example.com/token\n          scopes:\n            reports:read: Read reports\n"
+	moreOp       = "    delete:\n      responses:\n        \"204\": {description: gone}\n  /legacy:\n"
+	newPath      = "  /more:\n    get:\n      responses:\n        \"200\": {description: ok}\n  /legacy:\n"
+	legacyOp     = "      operationId: legacy\n      deprecated: true\n      responses:\n        \"200\": {description: ok}\n"
+	legacySunset = "      operationId: legacy\n      deprecated: true\n      x-sunset: \"2999-01-01\"\n      responses:\n        \"200\": {description: ok}\n"
+	itemRespEnd  = "              schema: {$ref: \"#/components/schemas/Item\"}\n  /legacy:\n"
+	newItemBody  = "            schema: {$ref: \"#/components/schemas/NewItem\"}\n"
+	limitParam   = "        - name: limit\n          in: query\n"
+	rateLimit    = "            X-Rate-Limit:\n              required: true\n              schema: {type: integer}\n"
+	itemProps    = "        id: {type: string}\n        name: {type: string}\n        note: {type: string}\n"
+	newItemReq   = "      required: [name]\n      properties:\n        name: {type: string}\n        note: {type: string}\n"
+	authCode     = "        authorizationCode:\n          authorizationUrl: https://id.example.com/authorize\n          tokenUrl: https://id.example.com/token\n          scopes:\n            reports:read: Read reports\n"
 )
 
 var singleCases = []singleCase{
 	{name: "path added", edits: []string{"  /legacy:\n", newPath}, fires: "path-added", not: []string{"path-removed"}},
 	{name: "path removed", edits: []string{"  /legacy:\n", newPath}, reverse: true, fires: "path-removed", not: []string{"path-added", "path-removed-after-deprecation"}, breaking: true},
-	{name: "deprecated path removed", edits: []string{"  /legacy:\n    get:\n" + legacyOp, ""}, fires: "path-removed-after-deprecation", not: []string{"path-removed"}},
+	{name: "deprecated path removed", edits: []string{"  /legacy:\n    get:\n" + legacyOp, ""}, fires: "path-removed-after-deprecation", not: []string{"path-removed", "path-removed-before-sunset"}},
+	{name: "deprecated path removed before its sunset", pre: []string{legacyOp, legacySunset}, edits: []string{"  /legacy:\n    get:\n" + legacySunset, ""},
+		fires: "path-removed-before-sunset", not: []string{"path-removed", "path-removed-after-deprecation"}, breaking: true},
+	{name: "deprecated operation removed before its sunset", edits: []string{legacyOp, legacyOp + "    post:\n      deprecated: true\n      x-sunset: \"2999-01-01\"\n      responses:\n        \"204\": {description: ok}\n"}, reverse: true,
+		fires: "operation-removed-before-sunset", not: []string{"operation-removed", "operation-removed-after-deprecation"}, breaking: true},
+	{name: "deprecated operation removed after its sunset", edits: []string{legacyOp, legacyOp + "    post:\n      deprecated: true\n      x-sunset: \"2020-01-01\"\n      responses:\n        \"204\": {description: ok}\n"}, reverse: true,
+		fires: "operation-removed-after-deprecation", not: []string{"operation-removed", "operation-removed-before-sunset"}},
+	{name: "sunset dropped while deprecated", pre: []string{legacyOp, legacySunset}, edits: []string{"      x-sunset: \"2999-01-01\"\n", ""}, fires: "sunset-removed", not: []string{"sunset-changed", "extension-changed"}, breaking: true},
+	{name: "sunset dropped with the deprecation", pre: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-sunset: \"2027-06-01\"\n"}, edits: []string{"      x-sunset: \"2027-06-01\"\n", ""},
+		fires: "sunset-changed", not: []string{"sunset-removed"}},
+	{name: "sunset not a date", pre: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-sunset: \"2027-06-01\"\n"}, edits: []string{"\"2027-06-01\"", "next spring"},
+		fires: "sunset-invalid", not: []string{"sunset-changed", "sunset-brought-forward"}, breaking: true},
+	{name: "stability lowered", pre: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-stability-level: stable\n"}, edits: []string{"x-stability-level: stable", "x-stability-level: beta"},
+		fires: "stability-decreased", not: []string{"stability-increased", "extension-changed"}, breaking: true},
+	{name: "stability raised", pre: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-stability-level: stable\n"}, edits: []string{"x-stability-level: stable", "x-stability-level: beta"}, reverse: true,
+		fires: "stability-increased", not: []string{"stability-decreased"}},
+	{name: "stability unknown", pre: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-stability-level: stable\n"}, edits: []string{"x-stability-level: stable", "x-stability-level: production"},
+		fires: "stability-invalid", not: []string{"stability-decreased", "stability-increased"}, breaking: true},
+	{name: "alpha operation changes freely", pre: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-stability-level: alpha\n"},
+		edits: []string{"          in: path\n          required: true\n          schema: {type: string}\n", "          in: path\n          required: true\n          schema: {type: integer}\n"},
+		fires: "request-type-changed", not: []string{"stability-decreased", "stability-invalid"}},
 	{name: "path parameter renamed", edits: []string{"  /items/{id}:\n", "  /items/{itemId}:\n", "        - name: id\n          in: path\n", "        - name: itemId\n          in: path\n"},
 		fires: "path-parameter-renamed", not: []string{"path-removed", "path-added", "request-parameter-added-required", "request-parameter-removed"}},
 	{name: "path parameter retyped", edits: []string{"          in: path\n          required: true\n          schema: {type: string}\n", "          in: path\n          required: true\n          schema: {type: integer}\n"},
@@ -192,7 +213,7 @@ var singleCases = []singleCase{
 	{name: "operationId changed", edits: []string{"operationId: getItem", "operationId: fetchItem"}, fires: "operation-id-changed", not: []string{"metadata-changed", "description-changed"}},
 	{name: "sunset set", edits: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-sunset: \"2027-01-01\"\n"}, fires: "sunset-added", not: []string{"sunset-brought-forward", "extension-changed"}},
 	{name: "sunset earlier", pre: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-sunset: \"2027-06-01\"\n"}, edits: []string{"2027-06-01", "2027-01-01"},
-		fires: "sunset-brought-forward", not: []string{"sunset-changed", "sunset-added"}},
+		fires: "sunset-brought-forward", not: []string{"sunset-changed", "sunset-added", "sunset-invalid"}},
 	{name: "sunset later", pre: []string{"      operationId: getItem\n", "      operationId: getItem\n      x-sunset: \"2027-06-01\"\n"}, edits: []string{"2027-06-01", "2028-01-01"},
 		fires: "sunset-changed", not: []string{"sunset-brought-forward"}},
 	{name: "required body added", edits: []string{"      operationId: getItem\n", "      operationId: getItem\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {type: object}\n"},
@@ -218,6 +239,13 @@ var singleCases = []singleCase{
 	{name: "header becomes required", edits: []string{"              required: true\n              schema: {type: integer}\n", "              schema: {type: integer}\n"}, reverse: true, fires: "response-header-became-required", not: []string{"response-header-became-optional"}},
 	{name: "required parameter added", edits: []string{"        - name: limit\n", "        - name: q\n          in: query\n          required: true\n          schema: {type: string}\n        - name: limit\n"}, fires: "request-parameter-added-required", not: []string{"request-parameter-added-optional"}, breaking: true},
 	{name: "optional parameter added", edits: []string{"        - name: limit\n", "        - name: q\n          in: query\n          schema: {type: string}\n        - name: limit\n"}, fires: "request-parameter-added-optional", not: []string{"request-parameter-added-required", "request-parameter-removed"}},
+	{name: "deprecated parameter removed", pre: []string{limitParam, limitParam + "          deprecated: true\n"}, edits: []string{limitParam + "          deprecated: true\n          schema: {type: integer}\n", ""},
+		fires: "request-parameter-removed-after-deprecation", not: []string{"request-parameter-removed", "request-parameter-removed-before-sunset"}},
+	{name: "deprecated parameter removed before its sunset", pre: []string{limitParam, limitParam + "          deprecated: true\n          x-sunset: \"2999-01-01\"\n"},
+		edits: []string{limitParam + "          deprecated: true\n          x-sunset: \"2999-01-01\"\n          schema: {type: integer}\n", ""},
+		fires: "request-parameter-removed-before-sunset", not: []string{"request-parameter-removed", "request-parameter-removed-after-deprecation"}, breaking: true},
+	{name: "query number becomes a string", edits: []string{limitParam + "          schema: {type: integer}\n", limitParam + "          schema: {type: string}\n"},
+		fires: "request-type-widened", not: []string{"request-type-changed"}},
 	{name: "parameter removed", edits: []string{"        - name: limit\n", "        - name: q\n          in: query\n          schema: {type: string}\n        - name: limit\n"}, reverse: true, fires: "request-parameter-removed", not: []string{"request-parameter-added-optional", "request-parameter-location-changed"}, breaking: true},
 	{name: "reserved header parameter added", edits: []string{"        - name: limit\n", "        - name: Accept\n          in: header\n          required: true\n          schema: {type: string}\n        - name: limit\n"}, fires: "request-parameter-added-required"},
 	{name: "explode changed on a scalar", edits: []string{"          in: path\n          required: true\n          schema: {type: string}\n", "          in: path\n          required: true\n          explode: true\n          schema: {type: string}\n"}, fires: "request-parameter-explode-changed"},
@@ -237,6 +265,8 @@ var singleCases = []singleCase{
 	{name: "reserved characters allowed", edits: []string{limitParam, limitParam + "          allowReserved: true\n"}, fires: "request-parameter-reserved-allowed", not: []string{"request-parameter-reserved-disallowed"}},
 	{name: "reserved characters disallowed", edits: []string{limitParam, limitParam + "          allowReserved: true\n"}, reverse: true, fires: "request-parameter-reserved-disallowed", not: []string{"request-parameter-reserved-allowed"}, breaking: true},
 	{name: "parameter deprecated", edits: []string{limitParam, limitParam + "          deprecated: true\n"}, fires: "request-parameter-deprecated", not: []string{"request-parameter-removed"}},
+	{name: "required request property no longer read-only", pre: []string{newItemReq, "      required: [name]\n      properties:\n        name: {type: string, readOnly: true}\n        note: {type: string}\n"},
+		edits: []string{"name: {type: string, readOnly: true}", "name: {type: string}"}, fires: "request-property-became-required", not: []string{"request-property-added-required"}, breaking: true},
 	{name: "required request property added", edits: []string{newItemReq, "      required: [name, size]\n      properties:\n        name: {type: string}\n        note: {type: string}\n        size: {type: integer}\n"},
 		fires: "request-property-added-required", not: []string{"request-property-added-optional"}, breaking: true},
 	{name: "optional request property added", edits: []string{newItemReq, newItemReq + "        size: {type: integer}\n"}, fires: "request-property-added-optional", not: []string{"request-property-added-required", "request-property-removed"}},
@@ -259,10 +289,10 @@ var singleCases = []singleCase{
 	{name: "scheme type changed", edits: []string{"apiKey: {type: apiKey, in: header, name: X-API-Key}", "apiKey: {type: http, scheme: basic}"}, fires: "security-scheme-type-changed", not: []string{"security-scheme-api-key-changed", "security-scheme-bearer-format-changed", "security-scheme-openid-connect-url-changed"}, breaking: true},
 	{name: "api key renamed", edits: []string{"name: X-API-Key", "name: X-Api-Token"}, fires: "security-scheme-api-key-changed", not: []string{"security-scheme-type-changed"}, breaking: true},
 	{name: "bearer format changed", edits: []string{"bearerFormat: JWT", "bearerFormat: opaque"}, fires: "security-scheme-bearer-format-changed", not: []string{"security-scheme-type-changed"}},
-	{name: "openid url changed", edits: []string{"openid-configuration", "openid-config"}, fires: "security-scheme-openid-connect-url-changed", not: []string{"security-scheme-type-changed"}},
+	{name: "openid url changed", edits: []string{"openid-configuration", "openid-config"}, fires: "security-scheme-openid-connect-url-changed", not: []string{"security-scheme-type-changed"}, breaking: true},
 	{name: "flow added", edits: []string{"        clientCredentials:\n", authCode + "        clientCredentials:\n"}, fires: "security-flow-added", not: []string{"security-flow-removed"}},
 	{name: "flow removed", edits: []string{"        clientCredentials:\n", authCode + "        clientCredentials:\n"}, reverse: true, fires: "security-flow-removed", not: []string{"security-flow-added", "security-flow-url-changed"}, breaking: true},
-	{name: "token url changed", edits: []string{"tokenUrl: https://id.example.com/token", "tokenUrl: https://id.example.com/oauth/token"}, fires: "security-flow-url-changed", not: []string{"security-flow-removed"}},
+	{name: "token url changed", edits: []string{"tokenUrl: https://id.example.com/token", "tokenUrl: https://id.example.com/oauth/token"}, fires: "security-flow-url-changed", not: []string{"security-flow-removed"}, breaking: true},
 	{name: "flow scope added", edits: []string{"            reports:read: Read reports\n", "            reports:read: Read reports\n            reports:write: Write reports\n"}, fires: "security-flow-scope-added", not: []string{"security-flow-scope-removed"}},
 	{name: "flow scope removed", edits: []string{"            reports:read: Read reports\n", "            reports:read: Read reports\n            reports:write: Write reports\n"}, reverse: true, fires: "security-flow-scope-removed", not: []string{"security-flow-scope-added"}},
 	{name: "server added", edits: []string{"servers:\n", "servers:\n  - url: https://backup.example.com\n"}, fires: "server-added", not: []string{"server-removed"}},

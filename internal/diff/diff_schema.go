@@ -480,9 +480,26 @@ func (w *walker) types(l loc, dir direction, o, n *base.Schema) {
 		w.modified(rTypeWidened.in(dir), dir, tl, ov, nv)
 	case len(added) == 0 || (len(added) == 1 && added[0] == "integer" && ot["number"] && len(removed) == 1):
 		w.modified(rTypeNarrowed.in(dir), dir, tl, ov, nv)
+	case w.inParam > 0 && dir == dirRequest && textOf(ot, nt):
+		// a parameter travels as text: ?n=5 is as good a string as a number
+		w.modified(rTypeWidened.in(dir), dir, tl, ov, nv)
 	default:
 		w.modified(rTypeChanged.in(dir), dir, tl, ov, nv)
 	}
+}
+
+// textOf says the new types are just string and the old ones scalars
+// that a parameter writes as text (numbers, integers, booleans).
+func textOf(ot, nt map[string]bool) bool {
+	if len(nt) != 1 || !nt["string"] {
+		return false
+	}
+	for t := range ot {
+		if t != "number" && t != "integer" && t != "boolean" {
+			return false
+		}
+	}
+	return true
 }
 
 func sortedTypes(t []string) []string {
@@ -758,6 +775,12 @@ func (w *walker) properties(l loc, dir direction, o, n *base.Schema) {
 	rl := l.at("required")
 	for i, name := range n.Required {
 		if oreq[name] {
+			// required all along, but read-only: clients never sent it, and now must
+			op, _ := get(o.Properties, name)
+			np, _ := get(n.Properties, name)
+			if dir == dirRequest && propFlag(op, false) && np != nil && !propFlag(np, false) && !hasDefault(np) {
+				w.added(rBecameRequired.in(dir), dir, rl.at(strconv.Itoa(i)), name)
+			}
 			continue
 		}
 		if _, isNew := get(n.Properties, name); isNew {
