@@ -3,8 +3,8 @@ package diff
 import (
 	"time"
 
-	"github.com/pb33f/libopenapi/orderedmap"
 	"github.com/pb33f/go-yaml"
+	"github.com/pb33f/libopenapi/orderedmap"
 )
 
 // An API's lifecycle as documents state it: `deprecated`, the x-sunset
