@@ -185,7 +185,7 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 	}
 	k := in.Kind
 	if k == "" {
-		if k, err = SourceKind(raw); err != nil {
+		if k, err = kind.SourceKind(raw); err != nil {
 			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("source %q: %v", name, err), ErrTypeSpec, nil)
 		}
 	}
@@ -212,7 +212,7 @@ func (a *Activities) ParseSpec(ctx context.Context, in ParseInput) (*ParseResult
 	}
 	a.Docs.Put(doc, h, in.RawHash)
 	sum := doc.Summary
-	counts := SpecCounts(sum)
+	counts := kind.SpecCounts(sum)
 	a.logger(ctx).Info("spec parsed", zap.String("source", in.SourceID), zap.String("spec", sum.Family+" "+sum.Version),
 		zap.Int("paths", sum.Paths), zap.Int("operations", sum.Operations), zap.Int("schemas", sum.Schemas))
 	return &ParseResult{Hash: h, Counts: counts}, nil
@@ -427,24 +427,6 @@ func (a *Activities) specOptions(in ParseInput) spec.Options {
 		o.AllowFileRefs, o.BaseDir = true, filepath.Dir(in.File)
 	}
 	return o
-}
-
-// warningTexts are a document's warnings, one short line each.
-// SpecCounts is what a version records of an OpenAPI document it stores.
-func SpecCounts(sum spec.Summary) Counts {
-	return Counts{Family: sum.Family, Version: sum.Version, Title: sum.Title, APIVersion: sum.APIVersion,
-		Paths: sum.Paths, Operations: sum.Operations, Schemas: sum.Schemas, Warnings: warningTexts(sum)}
-}
-
-func warningTexts(sum spec.Summary) []string {
-	var out []string
-	for _, w := range sum.Warnings {
-		out = append(out, fmt.Sprintf("line %d: %s", w.Line, w.Message))
-	}
-	if sum.MoreWarnings > 0 {
-		out = append(out, fmt.Sprintf("… and %d more warnings", sum.MoreWarnings))
-	}
-	return out
 }
 
 func headerValues(h map[string]string) []string {

@@ -1,12 +1,9 @@
 package activities
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -32,62 +29,6 @@ import (
 // store is OpenAPI. Versions, source states and workflow inputs carry no
 // kind, so nothing can disagree with the document.
 
-// StoredKind tells the kind of a canonical document from the store (or one
-// written by `starter pull`): graphql, postman or openapi.
-func StoredKind(canonical []byte) string {
-	t := bytes.TrimSpace(canonical)
-	if len(t) > 0 && t[0] != '{' {
-		return kind.GraphQL // canonical OpenAPI and Postman are JSON objects
-	}
-	if k, err := kind.Detect(t); err == nil && k == kind.Postman {
-		return kind.Postman
-	}
-	return kind.OpenAPI
-}
-
-// SourceKind is the kind a fetched document is parsed as when its source
-// sets none: what kind.Detect finds, except that a document that looks like
-// OpenAPI, or like nothing known, takes the OpenAPI path as it always did
-// (so its errors keep saying what is wrong with it as a spec). A document
-// that looks like both GraphQL and Postman is refused.
-func SourceKind(raw []byte) (string, error) {
-	k, err := kind.Detect(raw)
-	if err == nil {
-		return k, nil
-	}
-	var de *kind.DetectError
-	if errors.As(err, &de) && len(de.Candidates) > 1 && !slices.Contains(de.Candidates, kind.OpenAPI) {
-		return "", err
-	}
-	return kind.OpenAPI, nil
-}
-
-// CountsOf puts a GraphQL or Postman summary into Counts, reusing the
-// OpenAPI-named counts for what plays their part:
-//
-//   - GraphQL: Paths = fields (of objects, interfaces and input objects:
-//     every Type.field coordinate), Operations = query and mutation root
-//     fields, Schemas = types (built-ins excluded).
-//   - Postman: Paths = folders, Operations = requests, Schemas = 0; Title
-//     is the collection's name, Version its schema version (2.0.0, 2.1.0).
-//
-// Family and Kind are the kind.
-func CountsOf(p *kind.Parsed) Counts {
-	s := p.Summary
-	c := Counts{Kind: p.Kind, Family: p.Kind, Version: s.Version, Title: s.Name, Warnings: p.Warnings}
-	switch p.Kind {
-	case kind.GraphQL:
-		c.Paths, c.Operations, c.Schemas = s.Fields, s.Queries+s.Mutation, s.Types
-	case kind.Postman:
-		c.Paths, c.Operations = s.Folders, s.Requests
-	}
-	if len(c.Warnings) > spec.MaxWarnings {
-		more := len(c.Warnings) - spec.MaxWarnings
-		c.Warnings = append(c.Warnings[:spec.MaxWarnings:spec.MaxWarnings], fmt.Sprintf("… and %d more warnings", more))
-	}
-	return c
-}
-
 // parseKind is ParseSpec for GraphQL and Postman: check, store the
 // canonical form, count.
 func (a *Activities) parseKind(ctx context.Context, k, name string, in ParseInput, raw []byte) (*ParseResult, error) {
@@ -99,7 +40,7 @@ func (a *Activities) parseKind(ctx context.Context, k, name string, in ParseInpu
 	if err != nil {
 		return nil, err
 	}
-	counts := CountsOf(p)
+	counts := kind.CountsOf(p)
 	a.logger(ctx).Info("spec parsed", zap.String("source", in.SourceID), zap.String("kind", k),
 		zap.Int("paths", counts.Paths), zap.Int("operations", counts.Operations), zap.Int("schemas", counts.Schemas))
 	return &ParseResult{Hash: h, Counts: counts}, nil
@@ -121,7 +62,7 @@ func (a *Activities) loadStored(ctx context.Context, hash string) (*storedDoc, e
 	if err != nil {
 		return nil, notFoundOr(err)
 	}
-	if k := StoredKind(data); k != kind.OpenAPI {
+	if k := kind.StoredKind(data); k != kind.OpenAPI {
 		return &storedDoc{kind: k, data: data}, nil
 	}
 	doc, err := a.parseStored(ctx, hash, data)
@@ -176,7 +117,7 @@ func (a *Activities) mergeKind(ctx context.Context, in MergeInput, k string, hea
 	if err != nil {
 		return nil, notFoundOr(err)
 	}
-	if lk := StoredKind(local); lk != k {
+	if lk := kind.StoredKind(local); lk != k {
 		return nil, mismatch(what, lk, k)
 	}
 	mr, err := kind.Merge(k, base, local, remote)
@@ -217,7 +158,7 @@ func (a *Activities) storeValidKind(ctx context.Context, api, k string, doc []by
 // mergeTree decodes a stored document as the tree its merge conflicts'
 // pointers point into.
 func mergeTree(data []byte) (any, error) {
-	if StoredKind(data) == kind.GraphQL {
+	if kind.StoredKind(data) == kind.GraphQL {
 		d, err := graphql.Parse("stored", data)
 		if err != nil {
 			return nil, err

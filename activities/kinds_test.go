@@ -32,7 +32,7 @@ func TestKindsOfFetchedAndStoredDocuments(t *testing.T) {
 		"graphql+postman": {data: []byte(`{"__schema": {}, "info": {"_postman_id": "x"}}`), refused: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			k, err := SourceKind(tc.data)
+			k, err := kind.SourceKind(tc.data)
 			if tc.refused {
 				require.ErrorContains(t, err, "ambiguous")
 				return
@@ -45,11 +45,11 @@ func TestKindsOfFetchedAndStoredDocuments(t *testing.T) {
 	// Stored (canonical) documents tell their kind; counts are documented.
 	g, err := kind.Parse(kind.GraphQL, "g", sdl)
 	require.NoError(t, err)
-	require.Equal(t, kind.GraphQL, StoredKind(g.Canonical))
-	require.Equal(t, Counts{Kind: kind.GraphQL, Family: kind.GraphQL, Paths: 3, Operations: 1, Schemas: 2}, CountsOf(g))
+	require.Equal(t, kind.GraphQL, kind.StoredKind(g.Canonical))
+	require.Equal(t, Counts{Kind: kind.GraphQL, Family: kind.GraphQL, Paths: 3, Operations: 1, Schemas: 2}, kind.CountsOf(g))
 	p, err := kind.Parse(kind.Postman, "p", collection)
 	require.NoError(t, err)
-	require.Equal(t, kind.Postman, StoredKind(p.Canonical))
-	require.Equal(t, Counts{Kind: kind.Postman, Family: kind.Postman, Version: "2.1.0", Title: "P", Paths: 1, Operations: 1}, CountsOf(p))
-	require.Equal(t, kind.OpenAPI, StoredKind(openapi))
+	require.Equal(t, kind.Postman, kind.StoredKind(p.Canonical))
+	require.Equal(t, Counts{Kind: kind.Postman, Family: kind.Postman, Version: "2.1.0", Title: "P", Paths: 1, Operations: 1}, kind.CountsOf(p))
+	require.Equal(t, kind.OpenAPI, kind.StoredKind(openapi))
 }

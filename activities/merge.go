@@ -43,7 +43,7 @@ func (a *Activities) MergeSpecs(ctx context.Context, in MergeInput) (*MergeResul
 	if err != nil {
 		return nil, notFoundOr(err)
 	}
-	if k := StoredKind(remote); k != kind.OpenAPI {
+	if k := kind.StoredKind(remote); k != kind.OpenAPI {
 		return a.mergeKind(ctx, in, k, head, remote, res)
 	}
 	var base, local []byte
@@ -56,7 +56,7 @@ func (a *Activities) MergeSpecs(ctx context.Context, in MergeInput) (*MergeResul
 		if local, err = a.Store.GetBlob(ctx, head.Hash); err != nil {
 			return nil, notFoundOr(err)
 		}
-		if lk := StoredKind(local); lk != kind.OpenAPI {
+		if lk := kind.StoredKind(local); lk != kind.OpenAPI {
 			return nil, mismatch(fmt.Sprintf("merge source %q into api %q", in.SourceID, in.API), lk, kind.OpenAPI)
 		}
 	} else if local, err = skeleton(remote); err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/apilivesync/apilivesync/internal/kind"
 	"github.com/apilivesync/apilivesync/internal/source"
 )
 
@@ -24,22 +25,8 @@ const (
 	ErrTypeNotFound   = "NotFound"          // a stored API, version or blob is missing
 )
 
-// Counts summarize a document: its family, versions and sizes. For GraphQL
-// and Postman (Kind set) the OpenAPI-named counts are reused: see CountsOf.
-type Counts struct {
-	// Kind is graphql or postman; empty for OpenAPI (Family says which).
-	Kind       string `json:"kind,omitempty"`
-	Family     string `json:"family,omitempty"`
-	Version    string `json:"version,omitempty"`
-	Title      string `json:"title,omitempty"`
-	APIVersion string `json:"apiVersion,omitempty"`
-	Paths      int    `json:"paths"`
-	Operations int    `json:"operations"`
-	Schemas    int    `json:"schemas"`
-	// Warnings are what the document got away with (dangling references),
-	// one short line each, at most spec.MaxWarnings and a count of the rest.
-	Warnings []string `json:"warnings,omitempty"`
-}
+// Counts summarize a document (kind.Counts).
+type Counts = kind.Counts
 
 // Decision records how one merge conflict was decided.
 type Decision struct {
