@@ -8,10 +8,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -tags nodev -o /out/worker ./worker && \
-    CGO_ENABLED=0 go build -trimpath -tags nodev -o /out/starter ./starter
+    CGO_ENABLED=0 go build -trimpath -tags nodev -o /out/starter ./starter && \
+    CGO_ENABLED=0 go build -trimpath -tags nodev -o /out/starter-full ./starter/starter-full
 
 FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/worker /out/starter /usr/local/bin/
+COPY --from=build /out/worker /out/starter /out/starter-full /usr/local/bin/
 ENV LIVESYNC_STORE=file:///data/store
 VOLUME /data
 EXPOSE 9090

@@ -26,7 +26,7 @@ func scenarioProcess(ctx context.Context, e *benchEnv, cfg config) (*table, erro
 		return nil, err
 	}
 	defer os.RemoveAll(bin)
-	progs := []struct{ name, pkg string }{{"starter", "./starter"}, {"bareclient", "./bench/bareclient"}}
+	progs := []struct{ name, pkg string }{{"starter", "./starter"}, {"starter-full", "./starter/starter-full"}, {"bareclient", "./bench/bareclient"}}
 	for _, p := range progs {
 		if out, err := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(bin, p.name), p.pkg).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go build %s: %w\n%s", p.pkg, err, out)

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"github.com/apilivesync/apilivesync/internal/dial"
 	"github.com/apilivesync/apilivesync/internal/store"
 	"github.com/spf13/cobra"
@@ -28,19 +28,7 @@ import (
 )
 
 // ExitError carries a process exit code (e.g. 1 for a breaking change found).
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit %d", e.Code)
-	}
-	return e.Err.Error()
-}
-
-func (e *ExitError) Unwrap() error { return e.Err }
+type ExitError = offline.ExitError
 
 // Starter runs the starter program's commands.
 type Starter struct {
@@ -66,7 +54,7 @@ type commandGroup struct {
 }
 
 // runFunc runs a command with its positional arguments, its flags parsed.
-type runFunc func(ctx context.Context, args []string) error
+type runFunc = offline.RunFunc
 
 var (
 	commands []command
@@ -85,6 +73,9 @@ func init() {
 	commands = append(commands, peopleCommands...)
 	commands = append(commands, engineCommands...)
 	commands = append(commands, rulesCommands...)
+	for _, c := range offline.Commands {
+		commands = append(commands, command{c.Name, c.Args, c.Help, offlineCommand(c.Build)})
+	}
 	groups = []commandGroup{engineGroup}
 }
 
@@ -92,8 +83,6 @@ func init() {
 type globals struct {
 	address, namespace, data, store string
 	json                            bool
-	// strict is set by commands that parse documents with --strict.
-	strict bool
 }
 
 func (s *Starter) getenv(k string) string {
@@ -101,15 +90,6 @@ func (s *Starter) getenv(k string) string {
 		return s.Getenv(k)
 	}
 	return os.Getenv(k)
-}
-
-// positional wants exactly n positional arguments (any number when n < 0),
-// or says what is missing.
-func positional(fs *pflag.FlagSet, args []string, n int, want string) ([]string, error) {
-	if n >= 0 && len(args) != n {
-		return nil, &ExitError{Code: 2, Err: fmt.Errorf("%s: give %s", fs.Name(), want)}
-	}
-	return args, nil
 }
 
 // Command is the starter's command tree, on cobra: every command with its
@@ -184,7 +164,7 @@ func (s *Starter) Run(ctx context.Context, args []string) error {
 		_ = root.Usage()
 		return &ExitError{Code: 2}
 	}
-	root.SetArgs(longFlags(root, args))
+	root.SetArgs(offline.LongFlags(root, args))
 	err := root.ExecuteContext(ctx)
 	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
 		return &ExitError{Code: 2, Err: err}
@@ -192,28 +172,14 @@ func (s *Starter) Run(ctx context.Context, args []string) error {
 	return err
 }
 
-// longFlags accepts Go-style single-dash long flags (-source x, -json), as
-// the starter always has, by giving cobra the double-dash form.
-func longFlags(root *cobra.Command, args []string) []string {
-	cmd, _, err := root.Find(args)
-	if err != nil || cmd == nil {
-		cmd = root
+// offlineCommand runs an offline command with the store behind it, for
+// API@VERSION arguments.
+func offlineCommand(build func(*offline.Env, *pflag.FlagSet) offline.RunFunc) func(*Starter, *pflag.FlagSet, *globals) runFunc {
+	return func(s *Starter, fs *pflag.FlagSet, g *globals) runFunc {
+		return build(&offline.Env{Stdout: s.Stdout, JSON: &g.json, Stored: func(ctx context.Context, ref string, strict bool) (offline.Arg, error) {
+			return s.loadStored(ctx, g, ref, strict)
+		}}, fs)
 	}
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = a
-		if a == "--" {
-			copy(out[i:], args[i:])
-			break
-		}
-		if len(a) >= 2 && a[0] == '-' && a[1] != '-' {
-			name, _, _ := strings.Cut(a[1:], "=")
-			if cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil {
-				out[i] = "-" + a
-			}
-		}
-	}
-	return out
 }
 
 func (s *Starter) dial(ctx context.Context, g *globals) (client.Client, error) {
@@ -224,11 +190,7 @@ func (s *Starter) dial(ctx context.Context, g *globals) (client.Client, error) {
 	return d(ctx, g.address, g.namespace)
 }
 
-func (s *Starter) printJSON(v any) error {
-	enc := json.NewEncoder(s.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func (s *Starter) printJSON(v any) error { return offline.PrintJSON(s.Stdout, v) }
 
 // sourceFlags are the flags that describe one source and its job, shared
 // by `sync` and `engine add`.
@@ -499,7 +461,7 @@ func (s *Starter) cmdStatus(fs *pflag.FlagSet, g *globals) runFunc {
 			if j.ClosedAt != nil {
 				closed = j.ClosedAt.Local().Format("2006-01-02 15:04:05")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, orDash(j.Outcome), j.StartedAt.Local().Format("2006-01-02 15:04:05"), closed, j.WorkflowID)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, offline.OrDash(j.Outcome), j.StartedAt.Local().Format("2006-01-02 15:04:05"), closed, j.WorkflowID)
 		}
 		return tw.Flush()
 	}

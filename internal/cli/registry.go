@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"io"
 	"text/tabwriter"
 	"time"
@@ -204,5 +205,5 @@ func printJobRow(tw *tabwriter.Writer, j engine.JobInfo) {
 	if j.NextRun != nil {
 		next = j.NextRun.Local().Format(time.DateTime)
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.ID, j.Source.APIID(), prio, every, state, orDash(j.LastStatus), j.ConsecutiveFailures, last, next, note)
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.ID, j.Source.APIID(), prio, every, state, offline.OrDash(j.LastStatus), j.ConsecutiveFailures, last, next, note)
 }

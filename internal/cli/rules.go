@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"strings"
 	"text/tabwriter"
 
@@ -10,89 +11,14 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/diff"
-	"github.com/apilivesync/apilivesync/internal/graphql"
 	"github.com/apilivesync/apilivesync/internal/kind"
-	"github.com/apilivesync/apilivesync/internal/postman"
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/apilivesync/apilivesync/internal/store"
 )
 
 // rulesCommands list the breaking-change rules and re-judge history with them.
 var rulesCommands = []command{
-	{"rules", "[--kind openapi|graphql|postman] [--rules FILE] [--format text|markdown] [--json]", "list every breaking-change rule: ID, level (error, warning, info) and what it means", (*Starter).cmdRules},
 	{"rejudge", "API [--rules FILE] [--json]", "re-judge every stored version's changes under the current (or given) rules; versions stay as they are", (*Starter).cmdRejudge},
-}
-
-func (s *Starter) cmdRules(fs *pflag.FlagSet, g *globals) runFunc {
-	rulesFile := fs.String("rules", "", "rules YAML file: show the levels it sets (OpenAPI)")
-	kindName := fs.String("kind", kind.OpenAPI, "openapi, graphql or postman")
-	format := fs.String("format", "text", "text or markdown (docs/RULES.md is this output for openapi)")
-	return func(ctx context.Context, args []string) error {
-		if _, err := positional(fs, args, 0, "no arguments"); err != nil {
-			return err
-		}
-		var cat []diff.RuleInfo
-		ruleSet := ""
-		switch *kindName {
-		case kind.OpenAPI:
-			rules, err := loadRules(*rulesFile)
-			if err != nil {
-				return err
-			}
-			if *format == "markdown" && !g.json && *rulesFile == "" {
-				_, err := fmt.Fprint(s.Stdout, diff.RulesMarkdown())
-				return err
-			}
-			cat, ruleSet = diff.Catalogue(), rules.ID()
-			for i := range cat {
-				cat[i].Level = rules.Level(cat[i].ID)
-			}
-		case kind.GraphQL, kind.Postman:
-			if *rulesFile != "" {
-				return &ExitError{Code: 2, Err: fmt.Errorf("rules: --rules applies to OpenAPI; %s has its own rules", *kindName)}
-			}
-			cat, ruleSet = kindCatalogue(*kindName)
-		default:
-			return &ExitError{Code: 2, Err: fmt.Errorf("rules: --kind %q: want openapi, graphql or postman", *kindName)}
-		}
-		if g.json {
-			return s.printJSON(map[string]any{"kind": *kindName, "ruleSet": ruleSet, "rules": cat})
-		}
-		fmt.Fprintf(s.Stdout, "%d %s rules (rule set %s)\n", len(cat), *kindName, ruleSet)
-		tw := tabwriter.NewWriter(s.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tLEVEL\tDIRECTION\tMEANING")
-		for _, r := range cat {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Level, orDash(r.Direction), r.Summary)
-		}
-		return tw.Flush()
-	}
-}
-
-// kindCatalogue lists a GraphQL or Postman rule set in the OpenAPI
-// catalogue's shape.
-func kindCatalogue(k string) ([]diff.RuleInfo, string) {
-	var out []diff.RuleInfo
-	if k == kind.GraphQL {
-		for _, r := range graphql.Catalogue() {
-			out = append(out, diff.RuleInfo{ID: r.ID, Level: r.Level, Summary: r.Explanation})
-		}
-		return out, graphql.RuleSet
-	}
-	for _, r := range postman.Catalogue() {
-		out = append(out, diff.RuleInfo{ID: r.ID, Level: r.Level, Summary: r.Explanation})
-	}
-	return out, postman.RuleSet
-}
-
-func loadRules(file string) (*diff.Rules, error) {
-	if file == "" {
-		return diff.DefaultRules(), nil
-	}
-	r, err := diff.LoadRules(file)
-	if err != nil {
-		return nil, &ExitError{Code: 2, Err: err}
-	}
-	return r, nil
 }
 
 // Rejudged is one version's verdict under the old and the new rules.
@@ -121,11 +47,11 @@ type RejudgeResult struct {
 func (s *Starter) cmdRejudge(fs *pflag.FlagSet, g *globals) runFunc {
 	rulesFile := fs.String("rules", "", "rules YAML file to judge with (default: the built-in rules)")
 	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 1, "the API")
+		pos, err := offline.Positional(fs, args, 1, "the API")
 		if err != nil {
 			return err
 		}
-		rules, err := loadRules(*rulesFile)
+		rules, err := offline.LoadRules(*rulesFile)
 		if err != nil {
 			return err
 		}
@@ -149,7 +75,7 @@ func (s *Starter) cmdRejudge(fs *pflag.FlagSet, g *globals) runFunc {
 			if v.Changed {
 				mark = "verdict changed"
 			}
-			fmt.Fprintf(tw, "%d\t%d breaking (%s)\t%d breaking\t%d\t%d\t%s\n", v.Version, v.OldBreaking, orDash(v.OldRuleSet), v.Breaking, v.Changes, v.Warnings, mark)
+			fmt.Fprintf(tw, "%d\t%d breaking (%s)\t%d breaking\t%d\t%d\t%s\n", v.Version, v.OldBreaking, offline.OrDash(v.OldRuleSet), v.Breaking, v.Changes, v.Warnings, mark)
 		}
 		return tw.Flush()
 	}
@@ -211,7 +137,7 @@ func judge(ctx context.Context, st *store.Store, oldHash, newHash string, rules 
 		}
 		data[i] = b
 	}
-	if activities.StoredKind(data[0]) != kind.OpenAPI || activities.StoredKind(data[1]) != kind.OpenAPI {
+	if kind.StoredKind(data[0]) != kind.OpenAPI || kind.StoredKind(data[1]) != kind.OpenAPI {
 		return kind.Diff("", data[0], data[1]) // both of one kind, or an error saying not
 	}
 	var docs [2]*spec.Document

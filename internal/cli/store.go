@@ -2,12 +2,12 @@ package cli
 
 import (
 	"context"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"github.com/spf13/pflag"
 
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -17,7 +17,6 @@ import (
 
 	"github.com/apilivesync/apilivesync/activities"
 	"github.com/apilivesync/apilivesync/internal/diff"
-	"github.com/apilivesync/apilivesync/internal/fetch"
 	"github.com/apilivesync/apilivesync/internal/kind"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/internal/spec"
@@ -27,8 +26,6 @@ import (
 // storeCommands read and write the version store directly (history, diff,
 // pull, …); they need no Temporal server.
 var storeCommands = []command{
-	{"diff", "OLD NEW [--format text|markdown|json] [--fail-on-breaking|--fail-on error|warning] [--rules FILE] [--strict]", "what changed between two files, URLs or stored versions (API@VERSION); works offline", (*Starter).cmdDiff},
-	{"validate", "FILE|URL|API@VERSION [--strict] [--json]", "parse and check a spec as a sync would: its kind, counts and warnings; exit 1 when it would be refused; works offline", (*Starter).cmdValidate},
 	{"history", "API [--json]", "every version of an API", (*Starter).cmdHistory},
 	{"show", "API@VERSION [--json] [--spec]", "one version: who made it, and what changed", (*Starter).cmdShow},
 	{"rollback", "API@VERSION [--message M]", "make a new version equal to an old one (history is never rewritten)", (*Starter).cmdRollback},
@@ -102,198 +99,37 @@ func loadVersion(ctx context.Context, st *store.Store, ref string) (*store.Versi
 	return v, err
 }
 
-// loadSpecArgData reads a diff argument: a URL, a file, or API@VERSION.
-// For an OpenAPI API@VERSION it also parses the document (stored, the
-// store is open then): from the bytes it was stored from, so its lines
-// agree with `show` and with the file people pushed. isFile: read from disk.
-func (s *Starter) loadSpecArgData(ctx context.Context, g *globals, arg string) (name string, data []byte, stored *spec.Document, isFile bool, err error) {
-	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
-		// The starter runs on the user's behalf: local and private URLs are fine.
-		f := fetch.New(fetch.Options{Guard: fetch.GuardOptions{AllowLoopback: true, AllowPrivate: true}})
-		resp, err := f.Fetch(ctx, fetch.Request{SourceID: arg, URL: arg})
-		if err != nil {
-			return "", nil, nil, false, err
-		}
-		return arg, resp.Body, nil, false, nil
-	}
-	if _, err := os.Stat(arg); err == nil || !strings.Contains(arg, "@") {
-		data, err := os.ReadFile(arg)
-		if err != nil {
-			return "", nil, nil, false, fmt.Errorf("read %s: %w", arg, err)
-		}
-		return arg, data, nil, true, nil
-	}
+// loadStored reads an API@VERSION argument for the offline commands. An
+// OpenAPI document is parsed from the bytes it was stored from (the store
+// is open then), so its lines agree with `show` and with the file people
+// pushed.
+func (s *Starter) loadStored(ctx context.Context, g *globals, ref string, strict bool) (offline.Arg, error) {
 	st, err := s.openStore(ctx, g)
 	if err != nil {
-		return "", nil, nil, false, err
+		return offline.Arg{}, err
 	}
 	defer st.Close()
-	v, err := loadVersion(ctx, st, arg)
+	v, err := loadVersion(ctx, st, ref)
 	if err != nil {
-		return "", nil, nil, false, err
+		return offline.Arg{}, err
 	}
-	if data, err = st.GetBlob(ctx, v.Hash); err != nil {
-		return "", nil, nil, false, err
-	}
-	if activities.StoredKind(data) == kind.OpenAPI {
-		if stored, err = activities.StoredDocument(ctx, st, v.Hash, data, spec.Options{SkipCanonical: true, Strict: g.strict}); err != nil {
-			return "", nil, nil, false, err
-		}
-	}
-	return fmt.Sprintf("%s@%d", v.API, v.Number), data, stored, false, nil
-}
-
-func (s *Starter) cmdDiff(fs *pflag.FlagSet, g *globals) runFunc {
-	format := fs.String("format", "text", "text, markdown or json")
-	failOnBreaking := fs.Bool("fail-on-breaking", false, "exit 1 when a breaking change is found (for CI)")
-	failOn := fs.String("fail-on", "", "exit 1 when a change of this level or worse is found: error (same as --fail-on-breaking) or warning")
-	rulesFile := fs.String("rules", "", "rules YAML file: which changes break, what to ignore")
-	strict := fs.Bool("strict", false, "refuse a document with dangling $refs (default: a warning)")
-	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 2, "OLD and NEW (files, URLs or API@VERSION)")
-		if err != nil {
-			return err
-		}
-		switch *failOn {
-		case "", diff.LevelError, diff.LevelWarning:
-		default:
-			return &ExitError{Code: 2, Err: fmt.Errorf("diff: --fail-on %q: want error or warning", *failOn)}
-		}
-		g.strict = *strict
-		if g.json {
-			*format = "json"
-		}
-		rules := diff.DefaultRules()
-		if *rulesFile != "" {
-			if rules, err = diff.LoadRules(*rulesFile); err != nil {
-				return err
-			}
-		}
-		var sides [2]diffArg
-		for i, arg := range pos {
-			if sides[i], err = s.loadDiffArg(ctx, g, arg); err != nil {
-				return err
-			}
-		}
-		if sides[0].kind != sides[1].kind {
-			return &ExitError{Code: 2, Err: fmt.Errorf("cannot diff %s (%s) with %s (%s): both must be of one kind",
-				sides[0].name, sides[0].kind, sides[1].name, sides[1].kind)}
-		}
-		var rep *diff.Report
-		if sides[0].kind == kind.OpenAPI {
-			rep, err = diff.Compare(sides[0].doc, sides[1].doc, rules)
-		} else if *rulesFile != "" {
-			return &ExitError{Code: 2, Err: fmt.Errorf("--rules applies to OpenAPI; %s documents have their own rules", sides[0].kind)}
-		} else {
-			rep, err = kind.Diff(sides[0].kind, sides[0].data, sides[1].data)
-		}
-		if err != nil {
-			return err
-		}
-		if err := rep.Write(s.Stdout, *format); err != nil {
-			return err
-		}
-		if (*failOnBreaking || *failOn != "") && rep.Breaking > 0 {
-			return &ExitError{Code: 1, Err: fmt.Errorf("%d breaking change(s) between %s and %s", rep.Breaking, pos[0], pos[1])}
-		}
-		if *failOn == diff.LevelWarning && rep.Warnings > 0 {
-			return &ExitError{Code: 1, Err: fmt.Errorf("%d warning(s) between %s and %s", rep.Warnings, pos[0], pos[1])}
-		}
-		return nil
-	}
-}
-
-// diffArg is one side of a diff: an OpenAPI document parsed, or the
-// canonical form of a GraphQL schema or Postman collection.
-type diffArg struct {
-	name, kind string
-	doc        *spec.Document
-	data       []byte
-}
-
-// loadDiffArg reads and checks a diff argument of any kind (detected from
-// its content, as a source's is).
-func (s *Starter) loadDiffArg(ctx context.Context, g *globals, arg string) (diffArg, error) {
-	name, data, doc, isFile, err := s.loadSpecArgData(ctx, g, arg)
+	data, err := st.GetBlob(ctx, v.Hash)
 	if err != nil {
-		return diffArg{}, err
+		return offline.Arg{}, err
 	}
-	k := kind.OpenAPI
-	if doc == nil {
-		if k, err = activities.SourceKind(data); err != nil {
-			return diffArg{}, fmt.Errorf("%s: %w", name, err)
+	a := offline.Arg{Name: fmt.Sprintf("%s@%d", v.API, v.Number), Data: data}
+	if kind.StoredKind(data) == kind.OpenAPI {
+		a.Kind = kind.OpenAPI
+		if a.Doc, err = activities.StoredDocument(ctx, st, v.Hash, data, spec.Options{SkipCanonical: true, Strict: strict}); err != nil {
+			return offline.Arg{}, err
 		}
 	}
-	if k != kind.OpenAPI {
-		p, err := kind.Parse(k, name, data)
-		if err != nil {
-			return diffArg{}, err
-		}
-		return diffArg{name: name, kind: k, data: p.Canonical}, nil
-	}
-	if doc == nil {
-		opts := spec.Options{SkipCanonical: true, Strict: g.strict}
-		if isFile {
-			// A local file may use relative $refs to its neighbours; a
-			// fetched or stored document never reads the local disk.
-			opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
-		}
-		doc, err = spec.Parse(name, data, opts)
-	}
-	if err == nil {
-		_, err = doc.Model()
-	}
-	if err != nil {
-		return diffArg{}, err
-	}
-	return diffArg{name: name, kind: k, doc: doc}, nil
-}
-
-// ValidateResult is `starter validate --json`.
-type ValidateResult struct {
-	Source string            `json:"source"`
-	Kind   string            `json:"kind"`
-	Counts activities.Counts `json:"counts"`
-}
-
-func (s *Starter) cmdValidate(fs *pflag.FlagSet, g *globals) runFunc {
-	strict := fs.Bool("strict", false, "refuse a document with dangling $refs (default: a warning)")
-	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 1, "the FILE, URL or API@VERSION to check")
-		if err != nil {
-			return err
-		}
-		g.strict = *strict
-		arg, err := s.loadDiffArg(ctx, g, pos[0])
-		if err != nil {
-			return &ExitError{Code: 1, Err: err}
-		}
-		res := ValidateResult{Source: arg.name, Kind: arg.kind}
-		if arg.kind == kind.OpenAPI {
-			res.Counts = activities.SpecCounts(arg.doc.Summary)
-		} else {
-			p, err := kind.Parse(arg.kind, arg.name, arg.data)
-			if err != nil {
-				return &ExitError{Code: 1, Err: err}
-			}
-			res.Counts = activities.CountsOf(p)
-		}
-		if g.json {
-			return s.printJSON(res)
-		}
-		c := res.Counts
-		fmt.Fprintf(s.Stdout, "%s: valid %s %s %q %s: %d paths, %d operations, %d schemas\n",
-			res.Source, c.Family, c.Version, c.Title, c.APIVersion, c.Paths, c.Operations, c.Schemas)
-		for _, w := range c.Warnings {
-			fmt.Fprintf(s.Stdout, "warning: %s\n", w)
-		}
-		return nil
-	}
+	return a, nil
 }
 
 func (s *Starter) cmdHistory(fs *pflag.FlagSet, g *globals) runFunc {
 	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 1, "the API")
+		pos, err := offline.Positional(fs, args, 1, "the API")
 		if err != nil {
 			return err
 		}
@@ -341,7 +177,7 @@ func shortHash(h string) string {
 func (s *Starter) cmdShow(fs *pflag.FlagSet, g *globals) runFunc {
 	printSpec := fs.Bool("spec", false, "print the version's spec document instead")
 	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 1, "API@VERSION")
+		pos, err := offline.Positional(fs, args, 1, "API@VERSION")
 		if err != nil {
 			return err
 		}
@@ -395,7 +231,7 @@ func (s *Starter) cmdShow(fs *pflag.FlagSet, g *globals) runFunc {
 		for _, w := range c.Warnings {
 			fmt.Fprintf(tw, "warning\t%s\n", w)
 		}
-		fmt.Fprintf(tw, "changes\t%d (%d breaking) under rules %s\n", v.Changes, v.Breaking, orDash(v.RuleSet))
+		fmt.Fprintf(tw, "changes\t%d (%d breaking) under rules %s\n", v.Changes, v.Breaking, offline.OrDash(v.RuleSet))
 		_ = tw.Flush()
 		for _, d := range v.Decisions {
 			fmt.Fprintf(s.Stdout, "  conflict %s: %s (%s) %s\n", d.Pointer, d.Choice, d.Strategy, d.Reason)
@@ -406,13 +242,6 @@ func (s *Starter) cmdShow(fs *pflag.FlagSet, g *globals) runFunc {
 		}
 		return nil
 	}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // commitCopy stores the document hash as the API's next version, on the
@@ -457,7 +286,7 @@ func commitOnHead(ctx context.Context, st *store.Store, api string, plan func(he
 func (s *Starter) cmdRollback(fs *pflag.FlagSet, g *globals) runFunc {
 	msg := fs.String("message", "", "why")
 	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 1, "API@VERSION")
+		pos, err := offline.Positional(fs, args, 1, "API@VERSION")
 		if err != nil {
 			return err
 		}
@@ -488,7 +317,7 @@ func (s *Starter) reportCommit(g *globals, v *store.Version, what string) error 
 
 func (s *Starter) cmdUndo(fs *pflag.FlagSet, g *globals) runFunc {
 	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 1, "the API")
+		pos, err := offline.Positional(fs, args, 1, "the API")
 		if err != nil {
 			return err
 		}
@@ -555,7 +384,7 @@ func (s *Starter) cmdPull(fs *pflag.FlagSet, g *globals) runFunc {
 	out := fs.String("o", "", "write to this file instead of stdout")
 	format := fs.String("format", "", "json or yaml (default: by the -o file's extension, else json)")
 	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 1, "the API (or API@VERSION)")
+		pos, err := offline.Positional(fs, args, 1, "the API (or API@VERSION)")
 		if err != nil {
 			return err
 		}
@@ -622,7 +451,7 @@ func jsonToYAML(data []byte) ([]byte, error) {
 func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 	msg := fs.String("message", "", "what the edit does")
 	return func(ctx context.Context, args []string) error {
-		pos, err := positional(fs, args, 2, "the API and the FILE")
+		pos, err := offline.Positional(fs, args, 2, "the API and the FILE")
 		if err != nil {
 			return err
 		}
@@ -650,7 +479,7 @@ func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 			if err != nil {
 				return err
 			}
-			if hk, k := activities.StoredKind(cur), activities.StoredKind(canonical); hk != k {
+			if hk, k := kind.StoredKind(cur), kind.StoredKind(canonical); hk != k {
 				return fmt.Errorf("push: nothing stored: %s is a %s document and api %q is %s", file, k, api, hk)
 			}
 		}
@@ -658,7 +487,7 @@ func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 		if err != nil {
 			return err
 		}
-		if activities.StoredKind(canonical) == kind.OpenAPI {
+		if kind.StoredKind(canonical) == kind.OpenAPI {
 			// Reports on this version (below, `show`, later diffs) give
 			// lines of this file, not of the canonical form.
 			raw, err := st.PutBlob(ctx, data)
@@ -691,7 +520,7 @@ func (s *Starter) cmdPush(fs *pflag.FlagSet, g *globals) runFunc {
 
 // parsePush checks a pushed file of any kind and returns its canonical form.
 func parsePush(file string, data []byte) ([]byte, store.Counts, error) {
-	k, err := activities.SourceKind(data)
+	k, err := kind.SourceKind(data)
 	if err != nil {
 		return nil, store.Counts{}, fmt.Errorf("%s: %w", file, err)
 	}
@@ -700,7 +529,7 @@ func parsePush(file string, data []byte) ([]byte, store.Counts, error) {
 		if err != nil {
 			return nil, store.Counts{}, err
 		}
-		return p.Canonical, store.Counts(activities.CountsOf(p)), nil
+		return p.Canonical, store.Counts(kind.CountsOf(p)), nil
 	}
 	doc, err := spec.Parse(file, data, spec.Options{})
 	if err == nil {
@@ -710,5 +539,5 @@ func parsePush(file string, data []byte) ([]byte, store.Counts, error) {
 		return nil, store.Counts{}, err
 	}
 	// Warnings (dangling references) are kept on the version, as a sync's are.
-	return doc.Canonical, store.Counts(activities.SpecCounts(doc.Summary)), nil
+	return doc.Canonical, store.Counts(kind.SpecCounts(doc.Summary)), nil
 }

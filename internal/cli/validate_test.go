@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apilivesync/apilivesync/internal/cli"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 )
 
 // validate parses a file as a sync would: counts and warnings when it
@@ -27,7 +28,7 @@ func TestValidate(t *testing.T) {
 	require.NoError(t, os.WriteFile(good, []byte(linesNew), 0o644))
 	out, err := run("validate", good, "--json")
 	require.NoError(t, err)
-	var res cli.ValidateResult
+	var res offline.ValidateResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
 	require.Equal(t, "openapi", res.Kind)
 	require.Equal(t, 1, res.Counts.Paths)

@@ -1,15 +1,17 @@
-// Command starter starts and inspects API Live Sync jobs and reads the
-// version store. Run `go run ./starter help` for its commands.
+// Command starter-full is the full starter: every command of the starter
+// program (see ../main.go), with the Temporal client and the version
+// store linked. `starter` runs diff, validate and rules on files itself
+// and hands every other command line to this program, which it finds
+// beside itself (or on PATH, or builds from the checkout it runs in).
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 
 	"github.com/apilivesync/apilivesync/internal/cli"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 )
 
 func main() {
@@ -17,16 +19,6 @@ func main() {
 	defer cancel()
 	s := &cli.Starter{Stdout: os.Stdout, Stderr: os.Stderr}
 	err := s.Run(ctx, os.Args[1:])
-	if err == nil {
-		return
-	}
-	code := 1
-	var exit *cli.ExitError
-	if errors.As(err, &exit) {
-		code = exit.Code
-	}
-	if exit == nil || exit.Err != nil {
-		fmt.Fprintln(os.Stderr, "starter:", err)
-	}
-	os.Exit(code)
+	cancel()
+	offline.Exit(err)
 }
