@@ -691,28 +691,32 @@ func (w *walker) security(l loc, o, n []secReq) {
 	case oo && no:
 		return
 	}
-	nk := map[string]secReq{}
+	// Alternatives present on both sides as they are drop out first, so
+	// two alternatives naming one scheme with other scopes
+	// ({oauth: [a]} | {oauth: [b]}) are not paired with each other.
+	o, n = unmatched(o, n), unmatched(n, o)
+	// The rest pair up by their schemes, in order: scope changes.
+	nk := map[string][]secReq{}
 	for _, r := range n {
-		nk[r.key()] = r
+		nk[r.key()] = append(nk[r.key()], r)
 	}
-	ok := map[string]secReq{}
-	for _, r := range o {
-		ok[r.key()] = r
-	}
+	paired := map[string]int{}
 	relaxed := map[string]bool{}
 	for _, r := range o {
-		nr, found := nk[r.key()]
-		if !found {
+		k := r.key()
+		if paired[k] >= len(nk[k]) {
 			// {A and B} → {A}: what clients send for the old requirement
 			// still meets a new one.
 			if sub := weakerReq(n, r); sub != nil {
 				relaxed[sub.key()] = true
-				w.modified(rSecurityAltRelaxed, dirAny, l, r.key(), sub.key())
+				w.modified(rSecurityAltRelaxed, dirAny, l, k, sub.key())
 				continue
 			}
-			w.removed(rSecurityAltRemoved, dirAny, l, r.key())
+			w.removed(rSecurityAltRemoved, dirAny, l, k)
 			continue
 		}
+		nr := nk[k][paired[k]]
+		paired[k]++
 		for name, scopes := range r {
 			have := stringSet(scopes)
 			want := stringSet(nr[name])
@@ -728,11 +732,40 @@ func (w *walker) security(l loc, o, n []secReq) {
 			}
 		}
 	}
+	seen := map[string]int{}
 	for _, r := range n {
-		if _, found := ok[r.key()]; !found && !relaxed[r.key()] {
-			w.added(rSecurityAltAdded, dirAny, l, r.key())
+		k := r.key()
+		if seen[k]++; seen[k] > paired[k] && !relaxed[k] {
+			w.added(rSecurityAltAdded, dirAny, l, k)
 		}
 	}
+}
+
+// unmatched is the alternatives of reqs that others lacks, scopes and all
+// (each of others matches once).
+func unmatched(reqs, others []secReq) []secReq {
+	left := map[string]int{}
+	for _, r := range others {
+		left[r.fullKey()]++
+	}
+	var out []secReq
+	for _, r := range reqs {
+		if k := r.fullKey(); left[k] > 0 {
+			left[k]--
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// fullKey names a requirement's schemes with their scopes.
+func (r secReq) fullKey() string {
+	parts := make([]string, 0, len(r))
+	for _, name := range sortedKeysOf(r) {
+		parts = append(parts, name+"["+strings.Join(sortedStrings(r[name]), ",")+"]")
+	}
+	return strings.Join(parts, "+")
 }
 
 // weakerReq is a requirement among reqs that old satisfies: each of its

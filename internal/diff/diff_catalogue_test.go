@@ -282,6 +282,8 @@ var singleCases = []singleCase{
 	{name: "security alternative relaxed", edits: []string{"security:\n  - apiKey: []\n", "security:\n  - apiKey: []\n    bearer: []\n"}, reverse: true, fires: "security-alternative-relaxed", not: []string{"security-alternative-removed", "security-alternative-added"}},
 	{name: "security alternative tightened", edits: []string{"security:\n  - apiKey: []\n", "security:\n  - apiKey: []\n    bearer: []\n"}, fires: "security-alternative-removed", not: []string{"security-alternative-relaxed"}, breaking: true},
 	{name: "security scheme swapped", edits: []string{"security:\n  - apiKey: []\n", "security:\n  - bearer: []\n"}, fires: "security-alternative-removed", breaking: true},
+	{name: "one scheme in two alternatives with other scopes", edits: []string{"        - oauth: [reports:read]\n", "        - oauth: [reports:read]\n        - oauth: [reports:write]\n"},
+		fires: "security-alternative-added", not: []string{"security-scope-added", "security-scope-removed"}},
 	{name: "scope required", edits: []string{"        - oauth: [reports:read]", "        - oauth: [reports:read, reports:write]"}, fires: "security-scope-added", not: []string{"security-scope-removed"}, breaking: true},
 	{name: "scope no longer required", edits: []string{"        - oauth: [reports:read]", "        - oauth: [reports:read, reports:write]"}, reverse: true, fires: "security-scope-removed", not: []string{"security-scope-added"}},
 	{name: "scheme added", edits: []string{"  securitySchemes:\n", "  securitySchemes:\n    basic: {type: http, scheme: basic}\n"}, fires: "security-scheme-added", not: []string{"security-scheme-removed"}},
