@@ -127,8 +127,10 @@ type Document struct {
 
 // Root returns the YAML node tree libopenapi parsed (line and column numbers
 // refer to the original bytes). Callers must not modify it. The key of a
-// $ref libopenapi must not follow (inside example data, or dangling) reads
-// "x-apilivesync-inert-ref" there; Canonical keeps the document as written.
+// $ref libopenapi must not follow (inside example data or an x- extension,
+// or dangling) reads "x-apilivesync-inert-ref" there, and a $ref to a $ref
+// inside an extension points to where that one leads; Canonical keeps the
+// document as written.
 func (d *Document) Root() *yaml.Node {
 	return d.lib.GetSpecInfo().RootNode
 }
@@ -220,8 +222,10 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 
 	cfg := datamodel.NewDocumentConfiguration()
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	// $refs in extensions (x-ms-examples) are data, never followed.
-	cfg.ExcludeExtensionRefs = true
+	// $refs in extensions (x-ms-examples) are data, never followed: the
+	// check below makes their keys inert. libopenapi's own filter would also
+	// drop real refs under names that start with x- (a header x-signature).
+	cfg.ExcludeExtensionRefs = false
 	cfg.AllowRemoteReferences = opts.AllowRemoteRefs && opts.Resolve == nil
 	// Our own pre-scan bounds alias expansion (MaxAliases), so libopenapi's
 	// fixed alias guard must not refuse what we deliberately accept.
@@ -273,10 +277,8 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 
 	// Only now, with the canonical form written, may the tree libopenapi
 	// builds its model from change.
-	for _, k := range inert {
-		k.Value = InertRefKey
-	}
-	sum := summarize(root, family, info.Version)
+	inert.apply()
+	sum := summarize(root, family, info.Version, check.external)
 	sum.Warnings, sum.MoreWarnings = check.warn.sorted(), check.warn.more
 	return &Document{
 		Source:    source,

@@ -106,7 +106,7 @@ func (w *refWalk) structure(n *yaml.Node) {
 					w.onRef(foundRef{k, v, w.path})
 				}
 			case strings.HasPrefix(key, "x-"):
-				// extension data; libopenapi skips it (ExcludeExtensionRefs)
+				w.data(v) // an extension: data, whatever it holds
 			case dataKeys[key]:
 				w.data(v)
 			case key == "examples":
@@ -116,9 +116,17 @@ func (w *refWalk) structure(n *yaml.Node) {
 					w.data(v) // a JSON Schema examples list, or Swagger 2 mime-type → value
 				}
 			case namedMaps[key] && v.Kind == yaml.MappingNode:
+				// Names are names, x- ones too (a header component called
+				// x-signature), except where the map also takes extensions.
+				ext := w.takesExtensions(key)
 				for j := 0; j+1 < len(v.Content); j += 2 {
-					w.push(v.Content[j].Value)
-					w.structure(v.Content[j+1])
+					name := v.Content[j].Value
+					w.push(name)
+					if ext && strings.HasPrefix(name, "x-") {
+						w.data(v.Content[j+1])
+					} else {
+						w.structure(v.Content[j+1])
+					}
 					w.pop()
 				}
 			default:
@@ -127,6 +135,21 @@ func (w *refWalk) structure(n *yaml.Node) {
 			w.pop()
 		}
 	}
+}
+
+// takesExtensions tells whether the named map at key (already pushed) may
+// also hold x- extensions: the Paths Object and an operation's Responses
+// Object do; components maps, properties, headers and the like hold names only.
+func (w *refWalk) takesExtensions(key string) bool {
+	switch key {
+	case "paths":
+		return len(w.path) == 1
+	case "responses":
+		// components/responses (OpenAPI 3) and top-level responses
+		// (Swagger 2) are maps of names
+		return len(w.path) > 2 || (len(w.path) == 2 && w.path[0] != "components")
+	}
+	return false
 }
 
 // exampleMap walks an OpenAPI 3 examples map: name → Example Object or Reference.
@@ -245,10 +268,56 @@ type refIssue struct {
 	msg  string
 }
 
+// marks are the changes the node tree handed to libopenapi needs, applied
+// once the canonical form is written: $ref keys it must not follow, and
+// $ref values that skip a reference inside data.
+type marks struct {
+	inert    []*yaml.Node
+	rewrites []rewrite
+}
+
+// rewrite points a $ref (val) past a $ref inside data to that data
+// reference's own target (ref).
+type rewrite struct {
+	val *yaml.Node
+	ref string
+}
+
+func (m marks) apply() {
+	for _, k := range m.inert {
+		k.Value = InertRefKey
+	}
+	for _, r := range m.rewrites {
+		r.val.Value = r.ref
+	}
+}
+
+func (m marks) empty() bool { return len(m.inert) == 0 && len(m.rewrites) == 0 }
+
+// refKey returns the key node of a mapping's $ref member, or nil.
+func refKey(n *yaml.Node) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Value == "$ref" || k.Value == InertRefKey {
+			return k
+		}
+	}
+	return nil
+}
+
+// maxRefChain bounds how many data $refs one reference is followed through.
+const maxRefChain = 32
+
 // document checks the document at key ("" for the source itself) and
-// returns the $ref keys libopenapi must not follow.
-func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth int) []*yaml.Node {
+// returns what libopenapi must not follow.
+func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth int) marks {
 	var inert []*yaml.Node
+	var rewrites []rewrite
+	// local refs whose target is itself a {$ref} mapping: judged once the
+	// walk knows which $refs are data
+	var chained []foundRef
 	where := func(r foundRef) string {
 		if key == "" {
 			return r.pointer()
@@ -272,8 +341,13 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 		kind := kindOfRef(ref)
 		switch {
 		case kind == refLocal:
-			if resolvePointer(root, ref[1:]) == nil {
+			t := resolvePointer(root, ref[1:])
+			switch {
+			case t == nil:
 				dangling(r, " in this document")
+			case refKey(t) != nil:
+				r.path = slices.Clone(r.path)
+				chained = append(chained, r)
 			}
 			return
 		case kind == refAnchor:
@@ -312,10 +386,8 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 				return
 			}
 			data := d.data
-			if len(sub) > 0 {
-				for _, k := range sub {
-					k.Value = InertRefKey
-				}
+			if !sub.empty() {
+				sub.apply()
 				if data, err = yaml.Marshal(d.node); err != nil {
 					c.issue = &refIssue{r.val, KindInvalid, fmt.Sprintf("reference %q: %v", ref, err)}
 					return
@@ -323,12 +395,61 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 			}
 			c.files[tkey] = data
 		}
-		if frag != "" && resolvePointer(d.node, frag) == nil {
-			dangling(r, " in "+tkey)
+		if frag != "" {
+			t := resolvePointer(d.node, frag)
+			switch {
+			case t == nil:
+				dangling(r, " in "+tkey)
+			case refKey(t) != nil && refKey(t).Value == InertRefKey:
+				dangling(r, " in "+tkey+" (its target is a $ref that is not followed)")
+			}
 		}
 	})
 	if c.issue != nil {
-		return nil
+		return marks{}
 	}
-	return append(inert, inData...)
+	if len(chained) > 0 {
+		data := make(map[*yaml.Node]bool, len(inData)+len(inert))
+		for _, k := range inData {
+			data[k] = true
+		}
+		for _, k := range inert {
+			data[k] = true
+		}
+		for _, r := range chained {
+			if to, ok := c.throughData(root, r.val.Value, data); !ok {
+				dangling(r, " (its target is a $ref inside data, such as an x- extension, that leads nowhere)")
+			} else if to != r.val.Value {
+				rewrites = append(rewrites, rewrite{r.val, to})
+			}
+			if c.issue != nil {
+				return marks{}
+			}
+		}
+	}
+	return marks{inert: append(inert, inData...), rewrites: rewrites}
+}
+
+// throughData follows a local ref through $refs inside data (never resolved
+// there) and returns the first target that is not one, or false when the
+// chain leaves the document, loops or points to nothing. A ref whose target
+// is a structural $ref is returned as is: that $ref is checked on its own.
+func (c *refCheck) throughData(root *yaml.Node, ref string, data map[*yaml.Node]bool) (string, bool) {
+	to := ref
+	for range maxRefChain {
+		t := resolvePointer(root, to[1:])
+		if t == nil {
+			return "", false
+		}
+		k := refKey(t)
+		if k == nil || !data[k] {
+			return to, true
+		}
+		next := lookup(t, k.Value)
+		if next == nil || next.Kind != yaml.ScalarNode || kindOfRef(next.Value) != refLocal {
+			return "", false
+		}
+		to = next.Value
+	}
+	return "", false
 }

@@ -189,6 +189,23 @@ func newRefCheck(ctx context.Context, opts Options, sourceBytes int) (*refCheck,
 	return c, nil
 }
 
+// external returns the node a reference from the source to another document
+// points to, if the check loaded that document (nil otherwise).
+func (c *refCheck) external(ref string) *yaml.Node {
+	if c.ld == nil {
+		return nil
+	}
+	key, frag, err := c.ld.target("", ref)
+	if err != nil {
+		return nil
+	}
+	d := c.ld.docs[key]
+	if d == nil || d.node == nil {
+		return nil
+	}
+	return resolvePointer(d.node, frag)
+}
+
 // configure points libopenapi at the loaded documents, served from memory.
 func (c *refCheck) configure(cfg *datamodel.DocumentConfiguration) {
 	if c.ld == nil || len(c.files) == 0 {

@@ -207,7 +207,6 @@ var httpMethods = map[string]bool{
 	"options": true, "head": true, "patch": true, "trace": true,
 }
 
-// summarize counts paths, operations and schemas.
 // scalarText is a scalar as its JSON value reads ("" for null and for
 // non-scalars), so the summary of a document and of its canonical form agree.
 func scalarText(n *yaml.Node) string {
@@ -222,7 +221,10 @@ func scalarText(n *yaml.Node) string {
 	return fmt.Sprint(v)
 }
 
-func summarize(root *yaml.Node, family, version string) Summary {
+// summarize counts paths, operations and schemas. A path item given by $ref
+// is counted where it points: in this document, or
+// in another one the check loaded (external, nil when there is none).
+func summarize(root *yaml.Node, family, version string, external func(ref string) *yaml.Node) Summary {
 	r := docRoot(root)
 	s := Summary{Family: family, Version: version}
 	if info := lookup(r, "info"); info != nil {
@@ -236,8 +238,13 @@ func summarize(root *yaml.Node, family, version string) Summary {
 			}
 			s.Paths++
 			item := deref(e.value)
-			if ref := lookup(item, "$ref"); ref != nil && strings.HasPrefix(ref.Value, "#") {
-				item = resolvePointer(root, ref.Value[1:])
+			if ref := lookup(item, "$ref"); ref != nil && ref.Kind == yaml.ScalarNode {
+				switch {
+				case strings.HasPrefix(ref.Value, "#"):
+					item = resolvePointer(root, ref.Value[1:])
+				case external != nil:
+					item = external(ref.Value)
+				}
 			}
 			if item == nil || item.Kind != yaml.MappingNode {
 				continue

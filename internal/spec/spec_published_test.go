@@ -1,0 +1,186 @@
+package spec_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/apilivesync/apilivesync/internal/spec"
+)
+
+// parseModel parses data and builds its model, failing the test on any error.
+func parseModel(t *testing.T, name string, data string, opts spec.Options) *spec.Document {
+	t.Helper()
+	doc, err := spec.Parse(name, []byte(data), opts)
+	require.NoError(t, err)
+	_, err = doc.Model()
+	require.NoError(t, err)
+	return doc
+}
+
+// Names in components maps, headers and properties that start with x- are
+// names, not extensions: references to them resolve wherever they are made.
+func TestComponentNamesStartingWithX(t *testing.T) {
+	const api = `openapi: 3.1.0
+info: {title: hooks, version: "1"}
+paths:
+  /hook:
+    post:
+      parameters: [{$ref: '#/components/parameters/x-trace'}]
+      responses:
+        "200": {$ref: '#/components/responses/Accepted'}
+        x-internal-note: {$ref: '#/components/responses/Nowhere'}
+  x-unlisted: {$ref: '#/nowhere/at/all'}
+components:
+  headers:
+    x-hook-signature:
+      description: HMAC of the body
+      schema: {type: string}
+  parameters:
+    x-trace: {name: x-trace, in: header, schema: {$ref: '#/components/schemas/x-token'}}
+  schemas:
+    x-token: {type: string, minLength: 8}
+    Event:
+      type: object
+      properties:
+        x-kind: {$ref: '#/components/schemas/x-token'}
+  responses:
+    Accepted:
+      description: taken
+      headers:
+        x-hook-signature: {$ref: '#/components/headers/x-hook-signature'}
+`
+	doc := parseModel(t, "hooks", api, spec.Options{Strict: true})
+	require.Empty(t, doc.Summary.Warnings)
+	require.Equal(t, 1, doc.Summary.Paths, "x-unlisted is an extension of paths")
+	require.Equal(t, 1, doc.Summary.Operations)
+	lib, err := doc.Model()
+	require.NoError(t, err)
+	m, err := lib.BuildV3Model()
+	require.NoError(t, err)
+	h := m.Model.Components.Responses.GetOrZero("Accepted").Headers.GetOrZero("x-hook-signature")
+	require.NotNil(t, h)
+	require.Equal(t, "HMAC of the body", h.Description)
+	p := m.Model.Components.Schemas.GetOrZero("Event").Schema().Properties.GetOrZero("x-kind").Schema()
+	require.Equal(t, int64(8), *p.MinLength)
+
+	// a name is still checked: a missing x- component is a dangling ref
+	broken := `openapi: 3.0.3
+info: {title: hooks, version: "1"}
+paths: {}
+components:
+  responses:
+    Accepted:
+      description: taken
+      headers:
+        x-sig: {$ref: '#/components/headers/x-sig'}
+`
+	doc = parseModel(t, "hooks", broken, spec.Options{})
+	require.Len(t, doc.Summary.Warnings, 1)
+	require.Equal(t, "/components/responses/Accepted/headers/x-sig/$ref", doc.Summary.Warnings[0].Pointer)
+}
+
+// A $ref inside an x- extension is data: never resolved, never a warning,
+// wherever the extension sits. A real $ref that points into an extension is
+// checked like any other, through data $refs it lands on.
+func TestExtensionRefsAreData(t *testing.T) {
+	const api = `openapi: 3.0.3
+info: {title: shop, version: "1"}
+paths: {}
+components:
+  x-rules:
+    catalog: {$ref: '../rules.yaml'}
+    list:
+      - {$ref: '#/components/x-rules/catalog/Resale'}
+    Plain: {type: string, maxLength: 3}
+    Alias: {$ref: '#/components/schemas/Count'}
+    Lost: {$ref: '#/components/schemas/Gone'}
+    Away: {$ref: 'elsewhere.yaml#/Thing'}
+  schemas:
+    Count:
+      type: integer
+      x-audit: {$ref: '#/components/schemas/NotThere'}
+      x-rule-list: [{$ref: '#/components/x-rules/catalog/Resale'}]
+    Code: {$ref: '#/components/x-rules/Plain'}
+    Counted: {$ref: '#/components/x-rules/Alias'}
+    Lost: {$ref: '#/components/x-rules/Lost'}
+    Away: {$ref: '#/components/x-rules/Away'}
+`
+	doc := parseModel(t, "shop", api, spec.Options{})
+	got := map[string]string{}
+	for _, w := range doc.Summary.Warnings {
+		got[w.Pointer] = w.Message
+	}
+	require.Len(t, got, 2, "warnings: %+v", doc.Summary.Warnings)
+	require.Contains(t, got["/components/schemas/Lost/$ref"], "inside data")
+	require.Contains(t, got["/components/schemas/Away/$ref"], "inside data")
+	require.Contains(t, string(doc.Canonical), `"$ref": "#/components/schemas/NotThere"`, "canonical keeps the document as written")
+	require.Contains(t, string(doc.Canonical), `"$ref": "#/components/x-rules/Alias"`)
+
+	lib, err := doc.Model()
+	require.NoError(t, err)
+	m, err := lib.BuildV3Model()
+	require.NoError(t, err)
+	schemas := m.Model.Components.Schemas
+	require.Equal(t, int64(3), *schemas.GetOrZero("Code").Schema().MaxLength, "a ref into an extension resolves")
+	require.Equal(t, []string{"integer"}, schemas.GetOrZero("Counted").Schema().Type, "through the extension's own $ref")
+
+	_, err = spec.Parse("shop", []byte(api), spec.Options{Strict: true})
+	var se *spec.Error
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, spec.KindBrokenRef, se.Kind)
+
+	// without the refs into it, the extension alone never fails, even strict
+	const quiet = `openapi: 3.0.3
+info: {title: shop, version: "1"}
+paths: {}
+components:
+  x-rules:
+    catalog: {$ref: '../rules.yaml'}
+  schemas:
+    Count:
+      type: integer
+      x-audit: {$ref: '#/components/schemas/NotThere'}
+`
+	doc = parseModel(t, "shop", quiet, spec.Options{Strict: true})
+	require.Empty(t, doc.Summary.Warnings)
+}
+
+// A path item in its own file may carry file $refs in extensions (code
+// samples): data, never read. Its operations count.
+func TestPathItemFilesWithExtensionRefs(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "api/openapi.yaml", `openapi: 3.1.0
+info: {title: cafe, version: "1"}
+paths:
+  /menu:
+    $ref: paths/menu.yaml
+  /orders:
+    $ref: paths/orders.yaml#/item
+`)
+	writeFile(t, dir, "api/paths/menu.yaml", `get:
+  x-codeSamples:
+    - lang: shell
+      source: {$ref: ../samples/menu.sh}
+    - lang: go
+      source: {$ref: ../samples/missing.go}
+  responses:
+    "200": {description: the menu}
+post:
+  responses:
+    "201": {description: added}
+`)
+	writeFile(t, dir, "api/paths/orders.yaml", `item:
+  get:
+    x-note: {$ref: '#/nowhere'}
+    responses:
+      "200": {description: orders}
+`)
+	writeFile(t, dir, "api/samples/menu.sh", "curl https://cafe.example/menu\n")
+	file := filepath.Join(dir, "api", "openapi.yaml")
+	doc := parseFile(t, file, fileOptions(file))
+	require.Empty(t, doc.Summary.Warnings)
+	require.Equal(t, 2, doc.Summary.Paths)
+	require.Equal(t, 3, doc.Summary.Operations)
+}
