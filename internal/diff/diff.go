@@ -12,11 +12,13 @@ package diff
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/apilivesync/apilivesync/internal/spec"
 	"github.com/pb33f/go-yaml"
+	"github.com/pb33f/libopenapi"
 )
 
 // Change is one difference between two documents.
@@ -69,18 +71,6 @@ const (
 	LevelOff = "off"
 )
 
-// FamilyMismatchError refuses to compare Swagger 2 with OpenAPI 3.
-type FamilyMismatchError struct {
-	Old, New             string
-	OldFamily, NewFamily string
-}
-
-// Error says which documents and families, and what to do.
-func (e *FamilyMismatchError) Error() string {
-	return fmt.Sprintf("diff %q against %q: cannot diff %s against %s: convert one of them first",
-		e.Old, e.New, e.OldFamily, e.NewFamily)
-}
-
 // Compare reports the changes from old to new. Documents keep their
 // libopenapi model, so comparing a parsed Document again does not re-parse
 // it. A nil rules means DefaultRules.
@@ -89,9 +79,6 @@ func Compare(old, new *spec.Document, rules *Rules) (*Report, error) {
 		rules = DefaultRules()
 	}
 	of, nf := old.Summary.Family, new.Summary.Family
-	if (of == spec.FamilySwagger2) != (nf == spec.FamilySwagger2) {
-		return nil, &FamilyMismatchError{Old: old.Source, New: new.Source, OldFamily: of, NewFamily: nf}
-	}
 	lo, err := old.Model()
 	if err != nil {
 		return nil, fmt.Errorf("diff %q against %q: %w", old.Source, new.Source, err)
@@ -100,21 +87,13 @@ func Compare(old, new *spec.Document, rules *Rules) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diff %q against %q: %w", old.Source, new.Source, err)
 	}
-	var ao, an *api
-	if of == spec.FamilySwagger2 {
-		mo, _ := lo.BuildV2Model() // built and cached by Model
-		mn, _ := ln.BuildV2Model()
-		if mo == nil || mn == nil {
-			return nil, fmt.Errorf("diff %q against %q: no Swagger 2 model", old.Source, new.Source)
-		}
-		ao, an = fromV2(&mo.Model, old.Root()), fromV2(&mn.Model, new.Root())
-	} else {
-		mo, _ := lo.BuildV3Model()
-		mn, _ := ln.BuildV3Model()
-		if mo == nil || mn == nil {
-			return nil, fmt.Errorf("diff %q against %q: no OpenAPI 3 model", old.Source, new.Source)
-		}
-		ao, an = fromV3(&mo.Model, old.Root()), fromV3(&mn.Model, new.Root())
+	ao, err := apiOf(old, lo)
+	if err != nil {
+		return nil, fmt.Errorf("diff %q against %q: %w", old.Source, new.Source, err)
+	}
+	an, err := apiOf(new, ln)
+	if err != nil {
+		return nil, fmt.Errorf("diff %q against %q: %w", old.Source, new.Source, err)
 	}
 	w := newWalker(old.Root(), new.Root())
 	if err := w.walk(ao, an); err != nil {
@@ -251,4 +230,22 @@ func typedValue(s string, node *yaml.Node) any {
 func jsonNumber(s string) bool {
 	var n json.Number
 	return json.Unmarshal([]byte(s), &n) == nil
+}
+
+// apiOf maps a document's model onto what the walker compares: Swagger 2
+// and OpenAPI 3 alike, so a document that moved from one to the other
+// diffs too.
+func apiOf(d *spec.Document, m libopenapi.Document) (*api, error) {
+	if d.Summary.Family == spec.FamilySwagger2 {
+		mv, _ := m.BuildV2Model() // built and cached by Model
+		if mv == nil {
+			return nil, errors.New("no Swagger 2 model")
+		}
+		return fromV2(&mv.Model, d.Root()), nil
+	}
+	mv, _ := m.BuildV3Model()
+	if mv == nil {
+		return nil, errors.New("no OpenAPI 3 model")
+	}
+	return fromV3(&mv.Model, d.Root()), nil
 }

@@ -175,19 +175,29 @@ func (w *walker) api(o, n *api) {
 
 // namedSchemas reports named schemas added or removed, used or not (their
 // uses are judged where they are used).
+// They match by name, so definitions/Pet is components/schemas/Pet when a
+// document moves from Swagger 2 to OpenAPI 3.
 func (w *walker) namedSchemas(o, n map[string]*base.SchemaProxy) {
+	on, nn := schemaNames(o), schemaNames(n)
 	for _, ref := range sortedKeysOf(n) {
-		if _, ok := o[ref]; !ok {
-			segs := refSegs(ref)
+		if segs := refSegs(ref); !on[segs[len(segs)-1]] {
 			w.added(rComponentAdded, dirAny, loc{segs, segs}, segs[len(segs)-1])
 		}
 	}
 	for _, ref := range sortedKeysOf(o) {
-		if _, ok := n[ref]; !ok {
-			segs := refSegs(ref)
+		if segs := refSegs(ref); !nn[segs[len(segs)-1]] {
 			w.removed(rComponentRemoved, dirAny, loc{segs, segs}, segs[len(segs)-1])
 		}
 	}
+}
+
+func schemaNames(m map[string]*base.SchemaProxy) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for ref := range m {
+		segs := refSegs(ref)
+		out[segs[len(segs)-1]] = true
+	}
+	return out
 }
 
 func docMap(root *yaml.Node) *yaml.Node {
@@ -484,6 +494,11 @@ func primitive(p *param) bool {
 	return true
 }
 
+// queryStyle says a style writes a single value as name=value.
+func queryStyle(style string) bool {
+	return style == "form" || style == "spaceDelimited" || style == "pipeDelimited"
+}
+
 func (w *walker) param(o, n *param, dir direction) {
 	w.softly(reservedHeader(o) && reservedHeader(n), func() { w.paramBody(o, n, dir) })
 }
@@ -497,7 +512,10 @@ func (w *walker) paramBody(o, n *param, dir direction) {
 		w.modified(rParamBecameOptional, dir, l.at("required"), true, false)
 	}
 	if o.style != n.style {
-		w.modified(rParamStyleChanged, dir, l.at("style"), o.style, n.style)
+		// a single value reads name=value in each of the query styles
+		w.softly(primitive(o) && primitive(n) && queryStyle(o.style) && queryStyle(n.style), func() {
+			w.modified(rParamStyleChanged, dir, l.at("style"), o.style, n.style)
+		})
 	}
 	if o.explode != n.explode {
 		w.softly(primitive(o) && primitive(n), func() {

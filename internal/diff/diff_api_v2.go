@@ -138,11 +138,7 @@ func paramV2(at []string, p *v2.Parameter, tmpl []string) *param {
 			}
 		}
 	}
-	// collectionFormat plays the part of style and explode
-	out.style = p.CollectionFormat
-	if out.style == "" {
-		out.style = "csv"
-	}
+	out.style, out.explode = collectionStyle(p.CollectionFormat, p.In)
 	s := &base.Schema{Format: p.Format, Pattern: p.Pattern, Enum: p.Enum, Default: p.Default,
 		Maximum: intF(p.Maximum), Minimum: intF(p.Minimum), MaxLength: intI(p.MaxLength), MinLength: intI(p.MinLength),
 		MaxItems: intI(p.MaxItems), MinItems: intI(p.MinItems), UniqueItems: p.UniqueItems, MultipleOf: intF(p.MultipleOf)}
@@ -236,4 +232,25 @@ func responseV2(at []string, r *v2.Response, produces []string, producesAt []str
 		out.headers[name] = &header{at: hat, description: h.Description, schema: base.CreateSchemaProxy(s), schemaAt: hat}
 	}
 	return out
+}
+
+// collectionStyle is the OpenAPI 3 style and explode a Swagger 2
+// collectionFormat stands for (csv by default), so a parameter keeps its
+// meaning when a document moves from one to the other. tsv has no
+// OpenAPI 3 twin and stays as it is.
+func collectionStyle(format, in string) (style string, explode bool) {
+	switch format {
+	case "", "csv":
+		if in == "path" || in == "header" {
+			return "simple", false
+		}
+		return "form", false
+	case "ssv":
+		return "spaceDelimited", false
+	case "pipes":
+		return "pipeDelimited", false
+	case "multi":
+		return "form", true
+	}
+	return format, false
 }

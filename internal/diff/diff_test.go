@@ -146,13 +146,27 @@ func TestSameAPIDifferentTextHasNoChanges(t *testing.T) {
 	}
 }
 
-func TestFamilyMismatch(t *testing.T) {
+// A document that moved from Swagger 2 to OpenAPI 3 diffs like any other
+// pair: definitions/Pet is components/schemas/Pet, a collectionFormat is
+// its style, and only what changed on the wire is reported.
+func TestSwagger2AgainstOpenAPI3(t *testing.T) {
 	v2 := parseFixture(t, "legacy", readFile(t, filepath.Join("testdata", "real", "oai-v2-petstore.yaml")))
 	v3 := parseFixture(t, "modern", readFile(t, filepath.Join("testdata", "real", "oai-v3-petstore.json")))
-	_, err := Compare(v2, v3, nil)
-	var fm *FamilyMismatchError
-	require.ErrorAs(t, err, &fm)
-	require.Equal(t, `diff "legacy" against "modern": cannot diff swagger2 against openapi3.0: convert one of them first`, err.Error())
+	rep, err := Compare(v2, v3, nil)
+	require.NoError(t, err)
+	require.Equal(t, "swagger2", rep.OldFamily)
+	require.Equal(t, "openapi3.0", rep.NewFamily)
+	got := rulesIn(rep)
+	require.NotContains(t, got, "component-schema-added", "same names: %+v", rep.Changes)
+	require.NotContains(t, got, "component-schema-removed")
+	require.NotContains(t, got, "request-parameter-style-changed")
+	// what did change: showPetById returns one Pet, not Pets; POST /pets takes a body
+	require.Contains(t, got, "response-type-changed")
+	require.Contains(t, got, "request-body-added-required")
+
+	same, err := Compare(v2, v2, nil)
+	require.NoError(t, err)
+	require.Zero(t, same.Total)
 }
 
 func TestReportFormats(t *testing.T) {
