@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"github.com/apilivesync/apilivesync/internal/jsonptr"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,7 +49,11 @@ func (w *walker) schema(l loc, dir direction, op, np *base.SchemaProxy) {
 		return
 	}
 	w.depth++
-	w.schemaBody(proxyLoc(l, op, np), dir, typeUnion(os), typeUnion(ns))
+	if !w.switched(op, np) {
+		// the same component on both sides (or renamed): report there, once
+		l = proxyLoc(l, op, np)
+	}
+	w.schemaBody(l, dir, typeUnion(os), typeUnion(ns))
 	w.depth--
 }
 
@@ -1157,4 +1162,40 @@ func mappingRef(v string) string {
 		return v
 	}
 	return "#/components/schemas/" + v
+}
+
+// switched says a $ref now names another component that both documents
+// have (a response that returned Status now returns Error): what differs
+// between the two belongs to the place that switched, not to either
+// component, which did not change.
+func (w *walker) switched(op, np *base.SchemaProxy) bool {
+	oref, nref := op.GetReference(), np.GetReference()
+	if oref == "" || nref == "" || !pureRef(op) || !pureRef(np) {
+		return false
+	}
+	on, nn := refSegs(oref), refSegs(nref)
+	if len(on) == 0 || len(nn) == 0 || on[len(on)-1] == nn[len(nn)-1] {
+		return false
+	}
+	_, oldStays := w.newSchemas[w.sameName(oref, w.newSchemas)]
+	_, newWas := w.oldSchemas[w.sameName(nref, w.oldSchemas)]
+	return oldStays || newWas
+}
+
+// sameName is the ref among schemas that names the same component as ref
+// (definitions/X and components/schemas/X alike), or "".
+func (w *walker) sameName(ref string, schemas map[string]*base.SchemaProxy) string {
+	if _, ok := schemas[ref]; ok {
+		return ref
+	}
+	segs := refSegs(ref)
+	if len(segs) == 0 {
+		return ""
+	}
+	for _, prefix := range []string{"#/components/schemas/", "#/definitions/"} {
+		if r := prefix + jsonptr.Escape(segs[len(segs)-1]); schemas[r] != nil {
+			return r
+		}
+	}
+	return ""
 }

@@ -244,3 +244,20 @@ func TestCompareConcurrently(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// A response whose $ref switches to another component both documents have
+// is reported where it switched: neither component changed.
+func TestRefSwitchIsReportedWhereItSwitched(t *testing.T) {
+	doc := func(ref string) string {
+		return "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /rollback:\n    post:\n      responses:\n        \"200\":\n          description: ok\n" +
+			"          content:\n            application/json:\n              schema: {$ref: \"#/components/schemas/" + ref + "\"}\n" +
+			"components:\n  schemas:\n    DeploymentStatus: {type: object, properties: {replicas: {type: integer}}}\n" +
+			"    Status: {type: object, properties: {code: {type: integer}}}\n"
+	}
+	rep := compareText(t, doc("DeploymentStatus"), doc("Status"))
+	require.NotEmpty(t, rep.Changes)
+	for _, c := range rep.Changes {
+		require.True(t, strings.HasPrefix(c.Pointer, "/paths/~1rollback/post/responses/200/content/application~1json/schema"), "%s %s", c.Rule, c.Pointer)
+	}
+	require.Contains(t, rulesIn(rep), "response-optional-property-removed")
+}
