@@ -163,7 +163,7 @@ func addPath(m map[string]*pathEntry, e *pathEntry) {
 func (w *walker) api(o, n *api) {
 	w.oldSchemas, w.newSchemas = o.schemas, n.schemas
 	w.pathSet(o.paths, n.paths, dirRequest)
-	w.pathSet(o.webhooks, n.webhooks, dirResponse) // the provider sends webhook requests
+	w.pathSet(o.webhooks, n.webhooks, dirResponse) // webhooks: the provider sends the requests
 	w.schemes(o.schemes, n.schemes)
 	w.servers(loc{o.serversAt, n.serversAt}, o.servers, n.servers)
 	w.rawMap(at("info"), mapValue(docMap(o.root), "info"), mapValue(docMap(n.root), "info"))
@@ -278,18 +278,27 @@ func sortedKeysOf[V any](m map[string]V) []string {
 }
 
 func (w *walker) pathSet(o, n map[string]*pathEntry, dir direction) {
+	webhooks := dir == dirResponse
 	for _, k := range sortedKeysOf(o) {
 		op := o[k]
 		np, ok := n[k]
 		if !ok {
-			w.softly(allUnstable(op), func() { w.removed(pathRemoval(op), dirAny, loc{op.at, op.at}, op.raw) })
+			r := pathRemoval(op)
+			if webhooks {
+				r = rWebhookRemoved
+			}
+			w.softly(allUnstable(op), func() { w.removed(r, dirAny, loc{op.at, op.at}, op.raw) })
 			continue
 		}
 		w.path(loc{op.at, np.at}, op, np, dir)
 	}
+	added := rPathAdded
+	if webhooks {
+		added = rWebhookAdded
+	}
 	for _, k := range sortedKeysOf(n) {
 		if _, ok := o[k]; !ok {
-			w.added(rPathAdded, dirAny, loc{n[k].at, n[k].at}, n[k].raw)
+			w.added(added, dirAny, loc{n[k].at, n[k].at}, n[k].raw)
 		}
 	}
 }

@@ -89,6 +89,8 @@ var (
 	rPathRemoved               = def("path-removed", E, "A path was removed without being deprecated first: its callers now get 404.")
 	rPathRemovedDeprecated     = def("path-removed-after-deprecation", W, "A path whose operations were all deprecated was removed: callers that ignored the deprecation fail.")
 	rPathRemovedBeforeSunset   = def("path-removed-before-sunset", E, "A deprecated path was removed before the x-sunset date of one of its operations: clients were promised it until then.")
+	rWebhookAdded              = def("webhook-added", I, "A new webhook (OpenAPI 3.1): subscribers may receive a new kind of call.")
+	rWebhookRemoved            = def("webhook-removed", E, "A webhook was removed: subscribers no longer receive the calls their integration waits for.")
 	rPathParamRenamed          = def("path-parameter-renamed", I, "A path template parameter was renamed (/users/{id} → /users/{userId}): the URL clients build is the same.")
 	rOperationAdded            = def("operation-added", I, "A new operation: nothing existing changes.")
 	rOperationRemoved          = def("operation-removed", E, "An operation was removed without being deprecated first: its callers now fail.")
