@@ -184,3 +184,101 @@ post:
 	require.Equal(t, 2, doc.Summary.Paths)
 	require.Equal(t, 3, doc.Summary.Operations)
 }
+
+// Some published specs give a whole components map, a properties map or an
+// examples map as a $ref to a file. That is not OpenAPI, but with file refs
+// allowed the map is read from its file, whose own refs resolve there.
+func TestWholeMapRefs(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "openapi.yaml", `openapi: 3.1.0
+info: {title: mail, version: "1"}
+security: [{key: []}]
+paths:
+  /letters:
+    post:
+      requestBody: {$ref: '#/components/requestBodies/Letter'}
+      responses:
+        "200":
+          description: sent
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Receipt'}
+              examples: {$ref: './parts/examples.yaml'}
+components:
+  securitySchemes: {$ref: './parts/security.yaml'}
+  schemas: {$ref: './parts/schemas.yaml'}
+  requestBodies:
+    $ref: './parts/bodies.yaml'
+    Extra: {content: {text/plain: {schema: {type: string}}}}
+`)
+	writeFile(t, dir, "parts/security.yaml", "key: {type: apiKey, in: header, name: X-Key}\n")
+	writeFile(t, dir, "parts/schemas.yaml", `Receipt:
+  type: object
+  properties:
+    $ref: './fields.yaml#/receipt'
+Letter:
+  type: object
+  properties:
+    to: {$ref: '#/Address'}
+Address: {type: string, format: email}
+`)
+	writeFile(t, dir, "parts/fields.yaml", "receipt:\n  id: {type: string, maxLength: 12}\n  at: {type: string, format: date-time}\n")
+	writeFile(t, dir, "parts/bodies.yaml", "Letter:\n  content:\n    application/json:\n      schema: {$ref: './schemas.yaml#/Letter'}\n")
+	writeFile(t, dir, "parts/examples.yaml", "short: {value: {id: abc}}\n")
+	file := filepath.Join(dir, "openapi.yaml")
+	doc := parseFile(t, file, spec.Options{AllowFileRefs: true, BaseDir: dir, Strict: true})
+	require.Equal(t, 3, doc.Summary.Schemas)
+	require.NotContains(t, string(doc.Canonical), "schemas.yaml#/Receipt", "canonical keeps the document as written")
+
+	lib, err := doc.Model()
+	require.NoError(t, err)
+	m, err := lib.BuildV3Model()
+	require.NoError(t, err)
+	c := m.Model.Components
+	require.Equal(t, "X-Key", c.SecuritySchemes.GetOrZero("key").Name)
+	require.NotNil(t, c.RequestBodies.GetOrZero("Extra"))
+	to := c.RequestBodies.GetOrZero("Letter").Content.GetOrZero("application/json").Schema.Schema().Properties.GetOrZero("to").Schema()
+	require.Equal(t, "email", to.Format, "a ref inside the map's file resolves there")
+	receipt := c.Schemas.GetOrZero("Receipt").Schema()
+	require.Equal(t, int64(12), *receipt.Properties.GetOrZero("id").Schema().MaxLength, "properties read from their file")
+	resp := m.Model.Paths.PathItems.GetOrZero("/letters").Post.Responses.Codes.GetOrZero("200").Content.GetOrZero("application/json")
+	require.NotNil(t, resp.Examples.GetOrZero("short"))
+
+	// without file refs, the refusal names the map
+	_, err = spec.Parse("mail", readFile(t, dir, "openapi.yaml"), spec.Options{})
+	var se *spec.Error
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, spec.KindRefNotAllowed, se.Kind)
+	require.Equal(t, 14, se.Line)
+	require.Contains(t, err.Error(), `stands for the whole examples map`)
+	_, err = spec.Parse("mail", []byte("openapi: 3.0.3\ninfo: {title: m, version: '1'}\npaths: {}\ncomponents:\n  securitySchemes: {$ref: './parts/security.yaml'}\n"), spec.Options{})
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, err.Error(), `"./parts/security.yaml" at /components/securitySchemes/$ref stands for the whole securitySchemes map`)
+
+	// a missing file, or one that is not a map, is a dangling ref
+	writeFile(t, dir, "broken.yaml", `openapi: 3.0.3
+info: {title: mail, version: "1"}
+paths: {}
+components:
+  schemas: {$ref: './parts/nothing.yaml'}
+  parameters: {$ref: './parts/fields.yaml#/receipt/id/type'}
+`)
+	doc = parseFile(t, filepath.Join(dir, "broken.yaml"), spec.Options{AllowFileRefs: true, BaseDir: dir})
+	got := map[string]string{}
+	for _, w := range doc.Summary.Warnings {
+		got[w.Pointer] = w.Message
+	}
+	require.Len(t, got, 2, "warnings: %+v", doc.Summary.Warnings)
+	require.Contains(t, got["/components/parameters/$ref"], "not one")
+	require.Contains(t, got["/components/schemas/$ref"], "nothing.yaml")
+
+	// a property called $ref is a property when its value is a schema
+	doc = parseModel(t, "props", `openapi: 3.1.0
+info: {title: p, version: "1"}
+paths: {}
+components:
+  schemas:
+    Odd: {type: object, properties: {$ref: {type: string}}}
+`, spec.Options{Strict: true})
+	require.Empty(t, doc.Summary.Warnings)
+}

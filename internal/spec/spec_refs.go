@@ -51,10 +51,18 @@ var namedMaps = map[string]bool{
 var dataKeys = map[string]bool{"example": true, "default": true, "enum": true, "const": true}
 
 // foundRef is a structural $ref: key and value nodes and the path of the
-// $ref member, valid only during the callback.
+// $ref member, valid only during the callback. whole is set when the $ref
+// stands for a whole map of names (components/schemas: {$ref: file}), which
+// OpenAPI does not allow but published specs do: it is that map.
 type foundRef struct {
 	key, val *yaml.Node
 	path     []string
+	whole    *yaml.Node
+}
+
+// refString tells whether n is a string scalar (a $ref value).
+func refString(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str"
 }
 
 // pointer renders the path as a JSON pointer (only when a message needs it).
@@ -103,7 +111,7 @@ func (w *refWalk) structure(n *yaml.Node) {
 			switch {
 			case key == "$ref":
 				if v.Kind == yaml.ScalarNode {
-					w.onRef(foundRef{k, v, w.path})
+					w.onRef(foundRef{key: k, val: v, path: w.path})
 				}
 			case strings.HasPrefix(key, "x-"):
 				w.data(v) // an extension: data, whatever it holds
@@ -118,14 +126,21 @@ func (w *refWalk) structure(n *yaml.Node) {
 			case namedMaps[key] && v.Kind == yaml.MappingNode:
 				// Names are names, x- ones too (a header component called
 				// x-signature), except where the map also takes extensions.
+				// A string under the name $ref is a reference to the whole
+				// map (a property called $ref would be a schema, an object),
+				// except in maps whose values are strings anyway.
 				ext := w.takesExtensions(key)
+				whole := key != "mapping" && key != "scopes"
 				for j := 0; j+1 < len(v.Content); j += 2 {
-					name := v.Content[j].Value
+					name, val := v.Content[j].Value, v.Content[j+1]
 					w.push(name)
-					if ext && strings.HasPrefix(name, "x-") {
-						w.data(v.Content[j+1])
-					} else {
-						w.structure(v.Content[j+1])
+					switch {
+					case whole && name == "$ref" && refString(val):
+						w.onRef(foundRef{key: v.Content[j], val: val, path: w.path, whole: v})
+					case ext && strings.HasPrefix(name, "x-"):
+						w.data(val)
+					default:
+						w.structure(val)
 					}
 					w.pop()
 				}
@@ -157,13 +172,15 @@ func (w *refWalk) exampleMap(n *yaml.Node) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		ex := n.Content[i+1]
 		w.push(n.Content[i].Value)
-		if ex.Kind == yaml.MappingNode {
+		if n.Content[i].Value == "$ref" && refString(ex) {
+			w.onRef(foundRef{key: n.Content[i], val: ex, path: w.path, whole: n})
+		} else if ex.Kind == yaml.MappingNode {
 			for j := 0; j+1 < len(ex.Content); j += 2 {
 				k, v := ex.Content[j], ex.Content[j+1]
 				w.push(k.Value)
 				switch {
 				case k.Value == "$ref" && v.Kind == yaml.ScalarNode:
-					w.onRef(foundRef{k, v, w.path})
+					w.onRef(foundRef{key: k, val: v, path: w.path})
 				case k.Value == "value", k.Value == "dataValue":
 					w.data(v)
 				}
@@ -274,6 +291,41 @@ type refIssue struct {
 type marks struct {
 	inert    []*yaml.Node
 	rewrites []rewrite
+	expands  []expansion
+}
+
+// expansion replaces a $ref standing for a whole map (m, its key refKey)
+// with one $ref per name of the map it points to (target), so libopenapi,
+// which refuses the former, reads each member where it is defined.
+type expansion struct {
+	m, refKey, target *yaml.Node
+	ref               string
+}
+
+func (e expansion) apply() {
+	doc, frag, _ := strings.Cut(e.ref, "#")
+	pos := e.refKey
+	out := make([]*yaml.Node, 0, len(e.m.Content)+2*len(e.target.Content))
+	own := map[string]bool{}
+	for i := 0; i+1 < len(e.m.Content); i += 2 {
+		if e.m.Content[i] != e.refKey {
+			own[e.m.Content[i].Value] = true
+			out = append(out, e.m.Content[i], e.m.Content[i+1])
+		}
+	}
+	scalar := func(v string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: pos.Line, Column: pos.Column}
+	}
+	for _, en := range entries(e.target) {
+		if own[en.key] || en.key == "$ref" || en.key == InertRefKey {
+			continue // siblings of the $ref win, as a bundler has it
+		}
+		ref := doc + "#" + frag + "/" + jsonptr.Escape(en.key)
+		val := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: pos.Line, Column: pos.Column,
+			Content: []*yaml.Node{scalar("$ref"), scalar(ref)}}
+		out = append(out, scalar(en.key), val)
+	}
+	e.m.Content = out
 }
 
 // rewrite points a $ref (val) past a $ref inside data to that data
@@ -290,9 +342,14 @@ func (m marks) apply() {
 	for _, r := range m.rewrites {
 		r.val.Value = r.ref
 	}
+	for _, e := range m.expands {
+		e.apply()
+	}
 }
 
-func (m marks) empty() bool { return len(m.inert) == 0 && len(m.rewrites) == 0 }
+func (m marks) empty() bool {
+	return len(m.inert) == 0 && len(m.rewrites) == 0 && len(m.expands) == 0
+}
 
 // refKey returns the key node of a mapping's $ref member, or nil.
 func refKey(n *yaml.Node) *yaml.Node {
@@ -315,9 +372,11 @@ const maxRefChain = 32
 func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth int) marks {
 	var inert []*yaml.Node
 	var rewrites []rewrite
+	var expands []expansion
 	// local refs whose target is itself a {$ref} mapping: judged once the
-	// walk knows which $refs are data
-	var chained []foundRef
+	// walk knows which $refs are data; local refs that point to nothing
+	// yet, which may lead through a $ref standing for a whole map
+	var chained, missing []foundRef
 	where := func(r foundRef) string {
 		if key == "" {
 			return r.pointer()
@@ -333,6 +392,14 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 		c.warn.add(Warning{Pointer: where(r), Line: r.val.Line, Column: r.val.Column, Message: msg})
 		inert = append(inert, r.key)
 	}
+	// whole checks the target of a $ref standing for a whole map.
+	whole := func(r foundRef, t *yaml.Node) {
+		if t.Kind != yaml.MappingNode {
+			dangling(r, " (it stands for the whole map, and its target is not one)")
+			return
+		}
+		expands = append(expands, expansion{m: r.whole, refKey: r.key, target: t, ref: r.val.Value})
+	}
 	inData := walkRefs(root, swagger2, func(r foundRef) {
 		if c.issue != nil {
 			return
@@ -344,7 +411,10 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 			t := resolvePointer(root, ref[1:])
 			switch {
 			case t == nil:
-				dangling(r, " in this document")
+				r.path = slices.Clone(r.path)
+				missing = append(missing, r)
+			case r.whole != nil:
+				whole(r, t)
 			case refKey(t) != nil:
 				r.path = slices.Clone(r.path)
 				chained = append(chained, r)
@@ -356,6 +426,9 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 			if !c.opts.AllowRemoteRefs {
 				c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("remote reference %q (remote refs are disabled)", ref)}
 			}
+			return
+		case c.ld == nil && r.whole != nil:
+			c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("file reference %q at %s stands for the whole %s map, which OpenAPI does not allow; such a map is read only when file refs are enabled (they are disabled)", ref, where(r), r.path[len(r.path)-2])}
 			return
 		case c.ld == nil:
 			c.issue = &refIssue{r.val, KindRefNotAllowed, fmt.Sprintf("file reference %q (file refs are disabled)", ref)}
@@ -395,11 +468,13 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 			}
 			c.files[tkey] = data
 		}
-		if frag != "" {
+		if frag != "" || r.whole != nil {
 			t := resolvePointer(d.node, frag)
 			switch {
 			case t == nil:
 				dangling(r, " in "+tkey)
+			case r.whole != nil:
+				whole(r, t)
 			case refKey(t) != nil && refKey(t).Value == InertRefKey:
 				dangling(r, " in "+tkey+" (its target is a $ref that is not followed)")
 			}
@@ -407,6 +482,14 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 	})
 	if c.issue != nil {
 		return marks{}
+	}
+	for _, r := range missing {
+		if len(expands) == 0 || resolveThrough(root, r.val.Value[1:], expands) == nil {
+			dangling(r, " in this document")
+		}
+		if c.issue != nil {
+			return marks{}
+		}
 	}
 	if len(chained) > 0 {
 		data := make(map[*yaml.Node]bool, len(inData)+len(inert))
@@ -427,7 +510,18 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 			}
 		}
 	}
-	return marks{inert: append(inert, inData...), rewrites: rewrites}
+	return marks{inert: append(inert, inData...), rewrites: rewrites, expands: expands}
+}
+
+// resolveThrough is resolvePointer for a document whose $refs standing for
+// whole maps are not expanded yet: a name missing from such a map is looked
+// up in the map it points to.
+func resolveThrough(root *yaml.Node, ptr string, expands []expansion) *yaml.Node {
+	via := make(map[*yaml.Node]*yaml.Node, len(expands))
+	for _, e := range expands {
+		via[e.m] = e.target
+	}
+	return resolvePointerVia(root, ptr, via)
 }
 
 // throughData follows a local ref through $refs inside data (never resolved

@@ -169,6 +169,12 @@ func lookup(m *yaml.Node, key string) *yaml.Node {
 
 // resolvePointer resolves an RFC 6901 pointer given as a URI fragment.
 func resolvePointer(root *yaml.Node, ptr string) *yaml.Node {
+	return resolvePointerVia(root, ptr, nil)
+}
+
+// resolvePointerVia is resolvePointer where a mapping in via that lacks a
+// token is searched in the mapping via gives for it.
+func resolvePointerVia(root *yaml.Node, ptr string, via map[*yaml.Node]*yaml.Node) *yaml.Node {
 	n := docRoot(root)
 	if ptr == "" {
 		return n
@@ -187,7 +193,11 @@ func resolvePointer(root *yaml.Node, ptr string) *yaml.Node {
 		}
 		switch n.Kind {
 		case yaml.MappingNode:
-			n = lookup(n, tok)
+			m := n
+			n = lookup(m, tok)
+			if n == nil && via[m] != nil {
+				n = lookup(via[m], tok)
+			}
 		case yaml.SequenceNode:
 			i, err := strconv.Atoi(tok)
 			if err != nil || i < 0 || i >= len(n.Content) {
