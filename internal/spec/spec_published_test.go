@@ -1,7 +1,9 @@
 package spec_test
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -281,4 +283,36 @@ components:
     Odd: {type: object, properties: {$ref: {type: string}}}
 `, spec.Options{Strict: true})
 	require.Empty(t, doc.Summary.Warnings)
+}
+
+// Multi-file specs pull in hundreds of documents, some through long chains:
+// the defaults take them; the byte limit stays the guard.
+func TestManyReferencedDocuments(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("openapi: 3.0.3\ninfo: {title: many, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "    S%d: {$ref: './s/s%d.yaml'}\n", i, i)
+		writeFile(t, dir, fmt.Sprintf("s/s%d.yaml", i), "type: string\n")
+	}
+	b.WriteString("    Chain: {$ref: './c/c0.yaml'}\n")
+	for i := range 20 {
+		writeFile(t, dir, fmt.Sprintf("c/c%d.yaml", i), fmt.Sprintf("type: object\nproperties:\n  next: {$ref: './c%d.yaml'}\n", i+1))
+	}
+	writeFile(t, dir, "c/c20.yaml", "type: string\n")
+	writeFile(t, dir, "api.yaml", b.String())
+	file := filepath.Join(dir, "api.yaml")
+	doc := parseFile(t, file, fileOptions(file))
+	require.Empty(t, doc.Summary.Warnings)
+
+	var se *spec.Error
+	_, err := spec.Parse("many", readFile(t, dir, "api.yaml"), spec.Options{AllowFileRefs: true, BaseDir: dir, MaxRefDocs: 100})
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, err.Error(), "more than 100 referenced documents")
+	_, err = spec.Parse("many", readFile(t, dir, "api.yaml"), spec.Options{AllowFileRefs: true, BaseDir: dir, MaxRefDepth: 10})
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, err.Error(), "deeper than 10 documents")
+	_, err = spec.Parse("many", readFile(t, dir, "api.yaml"), spec.Options{AllowFileRefs: true, BaseDir: dir, MaxBytes: int64(b.Len() + 500)})
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, err.Error(), "exceed")
 }
