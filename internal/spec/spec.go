@@ -65,11 +65,17 @@ type Options struct {
 	// (no origin check): for trusted sources only. With BaseURL and Resolve
 	// set, references are read through Resolve instead.
 	AllowRemoteRefs bool
-	// AllowFileRefs reads relative file $refs, under BaseDir only: paths
-	// with .. or symlinks that leave BaseDir are refused.
+	// AllowFileRefs reads relative file $refs, under RefRoot only: paths
+	// with .. or symlinks that leave it are refused.
 	AllowFileRefs bool
 	// BaseDir is the directory of a file source ("" means ".").
 	BaseDir string
+	// RefRoot is the directory file $refs must stay under ("" means
+	// BaseDir, which must lie under it). The worker keeps the default: a
+	// source reads nothing beside its own directory. A caller reading the
+	// user's own files on their behalf may widen it (a spec in spec/ that
+	// refers to ../common/Error.json).
+	RefRoot string
 	// BaseURL is the URL a fetched source came from. With Resolve, relative
 	// $refs and absolute ones on the same origin (scheme and host) are read
 	// through Resolve; other origins are refused.
@@ -128,9 +134,10 @@ type Document struct {
 // Root returns the YAML node tree libopenapi parsed (line and column numbers
 // refer to the original bytes). Callers must not modify it. The key of a
 // $ref libopenapi must not follow (inside example data or an x- extension,
-// or dangling) reads "x-apilivesync-inert-ref" there, and a $ref to a $ref
-// inside an extension points to where that one leads; Canonical keeps the
-// document as written.
+// or dangling) reads "x-apilivesync-inert-ref" there, a $ref to a $ref
+// inside an extension points to where that one leads, and with a RefRoot
+// above the source's directory its file $refs are relative to RefRoot;
+// Canonical keeps the document as written.
 func (d *Document) Root() *yaml.Node {
 	return d.lib.GetSpecInfo().RootNode
 }
@@ -247,7 +254,7 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 		return fail(KindInvalid, versionLine(root), 0, err.Error(), nil)
 	}
 	check, err := newRefCheck(ctx, opts, len(data))
-	if err != nil { // a malformed BaseURL
+	if err != nil { // a malformed BaseURL, or a BaseDir outside RefRoot
 		return fail(KindRefNotAllowed, 0, 0, err.Error(), err)
 	}
 	if check.ld != nil && check.ld.root != nil {

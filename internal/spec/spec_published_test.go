@@ -316,3 +316,82 @@ func TestManyReferencedDocuments(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	require.Contains(t, err.Error(), "exceed")
 }
+
+// Options.RefRoot widens where file refs may lead, for a spec that shares
+// files with its neighbours (spec/api.json refers to ../common/Problem.json).
+// Without it, refs stay under the source's own directory.
+func TestRefRootWidensFileRefs(t *testing.T) {
+	outer := t.TempDir()
+	writeFile(t, outer, "common/Problem.json", `{"type": "object", "properties": {"code": {"$ref": "#/definitions/Code"}}, "definitions": {"Code": {"type": "integer", "maximum": 599}}}`)
+	writeFile(t, outer, "spec/pieces.json", `{"limit": {"name": "limit", "in": "query", "type": "integer"}}`)
+	writeFile(t, outer, "spec/items.json", `{"get": {"parameters": [{"$ref": "pieces.json#/limit"}], "responses": {"default": {"description": "failed", "schema": {"$ref": "../common/Problem.json"}}}}}`)
+	writeFile(t, outer, "secret.yaml", "type: string\n")
+	api := `{
+  "swagger": "2.0",
+  "info": {"title": "shelf", "version": "1"},
+  "paths": {
+    "/items": {"$ref": "items.json"},
+    "/books": {
+      "get": {
+        "parameters": [{"$ref": "pieces.json#/limit"}],
+        "responses": {"default": {"description": "failed", "schema": {"$ref": "../common/Problem.json"}}}
+      }
+    }
+  }
+}`
+	writeFile(t, outer, "spec/api.json", api)
+	dir := filepath.Join(outer, "spec")
+
+	_, err := spec.Parse("shelf", []byte(api), spec.Options{AllowFileRefs: true, BaseDir: dir})
+	var se *spec.Error
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, spec.KindRefNotAllowed, se.Kind)
+	require.Contains(t, err.Error(), "leaves the source's directory")
+
+	for _, root := range []string{outer, "/"} {
+		doc := parseModel(t, "shelf", api, spec.Options{AllowFileRefs: true, BaseDir: dir, RefRoot: root})
+		require.Empty(t, doc.Summary.Warnings)
+		require.Equal(t, 2, doc.Summary.Operations, "the path item in items.json counts")
+		require.NotContains(t, string(doc.Canonical), `"common/Problem.json"`, "canonical keeps the refs as written")
+		lib, err := doc.Model()
+		require.NoError(t, err)
+		m, err := lib.BuildV2Model()
+		require.NoError(t, err)
+		for _, p := range []string{"/books", "/items"} {
+			op := m.Model.Paths.PathItems.GetOrZero(p).Get
+			require.Equal(t, "limit", op.Parameters[0].Name, p)
+			code := op.Responses.Default.Schema.Schema().Properties.GetOrZero("code").Schema()
+			require.Equal(t, 599.0, *code.Maximum, "%s: a ref inside the shared file resolves there", p)
+		}
+	}
+
+	// still bounded by RefRoot
+	escape := `{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}, "definitions": {"S": {"$ref": "../../secret.yaml"}}}`
+	_, err = spec.Parse("shelf", []byte(escape), spec.Options{AllowFileRefs: true, BaseDir: dir, RefRoot: outer})
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, spec.KindRefNotAllowed, se.Kind)
+	require.Contains(t, err.Error(), "the directory file refs must stay under")
+	_, err = spec.Parse("shelf", []byte(api), spec.Options{AllowFileRefs: true, BaseDir: outer, RefRoot: dir})
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, err.Error(), "is not under RefRoot")
+
+	// OpenAPI 3 the same way
+	writeFile(t, outer, "v3/api.yaml", `openapi: 3.0.3
+info: {title: shelf, version: "1"}
+paths:
+  /books:
+    get:
+      responses:
+        default:
+          description: failed
+          content: {application/json: {schema: {$ref: '../common/Problem.json'}}}
+`)
+	file := filepath.Join(outer, "v3", "api.yaml")
+	doc := parseFile(t, file, spec.Options{AllowFileRefs: true, BaseDir: filepath.Dir(file), RefRoot: outer})
+	lib, err := doc.Model()
+	require.NoError(t, err)
+	m, err := lib.BuildV3Model()
+	require.NoError(t, err)
+	s := m.Model.Paths.PathItems.GetOrZero("/books").Get.Responses.Default.Content.GetOrZero("application/json").Schema.Schema()
+	require.Equal(t, 599.0, *s.Properties.GetOrZero("code").Schema().Maximum)
+}

@@ -393,12 +393,12 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 		inert = append(inert, r.key)
 	}
 	// whole checks the target of a $ref standing for a whole map.
-	whole := func(r foundRef, t *yaml.Node) {
+	whole := func(r foundRef, t *yaml.Node, ref string) {
 		if t.Kind != yaml.MappingNode {
 			dangling(r, " (it stands for the whole map, and its target is not one)")
 			return
 		}
-		expands = append(expands, expansion{m: r.whole, refKey: r.key, target: t, ref: r.val.Value})
+		expands = append(expands, expansion{m: r.whole, refKey: r.key, target: t, ref: ref})
 	}
 	inData := walkRefs(root, swagger2, func(r foundRef) {
 		if c.issue != nil {
@@ -414,7 +414,7 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 				r.path = slices.Clone(r.path)
 				missing = append(missing, r)
 			case r.whole != nil:
-				whole(r, t)
+				whole(r, t, ref)
 			case refKey(t) != nil:
 				r.path = slices.Clone(r.path)
 				chained = append(chained, r)
@@ -468,16 +468,29 @@ func (c *refCheck) document(key string, root *yaml.Node, swagger2 bool, depth in
 			}
 			c.files[tkey] = data
 		}
+		libRef := ref
+		if key == "" && c.ld.rekey() {
+			libRef = tkey
+			if strings.Contains(ref, "#") {
+				libRef += "#" + frag
+			}
+		}
 		if frag != "" || r.whole != nil {
 			t := resolvePointer(d.node, frag)
 			switch {
 			case t == nil:
 				dangling(r, " in "+tkey)
 			case r.whole != nil:
-				whole(r, t)
+				whole(r, t, libRef)
 			case refKey(t) != nil && refKey(t).Value == InertRefKey:
 				dangling(r, " in "+tkey+" (its target is a $ref that is not followed)")
+			default:
+				if libRef != ref {
+					rewrites = append(rewrites, rewrite{r.val, libRef})
+				}
 			}
+		} else if libRef != ref {
+			rewrites = append(rewrites, rewrite{r.val, libRef})
 		}
 	})
 	if c.issue != nil {

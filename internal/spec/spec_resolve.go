@@ -41,8 +41,9 @@ type ResolveFunc func(ctx context.Context, url string) ([]byte, error)
 type loader struct {
 	ctx     context.Context
 	opts    Options
-	root    *os.Root // file sources: the source's directory
+	root    *os.Root // file sources: Options.RefRoot
 	rootErr error    // why root could not be opened
+	src     string   // the source's directory under root ("." when it is root)
 	base    *url.URL // URL sources: where the source was fetched
 	docs    map[string]*loaded
 	total   int64
@@ -86,12 +87,23 @@ func (l *loader) target(from, ref string) (key, frag string, err error) {
 	if path.IsAbs(p) || filepath.IsAbs(doc) {
 		return "", "", fmt.Errorf("%w: absolute path", errRefused)
 	}
-	p = path.Join(path.Dir(from), p)
+	dir := path.Dir(from)
+	if from == "" {
+		dir = l.src
+	}
+	p = path.Join(dir, p)
 	if p == ".." || strings.HasPrefix(p, "../") {
-		return "", "", fmt.Errorf("%w: it leaves the source's directory", errRefused)
+		if l.opts.RefRoot == "" {
+			return "", "", fmt.Errorf("%w: it leaves the source's directory", errRefused)
+		}
+		return "", "", fmt.Errorf("%w: it leaves %s, the directory file refs must stay under", errRefused, l.opts.RefRoot)
 	}
 	return p, frag, nil
 }
+
+// rekey tells whether the source's file refs must be rewritten to keys: its
+// directory is below RefRoot, which libopenapi resolves them from.
+func (l *loader) rekey() bool { return l.base == nil && l.src != "." }
 
 // load reads the document at key once.
 func (l *loader) load(key string) *loaded {
@@ -186,9 +198,17 @@ func newRefCheck(ctx context.Context, opts Options, sourceBytes int) (*refCheck,
 		if dir == "" {
 			dir = "."
 		}
+		src, top := ".", dir
+		if opts.RefRoot != "" {
+			top = opts.RefRoot
+			var err error
+			if src, err = under(top, dir); err != nil {
+				return nil, err
+			}
+		}
 		// A missing directory only matters once a file ref needs it.
-		root, err := os.OpenRoot(dir)
-		c.ld = &loader{ctx: ctx, opts: opts, root: root, rootErr: err, docs: map[string]*loaded{}, total: int64(sourceBytes)}
+		root, err := os.OpenRoot(top)
+		c.ld = &loader{ctx: ctx, opts: opts, root: root, rootErr: err, src: src, docs: map[string]*loaded{}, total: int64(sourceBytes)}
 	}
 	return c, nil
 }
@@ -200,6 +220,9 @@ func (c *refCheck) external(ref string) *yaml.Node {
 		return nil
 	}
 	key, frag, err := c.ld.target("", ref)
+	if c.ld.rekey() {
+		key, frag, _ = strings.Cut(ref, "#") // already rewritten to a key
+	}
 	if err != nil {
 		return nil
 	}
@@ -208,6 +231,23 @@ func (c *refCheck) external(ref string) *yaml.Node {
 		return nil
 	}
 	return resolvePointer(d.node, frag)
+}
+
+// under returns dir relative to top, in slash form, if dir lies under it.
+func under(top, dir string) (string, error) {
+	absTop, err := filepath.Abs(top)
+	if err != nil {
+		return "", err
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(absTop, absDir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("the source's directory %s is not under RefRoot %s", dir, top)
+	}
+	return filepath.ToSlash(rel), nil
 }
 
 // configure points libopenapi at the loaded documents, served from memory.
@@ -224,6 +264,9 @@ func (c *refCheck) configure(cfg *datamodel.DocumentConfiguration) {
 		cfg.RemoteURLHandler = urlHandler(c.files)
 		return
 	}
+	// Files are keyed from RefRoot; the source's own file refs were
+	// rewritten to those keys (rekey), as libopenapi reads a Swagger 2
+	// root's refs from BasePath.
 	cfg.BasePath = c.ld.root.Name()
 	cfg.AllowFileReferences = true
 	// A plain fs.FS: libopenapi indexes each file the way it indexes its own
