@@ -39,6 +39,11 @@ func TestDetect(t *testing.T) {
 		{"plain text", "hello world", "", "no openapi"},
 		{"ambiguous json", `{"openapi":"3.0.0","info":{"_postman_id":"x"}}`, "", "ambiguous: the document looks like openapi and postman"},
 		{"ambiguous text", "openapi: 3.0.0\ntype Query {\n", "", "ambiguous"},
+		{"quoted yaml key, CRLF", "\"openapi\" : 3.0.0\r\ninfo: {title: x}\r\n", OpenAPI, ""},
+		{"yaml with type and enum keys", "openapi: 3.1.0\ncomponents:\n  schemas:\n    A:\n      type: object\n      enum: [a]\n", OpenAPI, ""},
+		{"indented openapi is not a top-level key", "info:\n  openapi: 3.0.0\n", "", "no openapi"},
+		{"sdl extend and directive", "extend type Query @key(fields: \"id\") { b: Int }\ndirective @key on OBJECT\n", GraphQL, ""},
+		{"sdl keyword prefix is not a keyword", "types Query {\n", "", "no openapi"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
