@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"github.com/apilivesync/apilivesync/internal/spec"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,4 +262,18 @@ func TestRefSwitchIsReportedWhereItSwitched(t *testing.T) {
 		require.True(t, strings.HasPrefix(c.Pointer, "/paths/~1rollback/post/responses/200/content/application~1json/schema"), "%s %s", c.Rule, c.Pointer)
 	}
 	require.Contains(t, rulesIn(rep), "response-optional-property-removed")
+}
+
+// A $ref inside example data is shown as the document has it, not as the
+// key the parser hides it under from libopenapi.
+func TestExampleRefsShowAsWritten(t *testing.T) {
+	doc := func(target string) string {
+		return "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /users:\n    post:\n      requestBody:\n        content:\n          application/scim+json:\n" +
+			"            schema: {type: object}\n            example: {schemas: [urn], meta: {$ref: \"" + target + "\"}}\n" +
+			"      responses:\n        \"204\": {description: ok}\n"
+	}
+	rep := compareText(t, doc("https://example.com/v2/Users/1"), doc("https://example.com/v2/Users/2"))
+	ch := rulesIn(rep)["example-changed"]
+	require.Contains(t, fmt.Sprint(ch.New), `"$ref":"https://example.com/v2/Users/2"`, "%+v", rep.Changes)
+	require.NotContains(t, fmt.Sprint(ch.New), spec.InertRefKey)
 }

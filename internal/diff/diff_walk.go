@@ -273,13 +273,19 @@ func nodeText(n *yaml.Node) string {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				idx = append(idx, i)
 			}
-			sort.Slice(idx, func(x, y int) bool { return n.Content[idx[x]].Value < n.Content[idx[y]].Value })
+			key := func(i int) string {
+				if k := n.Content[i].Value; k != spec.InertRefKey {
+					return k
+				}
+				return "$ref" // data the parser kept libopenapi from following
+			}
+			sort.Slice(idx, func(x, y int) bool { return key(idx[x]) < key(idx[y]) })
 			b.WriteByte('{')
 			for j, i := range idx {
 				if j > 0 {
 					b.WriteByte(',')
 				}
-				fmt.Fprintf(&b, "%q:", n.Content[i].Value)
+				fmt.Fprintf(&b, "%q:", key(i))
 				write(n.Content[i+1])
 			}
 			b.WriteByte('}')
