@@ -129,9 +129,11 @@ func Load(ctx context.Context, e *Env, arg string, strict bool) (Arg, error) {
 	}
 	opts := spec.Options{SkipCanonical: true, Strict: strict}
 	if isFile {
-		// A local file may use relative $refs to its neighbours; a
-		// fetched or stored document never reads the local disk.
-		opts.AllowFileRefs, opts.BaseDir = true, filepath.Dir(arg)
+		// A local file may use relative $refs to other local files, up and
+		// down (the starter reads the user's own files on their behalf; a
+		// worker's sources stay under their own directory). A fetched or
+		// stored document never reads the local disk.
+		opts.AllowFileRefs, opts.BaseDir, opts.RefRoot = true, filepath.Dir(arg), fsRoot(arg)
 	}
 	doc, err := spec.Parse(arg, data, opts)
 	if err == nil {
@@ -268,4 +270,12 @@ func OrDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// fsRoot is the root of the file system path is on ("/", or its volume's).
+func fsRoot(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return filepath.VolumeName(path) + string(filepath.Separator)
 }

@@ -77,3 +77,31 @@ func TestRunHandlesOnlyOfflineCommandsOnFiles(t *testing.T) {
 		require.Empty(t, out, "%q", args)
 	}
 }
+
+// A local file's $refs may lead up and out of its directory (OAI's own
+// multi-file example refers to ../common): the starter reads the user's
+// files on their behalf.
+func TestLocalFilesMayReferToFilesAboveThem(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "spec"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "common"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "common", "Error.yaml"), []byte("type: object\nproperties: {code: {type: integer}}\n"), 0o644))
+	root := filepath.Join(dir, "spec", "openapi.yaml")
+	require.NoError(t, os.WriteFile(root, []byte(`openapi: 3.0.3
+info: {title: Pets, version: "1"}
+paths:
+  /pets:
+    get:
+      responses:
+        default:
+          description: error
+          content:
+            application/json:
+              schema: {$ref: "../common/Error.yaml"}
+`), 0o644))
+	var out bytes.Buffer
+	handled, err := offline.Run(t.Context(), []string{"validate", root, "--json"}, &out, &out)
+	require.True(t, handled)
+	require.NoError(t, err, out.String())
+	require.Contains(t, out.String(), `"operations": 1`)
+}
