@@ -285,6 +285,7 @@ func ParseContext(ctx context.Context, source string, data []byte, opts Options)
 	// Only now, with the canonical form written, may the tree libopenapi
 	// builds its model from change.
 	inert.apply()
+	dropNullLists(root)
 	sum := summarize(root, family, info.Version, check.external)
 	sum.Warnings, sum.MoreWarnings = check.warn.sorted(), check.warn.more
 	return &Document{
@@ -376,4 +377,46 @@ func classifyParseError(source string, data []byte, libErr error) error {
 		e.Line = versionLine(&root)
 	}
 	return e
+}
+
+// listKeys are the lists of a path item or operation. Written empty
+// (`parameters:` with nothing after it) they are null, which libopenapi
+// cannot build: it logs the failure and leaves the whole path item out of
+// the model (a diff would report its operations' responses removed). Null
+// means none, so the keys are dropped from the tree the model is built
+// from; the canonical form keeps them.
+var listKeys = map[string]bool{"parameters": true, "tags": true, "servers": true}
+
+func dropNullLists(root *yaml.Node) {
+	paths := deref(lookup(docRoot(root), "paths"))
+	if paths == nil || paths.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 1; i < len(paths.Content); i += 2 {
+		item := deref(paths.Content[i])
+		dropNullKeys(item)
+		if item == nil || item.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 1; j < len(item.Content); j += 2 {
+			if op := deref(item.Content[j]); op != nil && op.Kind == yaml.MappingNode {
+				dropNullKeys(op)
+			}
+		}
+	}
+}
+
+func dropNullKeys(m *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	out := m.Content[:0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if listKeys[k.Value] && v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+			continue
+		}
+		out = append(out, k, v)
+	}
+	m.Content = out
 }

@@ -235,3 +235,22 @@ func TestCanonicalJSON(t *testing.T) {
 	require.Equal(t, string(indented), string(normalized), "one encoder: normalize writes what CanonicalJSON writes")
 	require.Equal(t, `"a\ufffdb"`, string(CanonicalJSON("a\xffb", false)), "invalid UTF-8")
 }
+
+// An empty list written as `parameters:` (null) means none: the model keeps
+// the operation's responses, which libopenapi would drop with the whole path
+// item, and the canonical form keeps the document as written.
+func TestNullListsReadAsNone(t *testing.T) {
+	src := "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /pets:\n    parameters:\n    get:\n      parameters:\n      tags:\n      security:\n      responses:\n        \"200\": {description: ok}\n"
+	doc, err := Parse("nulls", []byte(src), Options{})
+	require.NoError(t, err)
+	require.Contains(t, string(doc.Canonical), `"parameters": null`)
+	lib, err := doc.Model()
+	require.NoError(t, err)
+	m, err := lib.BuildV3Model()
+	require.NoError(t, err)
+	get := m.Model.Paths.PathItems.GetOrZero("/pets").Get
+	require.NotNil(t, get)
+	require.NotNil(t, get.Responses)
+	require.NotNil(t, get.Responses.Codes.GetOrZero("200"))
+	require.Empty(t, get.Parameters)
+}
