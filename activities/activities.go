@@ -318,7 +318,7 @@ func (a *Activities) StoreVersion(ctx context.Context, in StoreInput) (*StoreRes
 	default:
 		v := store.Version{
 			API: in.API, Parent: in.ParentVer, Hash: in.DocHash, SourceID: in.Source.ID, SourceBase: in.BaseHash,
-			Origin: orDefault(in.Origin, store.OriginSync), CreatedAt: time.Now().UTC(), Counts: store.Counts(in.Counts),
+			Origin: orDefault(in.Origin, store.OriginSync), CreatedAt: time.Now().UTC(), Counts: in.Counts,
 			Decisions: storeDecisions(in.Decisions), IdempotencyKey: in.Key,
 		}
 		// The version's report is what changed in the API: head → merged.

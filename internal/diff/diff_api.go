@@ -350,13 +350,7 @@ func (w *walker) path(l loc, o, n *pathEntry, dir direction) {
 		oo := o.ops[m]
 		no, ok := n.ops[m]
 		if !ok {
-			r := rOperationRemoved
-			switch retirementOf(oo.deprecated, oo.ext) {
-			case retired:
-				r = rOperationRemovedDeprec
-			case promised:
-				r = rOperationRemovedEarly
-			}
+			r := removal(oo.deprecated, oo.ext, rOperationRemoved, rOperationRemovedDeprec, rOperationRemovedEarly)
 			w.softly(unstable(oo.ext), func() { w.removed(r, dirAny, loc{oo.at, oo.at}, m) })
 			continue
 		}
@@ -450,13 +444,7 @@ func (w *walker) params(o, n []*param, dir direction) {
 	}
 	for _, op := range gone {
 		if !moved[op] {
-			r := rParamRemoved
-			switch retirementOf(op.deprecated, op.ext) {
-			case retired:
-				r = rParamRemovedDeprec
-			case promised:
-				r = rParamRemovedEarly
-			}
+			r := removal(op.deprecated, op.ext, rParamRemoved, rParamRemovedDeprec, rParamRemovedEarly)
 			w.softly(reservedHeader(op), func() { w.removed(r, dir, loc{op.at, op.at}, op.in+":"+op.name) })
 		}
 	}

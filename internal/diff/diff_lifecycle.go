@@ -56,6 +56,18 @@ func retirementOf(deprecated bool, ext *orderedmap.Map[string, *yaml.Node]) reti
 	return retired
 }
 
+// removal is the rule for removing something by its lifecycle: plain when
+// it was not deprecated, retired after its date, early before it.
+func removal(deprecated bool, ext *orderedmap.Map[string, *yaml.Node], plain, retiredRule, early *rule) *rule {
+	switch retirementOf(deprecated, ext) {
+	case retired:
+		return retiredRule
+	case promised:
+		return early
+	}
+	return plain
+}
+
 // sunsetChange judges a change of x-sunset on an operation or parameter
 // that is deprecated in the new document or not.
 func (w *walker) sunsetChange(l loc, dir direction, os, ns string, deprecated bool) {

@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/apilivesync/apilivesync/internal/kind"
 	"io"
 	"io/fs"
 	"net/url"
@@ -63,20 +64,8 @@ const (
 	OriginUndo     = "undo"
 )
 
-// Counts summarizes a stored document.
-type Counts struct {
-	// Kind is graphql or postman; empty for OpenAPI (Family says which).
-	Kind       string `json:"kind,omitempty"`
-	Family     string `json:"family,omitempty"`
-	Version    string `json:"version,omitempty"`
-	Title      string `json:"title,omitempty"`
-	APIVersion string `json:"apiVersion,omitempty"`
-	Paths      int    `json:"paths"`
-	Operations int    `json:"operations"`
-	Schemas    int    `json:"schemas"`
-	// Warnings are what the document got away with (dangling references).
-	Warnings []string `json:"warnings,omitempty"`
-}
+// Counts summarize a version's document (kind.Counts).
+type Counts = kind.Counts
 
 // Decision records how one merge conflict was decided.
 type Decision struct {
