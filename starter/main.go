@@ -12,15 +12,15 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 
 	"github.com/apilivesync/apilivesync/internal/cli/offline"
 )
 
 func main() {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-	handled, err := offline.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	cancel()
+	// No signal handling here: these commands have nothing to clean up,
+	// and Ctrl-C's default (exit) is what they need. Installing a handler
+	// cost 0.4 ms of a 7 ms diff.
+	handled, err := offline.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 	if !handled {
 		err = handOver(os.Args[1:])
 	}
