@@ -78,10 +78,15 @@ func checkout() string {
 	}
 	for {
 		if f, err := os.Open(filepath.Join(dir, "go.mod")); err == nil {
-			line, _ := bufio.NewReader(f).ReadString('\n')
-			f.Close()
-			if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "module")) == modulePath() {
-				return dir
+			defer f.Close()
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				if name, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
+					if strings.Trim(strings.TrimSpace(name), `"`) == modulePath() {
+						return dir
+					}
+					break
+				}
 			}
 			return ""
 		}

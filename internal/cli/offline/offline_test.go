@@ -35,6 +35,9 @@ func TestRunHandlesOnlyOfflineCommandsOnFiles(t *testing.T) {
 	run := func(args ...string) (bool, string, error) {
 		var out, errOut bytes.Buffer
 		handled, err := offline.Run(t.Context(), args, &out, &errOut)
+		if !handled {
+			require.Empty(t, errOut.String(), "nothing printed before the hand-over: %q", args)
+		}
 		return handled, out.String(), err
 	}
 
