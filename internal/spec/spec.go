@@ -385,7 +385,10 @@ func classifyParseError(source string, data []byte, libErr error) error {
 // the model (a diff would report its operations' responses removed). Null
 // means none, so the keys are dropped from the tree the model is built
 // from; the canonical form keeps them.
-var listKeys = map[string]bool{"parameters": true, "tags": true, "servers": true}
+var (
+	listKeys = map[string]bool{"parameters": true, "tags": true, "servers": true}
+	methods  = map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true, "trace": true}
+)
 
 func dropNullLists(root *yaml.Node) {
 	paths := deref(lookup(docRoot(root), "paths"))
@@ -398,9 +401,9 @@ func dropNullLists(root *yaml.Node) {
 		if item == nil || item.Kind != yaml.MappingNode {
 			continue
 		}
-		for j := 1; j < len(item.Content); j += 2 {
-			if op := deref(item.Content[j]); op != nil && op.Kind == yaml.MappingNode {
-				dropNullKeys(op)
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			if methods[item.Content[j].Value] {
+				dropNullKeys(deref(item.Content[j+1]))
 			}
 		}
 	}
