@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
 	"github.com/apilivesync/apilivesync/internal/cli"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"github.com/apilivesync/apilivesync/internal/source"
 	"github.com/apilivesync/apilivesync/workflows/engine"
 )
@@ -104,4 +106,17 @@ func TestAIFlagsAreChecked(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// The light starter hands a command line with one of the full starter's
+// own global flags to it: offline.FullOnlyFlags must name them all.
+func TestFullOnlyFlagsAreTheGlobalFlags(t *testing.T) {
+	root := (&cli.Starter{}).Command()
+	var names []string
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Name != "json" {
+			names = append(names, f.Name)
+		}
+	})
+	require.ElementsMatch(t, offline.FullOnlyFlags, names)
 }

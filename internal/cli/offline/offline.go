@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -145,16 +146,37 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (handled 
 		root.AddCommand(cmd)
 	}
 	cmd, _, err := root.Find(args)
-	if err != nil || cmd == root {
+	if err != nil || cmd == root || usesFullFlag(args) {
 		return false, nil
 	}
 	root.SetArgs(LongFlags(root, args))
-	root.SetFlagErrorFunc(func(*cobra.Command, error) error { return ErrNeedsStore })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &ExitError{Code: 2, Err: err} })
 	err = root.ExecuteContext(ctx)
 	if errors.Is(err, ErrNeedsStore) || (err == nil && !ran && !helpAsked(args)) {
 		return false, nil
 	}
 	return true, err
+}
+
+// FullOnlyFlags are the flags every command of the full starter takes
+// that only it acts on (the Temporal server and the store): a command line
+// with one goes to the full starter, which knows them.
+var FullOnlyFlags = []string{"address", "namespace", "data", "store"}
+
+func usesFullFlag(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if slices.Contains(FullOnlyFlags, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func helpAsked(args []string) bool {

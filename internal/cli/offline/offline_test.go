@@ -60,6 +60,12 @@ func TestRunHandlesOnlyOfflineCommandsOnFiles(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, `"request-parameter-removed"`)
 
+	handled, _, err = run("diff", v1, v2, "--formt", "json") // a typo is this program's own error
+	require.True(t, handled)
+	require.True(t, errors.As(err, &exit), "%v", err)
+	require.Equal(t, 2, exit.Code)
+	require.ErrorContains(t, err, "formt")
+
 	handled, out, err = run("diff", "--help")
 	require.True(t, handled)
 	require.NoError(t, err)
@@ -68,7 +74,8 @@ func TestRunHandlesOnlyOfflineCommandsOnFiles(t *testing.T) {
 	for _, args := range [][]string{
 		{"diff", "payments@1", "payments@2"}, // stored versions
 		{"validate", "payments@latest"},
-		{"diff", v1, v2, "--store", "mem://"}, // a flag only the full starter has
+		{"diff", v1, v2, "--store", "mem://"}, // a flag only the full starter acts on
+		{"validate", v1, "-address=127.0.0.1:7233"},
 		{"sync", "--source", v1},
 		{"rejudge", "payments"},
 		{"--help"},
