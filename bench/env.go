@@ -22,14 +22,15 @@ import (
 )
 
 // benchEnv is one embedded Temporal server (SQLite in a temp dir), a client,
-// a file store, one worker on the api-live-sync task queue with the real
-// activities and the baseline workflow, and a loopback spec server.
+// a file store, the product's workers (the api-live-sync task queue, with
+// the real activities and the baseline workflow, and the engine's queue),
+// and a loopback spec server.
 type benchEnv struct {
 	dir     string
 	server  *devserver.Server
 	client  client.Client
 	store   *store.Store
-	worker  worker.Worker
+	stop    func() // the workers
 	specs   *specServer
 	started time.Duration
 }
@@ -74,13 +75,12 @@ func startEnv(ctx context.Context, parent string, dyn map[string]any) (*benchEnv
 	// The worker the product runs (app.RunWorker): default worker options,
 	// the real activities; only the SSRF guard allows loopback, as -dev does.
 	acts := app.NewActivities(e.store, fetch.Options{MaxBytes: maxSpecBytes, Guard: fetch.GuardOptions{AllowLoopback: true}, SourceRoots: []string{os.TempDir()}}, resolve.AIConfig{}, zap.NewNop())
-	e.worker = worker.New(e.client, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{}))
-	app.Register(e.worker, acts, e.client)
-	// The baseline shares the task queue and the worker's pollers and slots.
-	e.worker.RegisterWorkflowWithOptions(BaselineWorkflow, workflow.RegisterOptions{Name: BaselineWorkflowName})
-	e.worker.RegisterActivityWithOptions(BenchNoopA, activity.RegisterOptions{Name: "BenchNoopA"})
-	e.worker.RegisterActivityWithOptions(BenchNoopB, activity.RegisterOptions{Name: "BenchNoopB"})
-	if err := e.worker.Start(); err != nil {
+	ws := app.NewWorkers(e.client, acts, app.WithHeartbeats(worker.Options{}))
+	// The baseline shares the jobs' task queue and its pollers and slots.
+	ws[0].RegisterWorkflowWithOptions(BaselineWorkflow, workflow.RegisterOptions{Name: BaselineWorkflowName})
+	ws[0].RegisterActivityWithOptions(BenchNoopA, activity.RegisterOptions{Name: "BenchNoopA"})
+	ws[0].RegisterActivityWithOptions(BenchNoopB, activity.RegisterOptions{Name: "BenchNoopB"})
+	if e.stop, err = app.StartWorkers(ws); err != nil {
 		e.close()
 		return nil, fmt.Errorf("bench: start worker on %s: %w", syncjob.TaskQueue, err)
 	}
@@ -92,8 +92,8 @@ func (e *benchEnv) close() {
 	if e.specs != nil {
 		e.specs.close()
 	}
-	if e.worker != nil {
-		e.worker.Stop()
+	if e.stop != nil {
+		e.stop()
 	}
 	if e.store != nil {
 		_ = e.store.Close()

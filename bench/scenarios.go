@@ -157,7 +157,7 @@ func scenarioNoChange(ctx context.Context, e *benchEnv, cfg config) (*table, err
 	t.add("SyncJobWorkflow, source unchanged (304)", fmt.Sprint(s.n), ms(s.mean), ms(s.p50), ms(s.p95), ms(s.min), ms(s.max))
 	t.add("**ratio sync / baseline** (goal ≤ 1.0×)", "", ratio(s.mean, b.mean), ratio(s.p50, b.p50), ratio(s.p95, b.p95), "", "")
 	t.notes = append(t.notes,
-		"end to end per run: ExecuteWorkflow + Get from the client, same embedded server, same worker and task queue (`api-live-sync`)",
+		"end to end per run: ExecuteWorkflow + Get from the client, same embedded server, same worker and task queue (`api-live-sync`; the engine polls its own, `api-live-sync-engine`)",
 		fmt.Sprintf("the source (httptest on loopback, petstore.yaml with an ETag) answered %d of %d measured syncs with 304 Not Modified", got304, n),
 		"each sync is started the product's way (app.StartSync: search attributes, USE_EXISTING conflict policy, priority key)")
 	return t, nil
@@ -389,7 +389,7 @@ func scenarioRound(ctx context.Context, e *benchEnv, cfg config) (*table, error)
 		fmt.Sprintf("all %d sources primed first (one changed sync each, %d in flight: %s s); the baseline round ran first, then the sync round", s, inflight, secs(primeWall)),
 		fmt.Sprintf("%d of %d syncs in the round were answered 304 Not Modified by their source", got304, s),
 		"RSS is the whole bench process: the embedded Temporal server (SQLite), the worker, the client and the httptest source server; VmHWM is reset (clear_refs 5) before each round",
-		"worker: default worker.Options (as app.RunWorker), one worker for both workflow types on task queue `api-live-sync`")
+		"workers: default worker.Options (as app.RunWorker), on task queues `api-live-sync` (both workflow types) and `api-live-sync-engine` (the engine)")
 	return t, nil
 }
 

@@ -138,6 +138,39 @@ func Register(w worker.Registry, acts *activities.Activities, c client.Client) {
 		Registry: registry.New(acts.Store), Engine: engine.Ref()})
 }
 
+// NewWorkers are a worker process's pollers, each registered with every
+// workflow and activity: one on the sync jobs' task queue and one on the
+// engine's own (engine.TaskQueue), so the engine's workflow tasks never wait
+// for a slot a job holds. Start and stop them together.
+func NewWorkers(c client.Client, acts *activities.Activities, opts worker.Options) []worker.Worker {
+	var ws []worker.Worker
+	for _, q := range []string{syncjob.TaskQueue, engine.TaskQueue} {
+		w := worker.New(c, q, opts)
+		Register(w, acts, c)
+		ws = append(ws, w)
+	}
+	return ws
+}
+
+// StartWorkers starts workers; on an error it stops those it started.
+// stop stops them all.
+func StartWorkers(ws []worker.Worker) (stop func(), err error) {
+	stop = func() {
+		for _, w := range ws {
+			w.Stop()
+		}
+	}
+	for i, w := range ws {
+		if err := w.Start(); err != nil {
+			for _, started := range ws[:i] {
+				started.Stop()
+			}
+			return nil, err
+		}
+	}
+	return stop, nil
+}
+
 // WithHeartbeats makes every activity of a worker with these options
 // heartbeat while it runs: a worker lost mid-step is noticed within
 // activities.HeartbeatTimeout and its step runs elsewhere at once.
@@ -304,9 +337,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 		}
 	}
 
-	var w worker.Worker
 	if !opts.NoWorker {
-		w = worker.New(c, syncjob.TaskQueue, WithHeartbeats(worker.Options{}))
 		acts := NewActivities(st, policy.Apply(fetch.Options{MaxBytes: opts.MaxBytes, Timeout: opts.FetchTimeout}), opts.AI, logger)
 		if cfg != nil && len(cfg.Webhooks) > 0 {
 			hooks, err := webhooks(cfg, os.LookupEnv)
@@ -315,13 +346,13 @@ func RunWorker(ctx context.Context, opts WorkerOptions, logger *zap.Logger) erro
 			}
 			acts.Notifier = activities.Webhooks{N: notify.New(hooks, notify.Options{Client: acts.Fetcher.Client(), Logger: logger.Named("webhooks")})}
 		}
-		Register(w, acts, c)
 		go releaseIdleMemory(ctx, 30*time.Second, 256<<20, logger)
-		if err := w.Start(); err != nil {
-			return fmt.Errorf("start worker on task queue %s: %w", syncjob.TaskQueue, err)
+		stop, err := StartWorkers(NewWorkers(c, acts, WithHeartbeats(worker.Options{})))
+		if err != nil {
+			return fmt.Errorf("start workers on task queues %s and %s: %w", syncjob.TaskQueue, engine.TaskQueue, err)
 		}
-		defer w.Stop()
-		logger.Info("worker polling", zap.String("taskQueue", syncjob.TaskQueue), zap.String("store", storeURL))
+		defer stop()
+		logger.Info("worker polling", zap.String("taskQueue", syncjob.TaskQueue), zap.String("engineTaskQueue", engine.TaskQueue), zap.String("store", storeURL))
 	} else {
 		logger.Info("no in-process worker (-no-worker): start workers with `go run ./worker` pointed at " + running.Frontend)
 	}

@@ -66,14 +66,13 @@ func runChildWorker() int {
 		acts.Notifier = activities.Webhooks{N: notify.New([]notify.Webhook{{URL: hook, Secret: []byte(os.Getenv(childSecretEnv))}},
 			notify.Options{Client: acts.Fetcher.Client(), Timeout: 2 * time.Second, Backoff: 100 * time.Millisecond})}
 	}
-	w := worker.New(c, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{}))
-	app.Register(w, acts, c)
-	if err := w.Start(); err != nil {
+	stop, err := app.StartWorkers(app.NewWorkers(c, acts, app.WithHeartbeats(worker.Options{})))
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "child worker:", err)
 		return 1
 	}
 	<-ctx.Done()
-	w.Stop()
+	stop()
 	return 0
 }
 

@@ -107,12 +107,11 @@ func runMain(m *testing.M) int {
 	fo := testFetchOptions(testMaxBytes)
 	fo.Timeout, fo.IdleTimeout, fo.Logger = 2*time.Second, time.Second, logger
 	acts.Fetcher = fetch.New(fo)
-	w := worker.New(c, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{}))
-	app.Register(w, acts, c)
-	if err := w.Start(); err != nil {
+	stopWorkers, err := app.StartWorkers(app.NewWorkers(c, acts, app.WithHeartbeats(worker.Options{})))
+	if err != nil {
 		panic(err)
 	}
-	defer w.Stop()
+	defer stopWorkers()
 	env.server, env.client, env.store, env.storeURL = srv, c, st, storeURL
 	code := m.Run()
 	if os.Getenv("UPDATE_HISTORIES") != "" {

@@ -53,14 +53,13 @@ func TestHighPriorityJobsRunFirstOnABusyWorker(t *testing.T) {
 	}
 
 	acts := app.NewActivities(st, testFetchOptions(0), resolve.AIConfig{}, zap.NewNop())
-	w := worker.New(c, syncjob.TaskQueue, app.WithHeartbeats(worker.Options{
+	stop, err := app.StartWorkers(app.NewWorkers(c, acts, app.WithHeartbeats(worker.Options{
 		MaxConcurrentActivityExecutionSize:     1,
 		MaxConcurrentWorkflowTaskExecutionSize: 2,
 		MaxConcurrentActivityTaskPollers:       2,
-	}))
-	app.Register(w, acts, c)
-	require.NoError(t, w.Start())
-	defer w.Stop()
+	})))
+	require.NoError(t, err)
+	defer stop()
 
 	type done struct {
 		id string

@@ -257,10 +257,9 @@ func TestSyncWithoutRegisteredSearchAttributes(t *testing.T) {
 	t.Cleanup(c.Close)
 	st, err := store.Open(t.Context(), env.storeURL)
 	require.NoError(t, err)
-	w := worker.New(c, syncjob.TaskQueue, worker.Options{})
-	app.Register(w, app.NewActivities(st, testFetchOptions(testMaxBytes), resolve.AIConfig{}, zap.NewNop()), c)
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	stop, err := app.StartWorkers(app.NewWorkers(c, app.NewActivities(st, testFetchOptions(testMaxBytes), resolve.AIConfig{}, zap.NewNop()), worker.Options{}))
+	require.NoError(t, err)
+	t.Cleanup(stop)
 
 	id := fmt.Sprintf("e2e-sa-none-%d", time.Now().UnixNano()%1_000_000)
 	src := newSpecServer(t, petstore(t))

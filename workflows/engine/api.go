@@ -31,6 +31,12 @@ const (
 	EngineWorkflowName = "SyncEngineWorkflow"
 	// EngineWorkflowID is the engine's fixed workflow ID.
 	EngineWorkflowID = "livesync-engine"
+	// TaskQueue is the engine's own task queue, which every worker also
+	// polls (app.NewWorkers): its workflow tasks never wait for a slot that
+	// a sync job holds, so a job may report to it from a local activity.
+	// Engine runs started before it existed continue on syncjob.TaskQueue
+	// until their next continue-as-new.
+	TaskQueue = "api-live-sync-engine"
 
 	UpdateAddSource     = "addSource"     // source.Source
 	UpdateAddSyncJob    = "addSyncJob"    // syncjob.SyncJobInput
@@ -250,7 +256,7 @@ type SelectResult struct {
 // StartOptions start the engine if it is not running.
 func StartOptions() client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID: EngineWorkflowID, TaskQueue: syncjob.TaskQueue,
+		ID: EngineWorkflowID, TaskQueue: TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}
@@ -293,7 +299,7 @@ func Query(ctx context.Context, c client.Client, query string, out any) error {
 // activity that reports every job to the engine and starts it on demand.
 func Ref() activities.EngineRef {
 	return activities.EngineRef{
-		ID: EngineWorkflowID, Workflow: EngineWorkflowName, TaskQueue: syncjob.TaskQueue,
+		ID: EngineWorkflowID, Workflow: EngineWorkflowName, TaskQueue: TaskQueue,
 		StartedSignal: syncjob.SignalSyncStarted, FinishedSignal: syncjob.SignalSyncFinished,
 		AddSourceUpdate: UpdateAddSource, ReportUpdate: UpdateReportSync,
 	}

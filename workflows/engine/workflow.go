@@ -220,6 +220,11 @@ func (e *engine) run(ctx workflow.Context) error {
 				return err
 			}
 		}
+		// Added after the first recorded histories: gated. A run started
+		// on the jobs' task queue moves to the engine's own.
+		if workflow.GetVersion(ctx, "engine-queue", workflow.DefaultVersion, 1) >= 1 {
+			ctx = workflow.WithWorkflowTaskQueue(ctx, TaskQueue)
+		}
 		return workflow.NewContinueAsNewError(ctx, EngineWorkflowName, EngineInput{State: e.st})
 	}
 }
