@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"github.com/apilivesync/apilivesync/internal/config"
 	"github.com/apilivesync/apilivesync/internal/registry"
 	"github.com/apilivesync/apilivesync/internal/source"

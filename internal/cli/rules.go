@@ -3,13 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
 	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"github.com/apilivesync/apilivesync/internal/diff"
 	"github.com/apilivesync/apilivesync/internal/kind"
 	"github.com/apilivesync/apilivesync/internal/spec"

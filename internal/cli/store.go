@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"github.com/spf13/pflag"
 
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/apilivesync/apilivesync/activities"
+	"github.com/apilivesync/apilivesync/internal/cli/offline"
 	"github.com/apilivesync/apilivesync/internal/diff"
 	"github.com/apilivesync/apilivesync/internal/kind"
 	"github.com/apilivesync/apilivesync/internal/source"
