@@ -2,6 +2,7 @@ package offline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,7 +93,7 @@ func Diff(e *Env, fs *pflag.FlagSet) RunFunc {
 func Load(ctx context.Context, e *Env, arg string, strict bool) (Arg, error) {
 	var data []byte
 	isFile := false
-	switch _, statErr := os.Stat(arg); {
+	switch {
 	case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
 		// The starter runs on the user's behalf: local and private URLs are fine.
 		f := fetch.New(fetch.Options{Guard: fetch.GuardOptions{AllowLoopback: true, AllowPrivate: true}})
@@ -101,7 +102,7 @@ func Load(ctx context.Context, e *Env, arg string, strict bool) (Arg, error) {
 			return Arg{}, err
 		}
 		data = resp.Body
-	case statErr == nil || !strings.Contains(arg, "@"):
+	case !strings.Contains(arg, "@") || exists(arg):
 		var err error
 		if data, err = os.ReadFile(arg); err != nil {
 			return Arg{}, fmt.Errorf("read %s: %w", arg, err)
@@ -161,7 +162,7 @@ func Validate(e *Env, fs *pflag.FlagSet) RunFunc {
 			return err
 		}
 		arg, err := Load(ctx, e, pos[0], *strict)
-		if err == ErrNeedsStore {
+		if errors.Is(err, ErrNeedsStore) {
 			return err
 		}
 		if err != nil {
@@ -278,4 +279,9 @@ func fsRoot(path string) string {
 		path = abs
 	}
 	return filepath.VolumeName(path) + string(filepath.Separator)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
