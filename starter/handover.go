@@ -28,13 +28,9 @@ func fullStarter(ctx context.Context) (string, error) {
 	if p := os.Getenv(FullEnv); p != "" {
 		return p, nil
 	}
-	if self, err := os.Executable(); err == nil {
-		if self, err = filepath.EvalSymlinks(self); err == nil {
-			p := filepath.Join(filepath.Dir(self), fullName+exeSuffix())
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-		}
+	beside := filepath.Join(selfDir(), fullName+exeSuffix())
+	if _, err := os.Stat(beside); err == nil {
+		return beside, nil
 	}
 	if root := checkout(); root != "" {
 		return buildFull(ctx, root)
@@ -43,13 +39,17 @@ func fullStarter(ctx context.Context) (string, error) {
 		return p, nil
 	}
 	return "", fmt.Errorf("this command needs the full starter (Temporal client and version store), which is not beside this program, on PATH or in $%s: "+
-		"build it beside this one with `go build -o %s ./starter/starter-full` (or `go install ./...`)", FullEnv, filepath.Join(selfDir(), fullName))
+		"build it beside this one with `go build -o %s ./starter/starter-full` (or `go install ./...`)", FullEnv, beside)
 }
 
+// selfDir is the directory of this program, symlinks resolved.
 func selfDir() string {
 	self, err := os.Executable()
 	if err != nil {
 		return "."
+	}
+	if real, err := filepath.EvalSymlinks(self); err == nil {
+		self = real
 	}
 	return filepath.Dir(self)
 }
