@@ -1177,14 +1177,14 @@ func (w *walker) switched(op, np *base.SchemaProxy) bool {
 	if len(on) == 0 || len(nn) == 0 || on[len(on)-1] == nn[len(nn)-1] {
 		return false
 	}
-	_, oldStays := w.newSchemas[w.sameName(oref, w.newSchemas)]
-	_, newWas := w.oldSchemas[w.sameName(nref, w.oldSchemas)]
+	_, oldStays := w.newSchemas[sameName(oref, w.newSchemas)]
+	_, newWas := w.oldSchemas[sameName(nref, w.oldSchemas)]
 	return oldStays || newWas
 }
 
 // sameName is the ref among schemas that names the same component as ref
 // (definitions/X and components/schemas/X alike), or "".
-func (w *walker) sameName(ref string, schemas map[string]*base.SchemaProxy) string {
+func sameName(ref string, schemas map[string]*base.SchemaProxy) string {
 	if _, ok := schemas[ref]; ok {
 		return ref
 	}
